@@ -1,0 +1,268 @@
+"""Facts derived from a topology that the rules, the engine, the backends and the views
+share: effective and dynamic port profiles, segment membership, designated VTEPs, VF pools
+and live-migration verdicts. One Derived per snapshot of the topology; it does not follow
+later edits (build a new one)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import NamedTuple
+
+from .base import Owner
+from .inventory import Host, Switching, Vm, VmState, Vnic
+from .openstack import NetworkType
+from .overlay import BridgeDomain, Vtep
+from .topology import Topology, TopologyIndex, VifRef
+from .vmfex import AttachMode, PortProfile
+
+
+class Segment(NamedTuple):
+    """Where a VIF's frames are switched: a VXLAN bridge domain or a VLAN."""
+
+    kind: str  # "vxlan" or "vlan"
+    id: int  # segment id or VLAN id
+    bridge_domain: str | None = None
+
+    def __str__(self) -> str:
+        return f"bridge-domain {self.bridge_domain}" if self.kind == "vxlan" else f"vlan {self.id}"
+
+
+def dynamic_profile_name(policy_profile: str, network: str) -> str:
+    """The name of the dynamic port profile for a (policy profile, network) pair."""
+    return f"{policy_profile}_{network}"
+
+
+@dataclass
+class VfPool:
+    """The VFs of one PF of one host and the VIFs that hold them."""
+
+    host: str
+    pf: str
+    vfs: int
+    netlink_limit: int
+    holders: list[str] = field(default_factory=list)  # VIF ids, in VF order
+
+    @property
+    def usable(self) -> int:
+        """VFs a VIF can take: the PF's VFs, capped by the host netlink limit."""
+        return min(self.vfs, self.netlink_limit)
+
+    @property
+    def free(self) -> int:
+        return self.usable - len(self.holders)
+
+
+@dataclass(frozen=True)
+class MigrationVerdict:
+    allowed: bool
+    reasons: tuple[str, ...] = ()
+
+
+class Derived:
+    """Derived facts of one topology snapshot, computed on first use."""
+
+    def __init__(self, topo: Topology, index: TopologyIndex | None = None):
+        self.topo = topo
+        self.index = index or topo.index()
+
+    # ------------------------------------------------------------- port profiles
+    @cached_property
+    def dynamic_profiles(self) -> dict[tuple[str, str], PortProfile]:
+        """One dynamic port profile per unique (policy profile, network) pair in use,
+        shared by every vNIC with that pair."""
+        out: dict[tuple[str, str], PortProfile] = {}
+        for vm in self.topo.vms:
+            for nic in vm.nics:
+                if nic.network is None or nic.policy_profile is None:
+                    continue
+                key = (nic.policy_profile, nic.network)
+                if key in out:
+                    continue
+                profile = self._make_dynamic(*key)
+                if profile is not None:
+                    out[key] = profile
+        return out
+
+    def _make_dynamic(self, policy_name: str, network_name: str) -> PortProfile | None:
+        policy = self.index.policy_profiles.get(policy_name)
+        network = self.index.networks.get(network_name)
+        if policy is None or network is None:
+            return None
+        vlans: list[int] = []
+        if network.type is NetworkType.VLAN and network.vlan is not None:
+            vlans = [network.vlan]
+        elif network.type is NetworkType.VLAN_TRUNK:
+            vlans = list(network.vlans)
+        return PortProfile(
+            name=dynamic_profile_name(policy_name, network_name),
+            clients=sorted({h.cluster for h in self.topo.hosts}) or ["default"],
+            vlans=vlans,
+            bridge_domain=network.bridge_domain,
+            qos=policy.qos,
+            mac_forging=policy.mac_forging,
+            owner=Owner.OPENSTACK,
+            description=f"dynamic: policy {policy_name} on network {network_name}",
+        )
+
+    def profile_of(self, nic: Vnic) -> PortProfile | None:
+        """The port profile a vNIC uses: named, or the dynamic one; None when dangling."""
+        if nic.port_profile is not None:
+            return self.index.port_profiles.get(nic.port_profile)
+        if nic.policy_profile is not None and nic.network is not None:
+            return self.dynamic_profiles.get((nic.policy_profile, nic.network))
+        return None
+
+    @cached_property
+    def all_profiles(self) -> dict[str, PortProfile]:
+        """Named port profiles and the dynamic ones, by name."""
+        out = dict(self.index.port_profiles)
+        for profile in self.dynamic_profiles.values():
+            out.setdefault(profile.name, profile)
+        return out
+
+    @cached_property
+    def vifs_by_profile(self) -> dict[str, list[VifRef]]:
+        out: dict[str, list[VifRef]] = {}
+        for vif in self.index.vifs.values():
+            profile = self.profile_of(vif.nic)
+            if profile is not None:
+                out.setdefault(profile.name, []).append(vif)
+        return out
+
+    def vifs_using(self, profile_name: str) -> list[VifRef]:
+        """The VIFs that use a port profile (a change to it applies to all of them)."""
+        return list(self.vifs_by_profile.get(profile_name, []))
+
+    # ------------------------------------------------------------------ segments
+    def segment_of(self, nic: Vnic) -> Segment | None:
+        """The segment a vNIC's frames are switched in, from its port profile."""
+        profile = self.profile_of(nic)
+        if profile is None:
+            return None
+        if profile.bridge_domain is not None:
+            bd = self.index.bridge_domains.get(profile.bridge_domain)
+            if bd is None:
+                return None
+            return Segment("vxlan", bd.segment_id, bd.name)
+        vlan = profile.access_vlan
+        return Segment("vlan", vlan) if vlan is not None else Segment("vlan", 1)
+
+    @cached_property
+    def segment_members(self) -> dict[str, list[str]]:
+        """Bridge domain -> the VEMs (host names, file order) with at least one running VM
+        in it: the VEMs that join its multicast group or receive its unicast floods."""
+        out: dict[str, list[str]] = {bd.name: [] for bd in self.topo.bridge_domains}
+        for host in self.topo.hosts:
+            if host.switching is not Switching.VEM:
+                continue
+            for bd_name in self.segments_on(host.name):
+                out.setdefault(bd_name, []).append(host.name)
+        return out
+
+    @cached_property
+    def _segments_by_host(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for vm in self.topo.vms:
+            if vm.state is not VmState.RUNNING:
+                continue
+            for nic in vm.nics:
+                seg = self.segment_of(nic)
+                if seg is not None and seg.bridge_domain is not None:
+                    names = out.setdefault(vm.host, [])
+                    if seg.bridge_domain not in names:
+                        names.append(seg.bridge_domain)
+        return out
+
+    def segments_on(self, host: str) -> list[str]:
+        """Bridge domains with at least one running VM on this host."""
+        return list(self._segments_by_host.get(host, []))
+
+    def designated_vtep(self, host: Host, bd: BridgeDomain) -> Vtep | None:
+        """The one VTEP of a VEM that receives the flood traffic of a segment.
+
+        An explicit `designated_vteps` entry wins; otherwise the segment id picks one of
+        the VEM's VTEPs (segment id modulo VTEP count), spreading segments across VTEPs.
+        """
+        if not host.vteps:
+            return None
+        chosen = host.designated_vteps.get(bd.name)
+        if chosen is not None:
+            for vtep in host.vteps:
+                if vtep.name == chosen:
+                    return vtep
+        return host.vteps[bd.segment_id % len(host.vteps)]
+
+    # ------------------------------------------------------------------ VF pools
+    @cached_property
+    def vf_pools(self) -> dict[tuple[str, str], VfPool]:
+        """(host, pf) -> the pool, with VFs handed out in file order. A VF vNIC without a
+        `pf` takes the PF with the most free VFs."""
+        limit = self.topo.ucs.netlink_vf_limit
+        pools: dict[tuple[str, str], VfPool] = {}
+        for host in self.topo.hosts:
+            if host.vic is None:
+                continue
+            for pf in host.vic.pfs:
+                pools[(host.name, pf.name)] = VfPool(host.name, pf.name, pf.vfs, limit)
+        for vm in self.topo.vms:
+            for nic in vm.nics:
+                if not nic.attach.uses_vf:
+                    continue
+                pool = self._pool_for(pools, vm, nic)
+                if pool is not None:
+                    pool.holders.append(f"{vm.name}/{nic.name}")
+        return pools
+
+    @staticmethod
+    def _pool_for(pools: dict[tuple[str, str], VfPool], vm: Vm, nic: Vnic) -> VfPool | None:
+        if nic.pf is not None:
+            return pools.get((vm.host, nic.pf))
+        mine = [p for (h, _), p in pools.items() if h == vm.host]
+        return max(mine, key=lambda p: p.free, default=None)
+
+    def vf_of(self, vif_id: str) -> tuple[str, int] | None:
+        """(pf, VF index) a VIF holds, or None (not a VF vNIC, or the pool is exhausted:
+        VIFs past the pool's usable VFs get none)."""
+        for pool in self.vf_pools.values():
+            if vif_id in pool.holders:
+                i = pool.holders.index(vif_id)
+                return (pool.pf, i) if i < pool.usable else None
+        return None
+
+    # ----------------------------------------------------------------- migration
+    def migration(self, vm_name: str, dest: str | None = None) -> MigrationVerdict:
+        """Can this VM live-migrate (to `dest`, when given)? And if not, why not."""
+        vm = self.index.vms.get(vm_name)
+        if vm is None:
+            return MigrationVerdict(False, (f"no VM named {vm_name}",))
+        reasons: list[str] = []
+        for nic in vm.nics:
+            if not nic.attach.live_migration:
+                reasons.append(f"{nic.name} is a hostdev (SR-IOV passthrough) vNIC: "
+                               "live migration is not supported")
+        src = self.index.hosts.get(vm.host)
+        if dest is not None:
+            dst = self.index.hosts.get(dest)
+            if dst is None:
+                reasons.append(f"no host named {dest}")
+            elif dst.name == vm.host:
+                reasons.append(f"{vm.name} already runs on {dest}")
+            elif src is not None and dst.cluster != src.cluster:
+                reasons.append(f"{dest} is in cluster {dst.cluster}, not {src.cluster}: live "
+                               "migration stays inside the cluster")
+            elif dst is not None:
+                needs = {n.attach.is_vmfex for n in vm.nics}
+                if True in needs and dst.switching is not Switching.VMFEX:
+                    reasons.append(f"{dest} has no VIC (VEM host): VM-FEX vNICs need one")
+                if False in needs and dst.switching is not Switching.VEM:
+                    reasons.append(f"{dest} runs no VEM: veth vNICs need one")
+        return MigrationVerdict(not reasons, tuple(reasons))
+
+    def migration_targets(self, vm_name: str) -> list[str]:
+        """Hosts this VM can live-migrate to."""
+        return [h.name for h in self.topo.hosts if self.migration(vm_name, h.name).allowed]
+
+
+def uses_vf(nic: Vnic) -> bool:
+    return nic.attach in (AttachMode.MACVTAP_PASSTHROUGH, AttachMode.HOSTDEV)
