@@ -1,0 +1,111 @@
+"""The backend interface: one asyncio API over every kind of fabric.
+
+Every operation is `async` and none blocks the event loop: blocking libraries run in an
+executor, engine work in a worker thread. Views reach fabrics only through this class.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from console.models.changes import Change, ChangeResult
+from console.models.stats import CounterSample
+from console.models.topology import Topology
+
+
+class ConnectionState(StrEnum):
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    FAILED = "failed"
+
+
+class EventKind(StrEnum):
+    STATE = "state"  # connection state changed
+    LIFECYCLE = "lifecycle"  # a VM started, stopped, was defined, undefined, migrated
+    CONFIG = "config"  # the inventory changed (device added/removed, profile edited)
+    PROGRESS = "progress"  # a long operation moved (migration percent)
+    LOG = "log"
+
+
+@dataclass(frozen=True)
+class BackendEvent:
+    kind: EventKind
+    subject: str  # the object's path or name ("vms[3]", "web1", the URI)
+    detail: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class BackendError(Exception):
+    """A backend operation failed; the message is for the administrator."""
+
+
+class Backend(abc.ABC):
+    """One connection to one fabric, chosen by URI (see console.backends.registry)."""
+
+    uri: str
+
+    def __init__(self, uri: str):
+        self.uri = uri
+        self.state = ConnectionState.DISCONNECTED
+        self._subscribers: list[asyncio.Queue[BackendEvent]] = []
+
+    # -- lifecycle
+    @abc.abstractmethod
+    async def connect(self) -> None:
+        """Open the connection. Raises BackendError with a readable reason."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release everything; safe to call twice."""
+
+    # -- inventory and changes
+    @abc.abstractmethod
+    async def inventory(self) -> Topology:
+        """The fabric as a topology model (a fresh object the caller may keep)."""
+
+    @abc.abstractmethod
+    async def apply(self, change: Change) -> ChangeResult:
+        """Apply one change and report what happened (refusals are results, not errors)."""
+
+    async def migrate(self, vm: str, dest_host: str) -> ChangeResult:
+        from console.models.changes import Migrate
+
+        return await self.apply(Migrate(vm, dest_host))
+
+    # -- counters
+    @abc.abstractmethod
+    async def sample(self) -> CounterSample:
+        """Every counter now: monotonic totals plus a timestamp."""
+
+    # -- events
+    def events(self, maxsize: int = 1000) -> AsyncIterator[BackendEvent]:
+        """An async stream of events; each call gets its own stream."""
+        queue: asyncio.Queue[BackendEvent] = asyncio.Queue(maxsize)
+        self._subscribers.append(queue)
+
+        async def stream() -> AsyncIterator[BackendEvent]:
+            try:
+                while True:
+                    yield await queue.get()
+            finally:
+                self._subscribers.remove(queue)
+
+        return stream()
+
+    def emit(self, event: BackendEvent) -> None:
+        """Hand an event to every stream; a full stream drops its oldest event."""
+        for queue in self._subscribers:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(event)
+
+    def set_state(self, state: ConnectionState, detail: str = "") -> None:
+        self.state = state
+        self.emit(BackendEvent(EventKind.STATE, self.uri, detail, {"state": state.value}))
