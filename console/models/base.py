@@ -7,14 +7,60 @@ edits without polling and without a hand-written event system.
 
 from __future__ import annotations
 
+import functools
 from enum import StrEnum
+from typing import Any
 
 from psygnal import EventedModel
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
+from pydantic._internal import _fields as _pydantic_fields
+
+
+def _cache_factory_signature_checks() -> None:
+    """Make pydantic remember whether a default factory takes the validated data.
+
+    pydantic (2.13) runs inspect.signature on every private attribute's default factory for
+    every new instance; EventedModel has several private attributes, so that was 60% of the
+    time to load a 10,000-VM topology. The answer depends only on the factory, so cache it.
+    """
+    original = getattr(_pydantic_fields, "takes_validated_data_argument", None)
+    if original is None or hasattr(original, "cache_info"):
+        return
+    _pydantic_fields.takes_validated_data_argument = functools.cache(original)
+
+
+_cache_factory_signature_checks()
+
+
+class _LazySignalGroup:
+    """The instance's SignalGroup, built the first time anyone asks for it.
+
+    EventedModel builds a SignalGroup (one SignalInstance per field) in every __init__; a
+    10,000-VM file makes 25,000 objects of which the console watches a few hundred, and that
+    eager construction was most of the load time. psygnal reads `self._events` everywhere,
+    so providing it lazily keeps its behaviour unchanged.
+    """
+
+    def __get__(self, obj: Model | None, owner: type) -> Any:
+        if obj is None:
+            return self
+        private = obj.__pydantic_private__
+        group = private.get("_lazy_events")
+        if group is None:
+            group = owner.__signal_group__(obj)
+            private["_lazy_events"] = group
+        return group
+
+    def __set__(self, obj: Model, value: Any) -> None:
+        obj.__pydantic_private__["_lazy_events"] = value
 
 
 class Model(EventedModel):
     """Base of every topology object: strict keys, validated assignment, change events."""
+
+    def __init__(self, **data: Any) -> None:
+        # EventedModel.__init__ would build the SignalGroup now; _LazySignalGroup defers it.
+        BaseModel.__init__(self, **data)
 
     model_config = ConfigDict(
         extra="forbid",
@@ -30,3 +76,7 @@ class Owner(StrEnum):
 
     CONSOLE = "console"
     OPENSTACK = "openstack"
+
+
+# Installed after class creation: psygnal's metaclass treats `_events` specially.
+Model._events = _LazySignalGroup()  # type: ignore[assignment,misc]

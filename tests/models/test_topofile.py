@@ -164,3 +164,13 @@ def test_structural_edits_emit_the_list_event():
 
 def test_mac_is_normalised():
     assert Vnic(name="e", mac="52-54-00-AA-BB-CC", port_profile="p").mac == "52:54:00:aa:bb:cc"
+
+
+def test_events_of_nested_objects_reach_group_listeners():
+    topo = tf.load(DATA / "design_example.yaml")
+    profile = topo.port_profiles[0]
+    names = []
+    profile.events.all.connect(lambda info: names.append(info.signal.name))
+    profile.vlans = [100, 200]
+    profile.qos = None
+    assert names == ["vlans", "qos"]
