@@ -18,15 +18,16 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import TextIO
 
+from console.commands import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, load_topology
 from console.export import FORMATS, FormatUnavailable, load_format
 from console.models import Topology
-from console.models.topofile import TopologyFileError, load
 
 PROG = "fabric-console export"
-EXIT_OK, EXIT_WRITE, EXIT_INPUT = 0, 1, 2
+EXIT_WRITE = EXIT_FINDINGS  # "the operation failed"
+EXIT_INPUT = EXIT_UNREADABLE
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the `export` command on the CLI's subparsers."""
     parser = subparsers.add_parser(
         "export",
@@ -37,11 +38,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                "be read or the format is not available.",
     )
     add_arguments(parser)
-    return parser
+    parser.set_defaults(func=run)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE", help="topology file (fabric-console/1 YAML)")
+    parser.add_argument("file", metavar="FILE",
+                        help="topology file (fabric-console/1 YAML); '-' reads stdin")
     parser.add_argument("--format", required=True, choices=sorted(FORMATS),
                         help="configuration to produce")
     parser.add_argument("--out", metavar="DIR",
@@ -59,11 +61,8 @@ def run(args: argparse.Namespace, stdout: TextIO | None = None,
     except FormatUnavailable as exc:
         print(f"{PROG}: {exc}", file=err)
         return EXIT_INPUT
-    try:
-        topo = load(args.file)
-    except TopologyFileError as exc:
-        for problem in exc.problems or [None]:
-            print(f"{exc.source}: {problem}" if problem else str(exc), file=err)
+    topo = load_topology(args.file, err)
+    if topo is None:
         return EXIT_INPUT
     _report_findings(topo, args.file, err)
     try:
@@ -96,10 +95,12 @@ def _reason(exc: Exception) -> str:
 
 def _report_findings(topo: Topology, source: str, err: TextIO) -> None:
     """Count the validation findings and say so on stderr; never stops the export."""
-    findings = _findings(topo)
+    from console.models.rules import errors as rules_errors
+
+    findings = _findings(topo, err)
     if not findings:
         return
-    errors = sum(1 for f in findings if str(getattr(f, "severity", "")) == "error")
+    errors = len(rules_errors(findings))
     warnings = len(findings) - errors
     print(f"{PROG}: warning: {source} has {len(findings)} finding"
           f"{'' if len(findings) == 1 else 's'} ({errors} error{'' if errors == 1 else 's'}, "
@@ -107,19 +108,15 @@ def _report_findings(topo: Topology, source: str, err: TextIO) -> None:
           f"see `fabric-console validate {source}`", file=err)
 
 
-def _findings(topo: Topology) -> list:
-    """The rules' findings, when the rules package offers an entry point (it is written in
-    parallel with this command); an empty list otherwise."""
+def _findings(topo: Topology, err: TextIO) -> list:
+    """The rules' findings; a rule that fails must not stop an export."""
+    from console.models.rules import check
+
     try:
-        from console.models import rules
-    except ImportError:
-        return []
-    check = getattr(rules, "validate", None) or getattr(rules, "check_all", None)
-    if check is None:
-        return []
-    try:
-        return list(check(topo))
-    except Exception:  # a rule that fails must not stop an export
+        return check(topo)
+    except Exception as exc:
+        print(f"{PROG}: warning: the rules could not be checked ({type(exc).__name__}: "
+              f"{exc}); exporting anyway", file=err)
         return []
 
 

@@ -120,8 +120,26 @@ def test_findings_do_not_stop_the_export(tmp_path):
     broken = tmp_path / "dangling.yaml"
     broken.write_text(text)
     for fmt in ("nxos", "ucsm"):
-        code, stdout, _ = run(str(broken), "--format", fmt)
+        code, stdout, stderr = run(str(broken), "--format", fmt)
         assert code == 0 and stdout.startswith("# ---- file ")
+        assert stderr == (f"fabric-console export: warning: {broken} has 1 finding (1 error, "
+                          f"0 warnings); exported anyway; see `fabric-console validate "
+                          f"{broken}`\n")
+
+
+def test_a_clean_file_exports_without_warnings():
+    code, _, stderr = run(str(EXAMPLE), "--format", "ucsm")
+    assert code == 0 and stderr == ""
+
+
+def test_stdin_is_read_with_a_dash(monkeypatch):
+    class Stdin:
+        buffer = io.BytesIO(EXAMPLE.read_bytes())
+
+    monkeypatch.setattr("sys.stdin", Stdin)
+    code, stdout, _ = run("-", "--format", "ucsm")
+    assert code == 0
+    assert stdout.split("\n", 1)[1] == (GOLDEN / "design_example.ucsm-vmfex.cli").read_text()
 
 
 def test_through_the_cli_dispatcher(tmp_path):
