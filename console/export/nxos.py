@@ -255,7 +255,8 @@ def _uplink_sections(topo: Topology) -> list[Section]:
 def _vtep_profile_section() -> Section:
     return Section(None, (
         f"port-profile type vethernet {VTEP_PROFILE}",
-        "  ! VTEP interfaces of the VEMs (created on each host, attached to this profile)",
+        "  ! VTEPs are created on each host (RHEL OpenStack Platform) with this profile; the",
+        "  ! VSM shows each as a vEthernet interface, where its gateway is set (see VEMs)",
         "  capability vxlan",
         "  switchport mode access",
         "  no shutdown",
@@ -266,16 +267,13 @@ def _vtep_profile_section() -> Section:
 
 def _vem(host: Host, topo: Topology, derived: Derived) -> list[str]:
     count = len(host.vteps)
-    lines = [f"! VEM {host.name}: {count} VTEP{'' if count == 1 else 's'}"]
+    head = f"! VEM {host.name}: {count} VTEP{'' if count == 1 else 's'}"
     if host.uplink_mtu is not None:
-        lines.append(f"! uplinks use port profile {_uplink_name(host.uplink_mtu)}")
+        head += f"; uplinks use port profile {_uplink_name(host.uplink_mtu)}"
+    lines = [head]
     if not host.vteps:
         lines.append("! no VTEP: this VEM cannot carry VXLAN segments")
         return lines
-    lines.append(f"! Create each VTEP on the host with port profile {VTEP_PROFILE}; the VSM "
-                 "then shows it")
-    lines.append("! as a vEthernet interface. Enter the line under each VTEP in that "
-                 "interface.")
     bds = [derived.index.bridge_domains[name] for name in derived.segments_on(host.name)
            if name in derived.index.bridge_domains]
     for vtep in host.vteps:
@@ -283,8 +281,8 @@ def _vem(host: Host, topo: Topology, derived: Derived) -> list[str]:
         note = f", designated VTEP of {', '.join(designated)}" if designated else ""
         lines.append(f"! VTEP {vtep.name} {vtep.ip.with_prefixlen}{note}")
         if vtep.gateway is not None:
-            lines.append(f"!   transport ip address external netmask {vtep.ip.netmask} "
-                         f"gateway {vtep.gateway}")
+            lines.append("!   in its vEthernet interface: transport ip address external "
+                         f"netmask {vtep.ip.netmask} gateway {vtep.gateway}")
         elif topo.underlay.proxy_arp:
             lines.append("!   no gateway: VTEPs in other subnets answer through upstream "
                          "proxy ARP")

@@ -166,11 +166,14 @@ def test_vem_vteps_with_gateway_and_designated_segments():
              vms=[vm("x", "kvm2", veth("eth0", "52:54:00:00:00:01", port_profile="pe"),
                      veth("eth1", "52:54:00:00:00:02", port_profile="po"))])
     text = text_of(t)
-    vem_lines = block(text, "! VEM kvm2: 2 VTEPs")
-    assert "! VTEP vtep0 10.0.1.12/24, designated VTEP of bd-even" in vem_lines
-    assert "!   transport ip address external netmask 255.255.255.0 gateway 10.0.1.1" in vem_lines
-    assert "! VTEP vtep1 10.0.2.12/25, designated VTEP of bd-odd" in vem_lines
-    assert "! uplinks use port profile fc-uplink-mtu1600" in vem_lines
+    vem_lines = block(text, "! VEM kvm2: 2 VTEPs; uplinks use port profile fc-uplink-mtu1600")
+    assert vem_lines[1:] == [
+        "! VTEP vtep0 10.0.1.12/24, designated VTEP of bd-even",
+        "!   in its vEthernet interface: transport ip address external netmask 255.255.255.0 "
+        "gateway 10.0.1.1",
+        "! VTEP vtep1 10.0.2.12/25, designated VTEP of bd-odd",
+        "!   no gateway and no proxy ARP: reaches VTEPs of its own subnet only",
+    ]
     assert "  mtu 1600" in block(text, "port-profile type ethernet fc-uplink-mtu1600")
     assert "  capability vxlan" in block(text, "port-profile type vethernet fc-vtep")
 
