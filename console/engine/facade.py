@@ -1,0 +1,247 @@
+"""The emulated fabric: what backends and the `simulate` command drive.
+
+Contract (the emulated backend calls exactly this, from ONE worker thread; not thread-safe):
+
+    fabric = Fabric(topology, seed=0, plane="compiled")   # or plane="reference"
+    fabric.now                      simulated seconds since start
+    fabric.run_until(t)             advance simulated time to t, carrying the traffic
+    fabric.step(dt)                 run_until(now + dt)
+    fabric.sample()                 CounterSample: monotonic totals, timestamp = now
+    fabric.apply(change)            ChangeResult: a live change, guarded by the rules
+    fabric.l2_table(bridge_domain)  [L2Entry(mac, vem, vtep_ip, age_s, local)]
+    fabric.vteps(bridge_domain)     [VtepInfo(vem, vtep, ip, designated, member)]
+    fabric.topology                 the model the fabric runs now (changes update it)
+
+`plane="compiled"` raises ImportError when the Cython extension is not built.
+
+The topology is compiled once into flat tables (console.engine.tables) that both planes
+consume; after a live change it is compiled again and the running state (L2 tables, token
+buckets, flow progress, counters) is carried over by name (console.engine.carry). The
+traffic model is described in console.engine.traffic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from console.models.changes import Change, ChangeResult
+from console.models.derived import Derived
+from console.models.overlay import FloodMode
+from console.models.stats import (
+    CounterSample,
+    FiCounters,
+    FloodCounters,
+    VemCounters,
+    VifCounters,
+)
+from console.models.topology import Topology
+
+from . import carry
+from .tables import REMOTE, Tables, compile_topology
+from .traffic import TICKS_PER_S, int_to_mac
+
+PLANES = ("compiled", "reference")
+
+
+@dataclass(frozen=True)
+class L2Entry:
+    """One entry of a VEM's L2 table in a bridge domain. Local entries (a VM on this VEM)
+    have no VTEP; remote ones name the VTEP learned on decapsulation."""
+
+    mac: str
+    vem: str
+    vtep_ip: str | None
+    age_s: float
+    local: bool
+
+
+@dataclass(frozen=True)
+class VtepInfo:
+    """A VTEP as a bridge domain sees it: is it its VEM's designated VTEP for the
+    segment, and is that VEM a member (at least one running VM in the segment)?"""
+
+    vem: str
+    vtep: str
+    ip: str
+    designated: bool
+    member: bool
+
+
+def _make_plane(plane: str, tables: Tables):
+    if plane == "compiled":
+        from ._dataplane import CompiledPlane  # ImportError when not built
+
+        return CompiledPlane(tables)
+    if plane == "reference":
+        from .reference import ReferencePlane
+
+        return ReferencePlane(tables)
+    raise ValueError(f"plane is one of {', '.join(PLANES)}, not {plane!r}")
+
+
+def _guard(topology: Topology, change: Change) -> list:
+    """The rules' verdict on a live change: the findings that refuse it (empty: allowed)."""
+    try:
+        from console.models.rules.guards import guard
+    except ImportError:  # the rules' guards not in this checkout yet: migration only
+        from console.models.changes import Migrate
+        from console.models.findings import Finding, Severity
+
+        if isinstance(change, Migrate):
+            verdict = Derived(topology).migration(change.vm, change.dest_host)
+            return [Finding(f"vms[{change.vm}]", "vmfex.live-migration", Severity.ERROR, r)
+                    for r in verdict.reasons]
+        return []
+    return list(guard(topology, change))
+
+
+class Fabric:
+    """An emulated VM-FEX and VXLAN fabric running one topology. See the module docstring."""
+
+    def __init__(self, topology: Topology, *, seed: int = 0, plane: str = "compiled"):
+        self.topology = topology
+        self.seed = seed
+        self.plane_name = plane
+        self.now = 0.0
+        self._tick = 0  # ticks carried so far
+        self.offered = 0  # frames the VMs offered (before policing)
+        self._tables = compile_topology(topology, seed)
+        self._plane = _make_plane(plane, self._tables)
+        self._base = carry.Totals()
+        for name, members, mode in self._memberships(self._tables):
+            if mode is FloodMode.MULTICAST:
+                self._base.igmp(name)[0] += len(members)
+
+    # ------------------------------------------------------------------ time
+    def run_until(self, t: float) -> None:
+        """Advance simulated time to t (never backwards). Traffic is carried in whole ticks
+        of 1 ms: every tick that ends at or before t."""
+        if t <= self.now:
+            return
+        target = math.floor(t * TICKS_PER_S + 1e-9)
+        if target > self._tick:
+            self.offered += self._plane.run_ticks(self._tick, target)
+            self._tick = target
+        self.now = float(t)
+
+    def step(self, dt: float) -> None:
+        self.run_until(self.now + dt)
+
+    # ------------------------------------------------------------------ counters
+    def sample(self) -> CounterSample:
+        t = self._tables
+        c = self._plane.counters()
+        base = self._base
+        s = CounterSample(timestamp=self.now)
+        for i, vid in enumerate(t.vif_ids):
+            s.vifs[vid] = VifCounters(*carry.add(base.vifs.get(vid), c["vif"][i]))
+        sw, seg, kind = self._live_l2()
+        per_sw = np.bincount(sw, minlength=t.nvem + t.nfi) if len(sw) else \
+            np.zeros(t.nvem + t.nfi, dtype=np.int64)
+        remote = kind == REMOTE
+        bd_of_seg = t.seg_bd[seg[remote]] if len(seg) else np.zeros(0, dtype=np.int64)
+        learned = np.bincount(bd_of_seg[bd_of_seg >= 0], minlength=len(t.bd_names)) \
+            if len(bd_of_seg) else np.zeros(len(t.bd_names), dtype=np.int64)
+        for i, name in enumerate(t.bd_names):
+            ff, fc = carry.add(base.bds.get(name), c["bd"][i])
+            joins, leaves = base.igmp(name)
+            s.bridge_domains[name] = FloodCounters(ff, fc, joins, leaves, int(learned[i]))
+        for i, name in enumerate(t.vem_names):
+            vals = carry.add(base.vems.get(name), c["vem"][i])
+            s.vems[name] = VemCounters(*vals, l2_entries=int(per_sw[i]))
+        for i, name in enumerate(t.fi_names):
+            s.fabric_interconnects[name] = FiCounters(*carry.add(base.fis.get(name),
+                                                                 c["fi"][i]))
+        return s
+
+    def _live_l2(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(switch, segment, kind) of every L2 entry still valid now."""
+        st = self._plane.l2_snapshot()
+        live = (self._tick - st["l2_last"]) < self._tables.aging_ticks
+        return st["l2_sw"][live], st["l2_seg"][live], st["l2_kind"][live]
+
+    # ------------------------------------------------------------------ views
+    def l2_table(self, bridge_domain: str) -> list[L2Entry]:
+        """The entries of every VEM's L2 table in one bridge domain, VEM by VEM."""
+        t = self._tables
+        if ("bd", bridge_domain) not in t.seg_keys:
+            return []
+        seg = t.seg_keys.index(("bd", bridge_domain))
+        st = self._plane.l2_snapshot()
+        age = self._tick - st["l2_last"]
+        keep = (st["l2_seg"] == seg) & (st["l2_sw"] < t.nvem) & (age < t.aging_ticks)
+        rows = sorted(zip(st["l2_sw"][keep].tolist(), st["l2_mac"][keep].tolist(),
+                          st["l2_kind"][keep].tolist(), st["l2_port"][keep].tolist(),
+                          age[keep].tolist()))
+        return [L2Entry(int_to_mac(mac), t.vem_names[sw],
+                        t.vtep_ips[port] if kind == REMOTE else None,
+                        max(a, 0) / TICKS_PER_S, kind != REMOTE)
+                for sw, mac, kind, port, a in rows]
+
+    def vteps(self, bridge_domain: str) -> list[VtepInfo]:
+        """Every VTEP of every VEM, with its role in this bridge domain."""
+        d = Derived(self.topology)
+        bd = d.index.bridge_domains.get(bridge_domain)
+        members = set(d.segment_members.get(bridge_domain, []))
+        out = []
+        for host in self.topology.hosts:
+            if not host.vteps or host.switching.value != "vem":
+                continue
+            chosen = d.designated_vtep(host, bd) if bd is not None else None
+            for v in host.vteps:
+                out.append(VtepInfo(host.name, v.name, str(v.ip.ip),
+                                    chosen is not None and chosen.name == v.name,
+                                    host.name in members))
+        return out
+
+    # ------------------------------------------------------------------ changes
+    def apply(self, change: Change) -> ChangeResult:
+        """Judge a live change with the rules; when allowed, apply it to the model and to
+        the running fabric at once (state carried over, IGMP joins and leaves counted)."""
+        from console.models.rules.apply import apply_to_model
+
+        refusals = _guard(self.topology, change)
+        if refusals:
+            return ChangeResult(change, False, "; ".join(f.message for f in refusals),
+                                findings=list(refusals))
+        old_tables, old_flows = self._tables, list(self.topology.traffic)
+        old_state = self._plane.export_state()
+        try:
+            apply_to_model(self.topology, change)
+        except ValueError as exc:
+            return ChangeResult(change, False, str(exc))
+        new_tables = compile_topology(self.topology, self.seed)
+        new_plane = _make_plane(self.plane_name, new_tables)
+        new_plane.import_state(carry.remap_state(old_tables, new_tables, old_state, old_flows,
+                                                 list(self.topology.traffic), self._tick))
+        self._base.absorb(old_tables, self._plane.counters())
+        steps = self._count_igmp(old_tables, new_tables)
+        self._tables, self._plane = new_tables, new_plane
+        return ChangeResult(change, True, "applied", steps=["recompiled the fabric", *steps])
+
+    @staticmethod
+    def _memberships(t: Tables):
+        for i, name in enumerate(t.bd_names):
+            mode = FloodMode.MULTICAST if t.bd_mode[i] == 0 else FloodMode.UNICAST_ONLY
+            yield name, t.bd_members[i], mode
+
+    def _count_igmp(self, old: Tables, new: Tables) -> list[str]:
+        """IGMP joins and leaves: a VEM joins a multicast segment's group with its first VM
+        in the segment and leaves with its last."""
+        def joined(t: Tables) -> dict[str, set[str]]:
+            return {n: set(m) for n, m, mode in self._memberships(t)
+                    if mode is FloodMode.MULTICAST}
+        before, after = joined(old), joined(new)
+        steps = []
+        for bd in sorted(set(before) | set(after)):
+            was, now = before.get(bd, set()), after.get(bd, set())
+            for vem in sorted(now - was):
+                self._base.igmp(bd)[0] += 1
+                steps.append(f"{vem} joins the group of {bd}")
+            for vem in sorted(was - now):
+                self._base.igmp(bd)[1] += 1
+                steps.append(f"{vem} leaves the group of {bd}")
+        return steps
