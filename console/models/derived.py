@@ -266,3 +266,45 @@ class Derived:
 
 def uses_vf(nic: Vnic) -> bool:
     return nic.attach in (AttachMode.MACVTAP_PASSTHROUGH, AttachMode.HOSTDEV)
+
+
+def vf_pci_address(pf_pci: str, index: int) -> str:
+    """The PCI address of VF `index` of the PF at `pf_pci` ('0000:0b:00.0').
+
+    SR-IOV places VF n at the PF's routing id + First VF Offset + n * VF Stride; Cisco VICs
+    (like most NICs) use offset 1 and stride 1, so VF 0 of 0000:0b:00.0 is 0000:0b:00.1 and
+    VF 7 is 0000:0b:01.0. Discovery reads the real addresses from the host; this is for
+    planning a hostdev vNIC from a file."""
+    domain, bus, slot_fn = pf_pci.split(":")
+    slot, fn = slot_fn.split(".")
+    rid = (int(bus, 16) << 8) | (int(slot, 16) << 3) | int(fn)
+    rid += 1 + index
+    if rid > 0xFFFF:
+        raise ValueError(f"VF {index} of {pf_pci} falls outside the PCI bus range")
+    return f"{domain}:{rid >> 8:02x}:{(rid >> 3) & 0x1F:02x}.{rid & 7}"
+
+
+class Reach(NamedTuple):
+    """Can one VTEP reach a VEM, and how (or why not)."""
+
+    ok: bool
+    how: str
+
+
+def vtep_reachable(src: Vtep, dst_vteps: list[Vtep], proxy_arp: bool) -> Reach:
+    """Can VTEP `src` reach a VEM whose VTEPs are `dst_vteps`?
+
+    The VEM does not use the host routing table: a VTEP reaches another subnet only through
+    the gateway of `transport ip address external`, or upstream proxy ARP (the same logic
+    as the `vxlan.vtep-reachability` rule)."""
+    if not dst_vteps:
+        return Reach(False, "the VEM has no VTEP")
+    same = next((v for v in dst_vteps if v.ip.network == src.ip.network), None)
+    if same is not None:
+        return Reach(True, f"same subnet {src.ip.network} ({same.ip.ip})")
+    if src.gateway is not None:
+        return Reach(True, f"through gateway {src.gateway}")
+    if proxy_arp:
+        return Reach(True, "through upstream proxy ARP")
+    return Reach(False, f"{dst_vteps[0].ip.ip} is in another subnet, and {src.name} has no "
+                        "gateway and the underlay no proxy ARP")

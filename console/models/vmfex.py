@@ -76,6 +76,7 @@ class PortProfile(Model):
     bridge_domain: Name | None = None
     owner: Owner = Owner.CONSOLE
     description: str = Field(default="", max_length=256)
+    position: tuple[float, float] | None = None  # where the topology canvas draws it
 
     @model_validator(mode="after")
     def _native_in_vlans(self) -> PortProfile:

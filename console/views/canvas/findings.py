@@ -1,0 +1,56 @@
+"""Findings of the rules, grouped by canvas item (for the badges)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from console.models import Topology
+from console.models.findings import Finding
+from console.views.undo import KIND_OF
+
+from .items import item_id
+
+_PATH_RE = re.compile(r"^([a-z_]+)\[(\d+)\]")
+
+
+def rules_check() -> Callable[[Topology], list[Finding]] | None:
+    """The rules engine's check(topology), or None while it is not there."""
+    try:
+        from console.models.rules import check
+    except ImportError:
+        return None
+    return check
+
+
+class FindingsIndex:
+    """item id -> findings, rebuilt from one rules run."""
+
+    def __init__(self) -> None:
+        self.by_item: dict[str, list[Finding]] = {}
+        self.all: list[Finding] = []
+
+    def update(self, topo: Topology) -> None:
+        check = rules_check()
+        findings = list(check(topo)) if check is not None else []
+        self.all = findings
+        self.by_item = {}
+        for finding in findings:
+            nid = self.item_of(topo, finding.path)
+            if nid is not None:
+                self.by_item.setdefault(nid, []).append(finding)
+
+    @staticmethod
+    def item_of(topo: Topology, path: str) -> str | None:
+        """'hosts[1].vteps[4]' -> 'host:kvm2' (the canvas item the finding is about)."""
+        m = _PATH_RE.match(path)
+        if m is None or m.group(1) not in KIND_OF:
+            return None
+        items = getattr(topo, m.group(1))
+        i = int(m.group(2))
+        if i >= len(items):
+            return None
+        return item_id(KIND_OF[m.group(1)], items[i].name)
+
+    def for_item(self, nid: str) -> list[Finding]:
+        return self.by_item.get(nid, [])

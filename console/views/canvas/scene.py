@@ -1,0 +1,325 @@
+"""The topology scene: items indexed by id, kept in step with the model by its events.
+
+Each collection event updates only the objects whose state changed (identity check per
+object of that collection, then dict lookups by id), never a scan of the scene's items.
+Drags become one MovePositions command when the mouse is released.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from PySide6.QtCore import QLineF, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPen, QUndoCommand
+from PySide6.QtWidgets import (
+    QGraphicsLineItem,
+    QGraphicsScene,
+    QGraphicsSceneDragDropEvent,
+    QGraphicsSceneMouseEvent,
+)
+
+from console.views.editors.document import Document
+from console.views.undo import COLLECTIONS, KIND_OF, Macro, MovePositions, RemoveObject
+
+from . import factory
+from .findings import FindingsIndex
+from .items import LinkItem, NodeItem, item_id
+from .layout import place_unpositioned
+
+
+class TopologyScene(QGraphicsScene):
+    """Draws the document's topology and turns gestures into undo commands."""
+
+    refused = Signal(str)  # a gesture that means nothing, with the reason
+    activated = Signal(str, str)  # double-click: kind, name
+    current = Signal(str, str)  # the single selected object: kind, name ("" when none)
+
+    def __init__(self, document: Document, parent=None):
+        super().__init__(parent)
+        self.doc = document
+        self.nodes: dict[str, NodeItem] = {}
+        self._out: dict[str, list[LinkItem]] = {}  # links an object's references make
+        self._dangling: dict[str, set[str]] = {}  # missing target id -> source ids
+        self._press: dict[str, QPointF] = {}
+        self._connect_from: tuple[NodeItem, int | None] | None = None
+        self._rubber_line: QGraphicsLineItem | None = None
+        self.connect_mode = False
+        self._badge_timer = QTimer(self)
+        self._badge_timer.setSingleShot(True)
+        self._badge_timer.setInterval(250)
+        self._badge_timer.timeout.connect(self.refresh_badges)
+        self.findings = FindingsIndex()
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self.selectionChanged.connect(self._selection_changed)
+        document.topologyReplaced.connect(self._rebuild)
+        document.changed.connect(self._badge_timer.start)
+        self._topo = None
+        self._slots: dict = {}
+        self._by_kind: dict[str, set[str]] = {}
+        self._unplaced: list[NodeItem] = []
+        self._building = False
+        self._rebuild(document.topology)
+
+    # ------------------------------------------------------------- model -> view
+    def _rebuild(self, topo) -> None:
+        if self._topo is not None:
+            for collection, slot in self._slots.items():
+                getattr(self._topo.events, collection).disconnect(slot)
+        self.clear()
+        self._by_kind.clear()
+        self.nodes.clear()
+        self._out.clear()
+        self._dangling.clear()
+        self._topo = topo
+        self._slots = {c: partial(self._sync, c) for c in COLLECTIONS.values()}
+        for collection, slot in self._slots.items():
+            getattr(topo.events, collection).connect(slot)
+        self._building = True
+        try:
+            for collection in COLLECTIONS.values():
+                self._sync(collection, getattr(topo, collection))
+        finally:
+            self._building = False
+        self._place_pending()
+        self._badge_timer.start()
+
+    def _place_pending(self) -> None:
+        if self._unplaced:
+            pending, self._unplaced = self._unplaced, []
+            place_unpositioned(self, [n for n in pending if n.scene() is self])
+            for node in pending:
+                for link in node.links:
+                    link.adjust()
+
+
+    def _sync(self, collection: str, items: list) -> None:
+        kind = KIND_OF[collection]
+        seen: set[str] = set()
+        changed: list[NodeItem] = []
+        for obj in items:
+            nid = item_id(kind, obj.name)
+            seen.add(nid)
+            node = self.nodes.get(nid)
+            if node is None:
+                node = NodeItem(kind, obj)
+                self.nodes[nid] = node
+                self.addItem(node)
+                changed.append(node)
+            elif node.obj is not obj:
+                if node.obj != obj:
+                    changed.append(node)
+                node.set_object(obj)
+            if obj.position is not None:
+                pos = QPointF(*obj.position)
+                if node.pos() != pos:
+                    node.set_pos_silently(pos)
+        ids = self._by_kind.setdefault(kind, set())
+        for nid in ids - seen:
+            self._remove_node(nid)
+        self._by_kind[kind] = seen
+        self._unplaced.extend(n for n in changed if n.obj.position is None)
+        if not self._building:
+            self._place_pending()
+        for node in changed:
+            self._relink(node)
+            for src in self._dangling.pop(node.id, set()):
+                if src in self.nodes:
+                    self._relink(self.nodes[src])
+
+    def _remove_node(self, nid: str) -> None:
+        node = self.nodes.pop(nid)
+        for link in list(node.links):
+            link.detach()
+            self.removeItem(link)
+            if link.src is not node:
+                self._out.get(link.src.id, []).remove(link)
+                self._dangling.setdefault(nid, set()).add(link.src.id)
+        self._out.pop(nid, None)
+        self.removeItem(node)
+
+    def _targets(self, node: NodeItem) -> list[tuple[str, str, int | None]]:
+        """(link kind, target id, nic index) of the references an object makes."""
+        obj, kind = node.obj, node.kind
+        out: list[tuple[str, str, int | None]] = []
+        if kind == "vm":
+            out.append(("placement", item_id("host", obj.host), None))
+            for i, nic in enumerate(obj.nics):
+                if nic.port_profile is not None:
+                    out.append(("profile", item_id("pp", nic.port_profile), i))
+                elif nic.network is not None:
+                    net = next((n for n in self.doc.topology.networks
+                                if n.name == nic.network), None)
+                    if net is not None and net.bridge_domain:
+                        out.append(("network", item_id("bd", net.bridge_domain), i))
+        elif kind == "pp" and obj.bridge_domain:
+            out.append(("segment", item_id("bd", obj.bridge_domain), None))
+        elif kind == "host" and obj.fabric_interconnect:
+            out.append(("uplink", item_id("fi", obj.fabric_interconnect), None))
+        return out
+
+    def _relink(self, node: NodeItem) -> None:
+        for link in self._out.pop(node.id, []):
+            link.detach()
+            self.removeItem(link)
+        links = []
+        for kind, target, nic in self._targets(node):
+            dst = self.nodes.get(target)
+            if dst is None:
+                self._dangling.setdefault(target, set()).add(node.id)
+                continue
+            link = LinkItem(kind, node, dst, nic)
+            self.addItem(link)
+            links.append(link)
+        self._out[node.id] = links
+
+    def links(self) -> list[LinkItem]:
+        return [link for links in self._out.values() for link in links]
+
+    # -------------------------------------------------------------------- badges
+    def refresh_badges(self) -> None:
+        """Findings per object, off the per-event path (debounced after edits)."""
+        self.findings.update(self.doc.topology)
+        for nid, node in self.nodes.items():
+            node.set_findings(self.findings.for_item(nid))
+
+    # ----------------------------------------------------------------- gestures
+    def _push(self, command: QUndoCommand) -> None:
+        self.doc.push(command)
+
+    def drop_kind(self, kind: str, pos: QPointF) -> None:
+        """What a palette drop does (also the path tests drive)."""
+        host = None
+        if kind == "vm":
+            under = self.node_at(pos)
+            if under is not None and under.kind == "host":
+                host = under.name
+        try:
+            self._push(factory.add_command(self.doc.topology, kind,
+                                           (round(pos.x(), 1), round(pos.y(), 1)), host))
+        except (factory.GestureRefused, ValueError) as exc:
+            self.refused.emit(str(exc))
+
+    def connect_items(self, src: NodeItem, dst: NodeItem, nic: int | None = None) -> bool:
+        if src is dst:
+            return False
+        try:
+            cmd = factory.connect_command(self.doc.topology, (src.kind, src.name, nic),
+                                          (dst.kind, dst.name, None))
+        except (factory.GestureRefused, ValueError) as exc:
+            self.refused.emit(str(exc))
+            return False
+        self._push(cmd)
+        return True
+
+    def delete_selected(self) -> None:
+        nodes = [n for n in self.selectedItems() if isinstance(n, NodeItem)]
+        if not nodes:
+            return
+        macro = Macro(f"Delete {len(nodes)} item{'s' if len(nodes) > 1 else ''}")
+        macro.adopt([RemoveObject(self.doc.topology, COLLECTIONS[n.kind], n.name,
+                                  parent=macro) for n in nodes])
+        self._push(macro)
+
+    def node_at(self, pos: QPointF) -> NodeItem | None:
+        for item in self.items(pos):
+            if isinstance(item, NodeItem):
+                return item
+        return None
+
+    def find(self, text: str) -> NodeItem | None:
+        """The first object whose name contains `text` (case-insensitive), selected."""
+        text = text.strip().lower()
+        if not text:
+            return None
+        exact = [n for n in self.nodes.values() if n.name.lower() == text]
+        match = exact[0] if exact else next(
+            (n for n in self.nodes.values() if text in n.name.lower()), None)
+        if match is not None:
+            self.clearSelection()
+            match.setSelected(True)
+        return match
+
+    def _selection_changed(self) -> None:
+        sel = [n for n in self.selectedItems() if isinstance(n, NodeItem)]
+        if len(sel) == 1:
+            self.current.emit(sel[0].kind, sel[0].name)
+        else:
+            self.current.emit("", "")
+
+    # -------------------------------------------------------------- mouse / drop
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        node = self.node_at(event.scenePos())
+        wants_connect = self.connect_mode or bool(
+            event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if node is not None and event.button() == Qt.MouseButton.LeftButton and wants_connect:
+            self._connect_from = (node, node.nic_at(event.scenePos()))
+            start = event.scenePos()
+            self._rubber_line = self.addLine(QLineF(start, start),
+                                             QPen(QColor("#2a6edb"), 2, Qt.PenStyle.DashLine))
+            event.accept()
+            return
+        super().mousePressEvent(event)
+        self._press = {n.id: n.pos() for n in self.selectedItems() if isinstance(n, NodeItem)}
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._rubber_line is not None:
+            line = self._rubber_line.line()
+            line.setP2(event.scenePos())
+            self._rubber_line.setLine(line)
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._rubber_line is not None:
+            self.removeItem(self._rubber_line)
+            self._rubber_line = None
+            src, nic = self._connect_from or (None, None)
+            self._connect_from = None
+            dst = self.node_at(event.scenePos())
+            if src is not None and dst is not None:
+                self.connect_items(src, dst, nic)
+            return
+        super().mouseReleaseEvent(event)
+        self.commit_moves()
+
+    def commit_moves(self) -> None:
+        """One undo command for everything the last drag moved."""
+        moves = {}
+        for nid, before in self._press.items():
+            node = self.nodes.get(nid)
+            if node is None or node.pos() == before:
+                continue
+            old = node.obj.position
+            new = (round(node.pos().x(), 1), round(node.pos().y(), 1))
+            moves[(COLLECTIONS[node.kind], node.name)] = (old, new)
+        self._press = {}
+        if moves:
+            self._push(MovePositions(self.doc.topology, moves))
+
+    def begin_move(self) -> None:
+        """Remember where the selected items are (a drag, or a programmatic move)."""
+        self._press = {n.id: n.pos() for n in self.selectedItems() if isinstance(n, NodeItem)}
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        node = self.node_at(event.scenePos())
+        if node is not None:
+            self.activated.emit(node.kind, node.name)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def dragEnterEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
+        if event.mimeData().hasFormat(factory.MIME_KIND):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    dragMoveEvent = dragEnterEvent
+
+    def dropEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
+        if not event.mimeData().hasFormat(factory.MIME_KIND):
+            super().dropEvent(event)
+            return
+        kind = bytes(event.mimeData().data(factory.MIME_KIND)).decode()
+        event.acceptProposedAction()
+        self.drop_kind(kind, event.scenePos())

@@ -1,0 +1,145 @@
+"""The topology canvas tab: palette, toolbar (fit, zoom, auto-layout, connect, find) and
+the graphics view."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.views.editors.document import Document
+from console.views.undo import COLLECTIONS, MovePositions
+
+from .clipboard import copy_mime, paste_command
+from .items import NodeItem
+from .layout import layered_positions
+from .palette import Palette
+from .scene import TopologyScene
+from .view import TopologyView
+
+
+class CanvasWidget(QWidget):
+    """Draw and edit the topology with the mouse."""
+
+    activated = Signal(str, str)  # double-click: open the object's editor
+    current = Signal(str, str)  # the selected object ("" when none or several)
+
+    def __init__(self, document: Document, parent=None):
+        super().__init__(parent)
+        self.doc = document
+        self.scene = TopologyScene(document, self)
+        self.view = TopologyView(self.scene, self)
+        self.palette = Palette(self)
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet("color: #a33;")
+        self.find_edit = QLineEdit(self)
+        self.find_edit.setPlaceholderText("Find by name…")
+        self.find_edit.setClearButtonEnabled(True)
+        self.find_edit.setMaximumWidth(220)
+        self.find_edit.returnPressed.connect(self.find)
+
+        self.toolbar = QToolBar(self)
+        self.actions_: dict[str, QAction] = {}
+        self._action("fit", "Fit", self.view.fit, "Ctrl+0")
+        self._action("zoom_in", "Zoom in", lambda: self.view.zoom(1.25), QKeySequence.ZoomIn)
+        self._action("zoom_out", "Zoom out", lambda: self.view.zoom(0.8), QKeySequence.ZoomOut)
+        self._action("layout", "Auto-layout", self.auto_layout, "Ctrl+L")
+        connect = self._action("connect", "Connect", None, "C")
+        connect.setCheckable(True)
+        connect.setToolTip("Drag from one item to another to connect them "
+                           "(or hold Shift while dragging)")
+        connect.toggled.connect(self._set_connect_mode)
+        self.toolbar.addSeparator()
+        self._action("copy", "Copy", self.copy, QKeySequence.Copy)
+        self._action("paste", "Paste", self.paste, QKeySequence.Paste)
+        self._action("delete", "Delete", self.scene.delete_selected, QKeySequence.Delete)
+        self.toolbar.addSeparator()
+        self.toolbar.addWidget(self.find_edit)
+        for action in self.actions_.values():
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+        side = QVBoxLayout()
+        side.addWidget(QLabel("<b>Palette</b>", self))
+        side.addWidget(self.palette)
+        body = QHBoxLayout()
+        body.addLayout(side)
+        body.addWidget(self.view, 1)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(2, 2, 2, 2)
+        outer.addWidget(self.toolbar)
+        outer.addLayout(body, 1)
+        outer.addWidget(self.status)
+
+        self.scene.refused.connect(self.status.setText)
+        self.scene.activated.connect(self.activated)
+        self.scene.current.connect(self.current)
+        document.changed.connect(lambda: self.status.clear())
+
+    def _action(self, key, text, slot, shortcut=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if slot is not None:
+            action.triggered.connect(slot)
+        self.toolbar.addAction(action)
+        self.addAction(action)
+        self.actions_[key] = action
+        return action
+
+    def _set_connect_mode(self, on: bool) -> None:
+        self.scene.connect_mode = on
+        self.view.setDragMode(self.view.DragMode.NoDrag if on
+                              else self.view.DragMode.RubberBandDrag)
+
+    # --------------------------------------------------------------- actions
+    def find(self, text: str | None = None) -> NodeItem | None:
+        node = self.scene.find(self.find_edit.text() if text is None else text)
+        if node is None:
+            self.status.setText(f"Nothing named like '{self.find_edit.text()}'")
+        else:
+            self.view.centerOn(node)
+        return node
+
+    def auto_layout(self) -> None:
+        """Lay every object out in layers, as one undo step (positions are saved)."""
+        positions = layered_positions(self.doc.topology)
+        moves = {}
+        for (collection, name), pos in positions.items():
+            node = self.scene.nodes.get(f"{_kind(collection)}:{name}")
+            old = node.obj.position if node is not None else None
+            if old != pos:
+                moves[(collection, name)] = (old, pos)
+        if moves:
+            self.doc.push(MovePositions(self.doc.topology, moves, "Auto-layout"))
+            for (collection, name), (_, pos) in moves.items():
+                node = self.scene.nodes.get(f"{_kind(collection)}:{name}")
+                if node is not None:
+                    node.set_pos_silently(QPointF(*pos))
+        self.view.fit()
+
+    def selected_nodes(self) -> list[NodeItem]:
+        return [n for n in self.scene.selectedItems() if isinstance(n, NodeItem)]
+
+    def copy(self) -> None:
+        nodes = self.selected_nodes()
+        if nodes:
+            QGuiApplication.clipboard().setMimeData(copy_mime(nodes))
+
+    def paste(self) -> None:
+        cmd = paste_command(self.doc.topology, QGuiApplication.clipboard().mimeData())
+        if cmd is None:
+            self.status.setText("Nothing to paste: copy canvas items first")
+        else:
+            self.doc.push(cmd)
+
+
+def _kind(collection: str) -> str:
+    return {v: k for k, v in COLLECTIONS.items()}[collection]

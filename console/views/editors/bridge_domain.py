@@ -1,0 +1,119 @@
+"""Bridge-domain editor: name, segment id, flood mode, multicast group; and the VSM's
+segmentation feature switch, whose guard refuses `no feature segmentation` while any port
+uses a VXLAN port profile (naming the ports)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit
+
+from console.models import BridgeDomain, FloodMode, Owner
+from console.models.changes import BridgeDomainEdit, ChangeResult, VsmEdit
+from console.models.rules.openstack import READ_ONLY_MESSAGE
+
+from . import fields as F
+from .base import EditorBase, no_shrink
+from .commands import ChangeCommand, refusals
+
+
+class BridgeDomainEditor(EditorBase):
+    title_text = "Bridge domain"
+
+    def __init__(self, document, parent=None):
+        super().__init__(document, parent, preview_format="nxos")
+        self.name_edit = QLineEdit(self)
+        self.segment_id = QLineEdit(self)
+        self.segment_id.setPlaceholderText("4096 to 16000000")
+        self.mode = QComboBox(self)
+        for v in FloodMode:
+            self.mode.addItem(v.value, v)
+        self.group = QLineEdit(self)
+        self.group.setPlaceholderText("239.1.1.1 (multicast mode)")
+        self.form.addRow("Name", self.name_edit)
+        self.form.addRow("Segment id", self.segment_id)
+        self.form.addRow("Flood mode", self.mode)
+        self.form.addRow("Multicast group", self.group)
+        for edit in (self.name_edit, self.segment_id, self.group):
+            edit.textEdited.connect(self.edited)
+        self.mode.currentIndexChanged.connect(self._mode_changed)
+
+        self.segmentation = QCheckBox("Segmentation feature (feature segmentation)", self)
+        self.segmentation_result = QLabel(self)
+        self.segmentation_result.setWordWrap(True)
+        no_shrink(self.segmentation_result)
+        self.body.addWidget(QLabel("<b>VSM</b>", self))
+        self.body.addWidget(self.segmentation)
+        self.body.addWidget(self.segmentation_result)
+        self.segmentation.clicked.connect(self.toggle_segmentation)
+        document.changed.connect(self._sync_segmentation)
+        document.topologyReplaced.connect(lambda _t: self._sync_segmentation())
+        self._sync_segmentation()
+        self.open(None)
+
+    def lookup(self, name: str):
+        return self.doc.derived().index.bridge_domains.get(name)
+
+    def read_only_reason(self, obj: BridgeDomain) -> str | None:
+        if obj.owner is Owner.OPENSTACK:
+            return f"bridge domain {obj.name} is " + READ_ONLY_MESSAGE
+        return None
+
+    def _mode_changed(self, *_args) -> None:
+        multicast = FloodMode(self.mode.currentData()) is FloodMode.MULTICAST
+        self.group.setEnabled(multicast and self.name is not None
+                              and not self.banner.isVisible())
+        self.edited()
+
+    def load(self, bd: BridgeDomain) -> None:
+        self._original = bd
+        self.name_edit.setText(bd.name)
+        self.segment_id.setText(str(bd.segment_id))
+        F.set_combo(self.mode, bd.mode)
+        self.group.setText("" if bd.group is None else str(bd.group))
+
+    def change(self) -> BridgeDomainEdit:
+        old = self._original
+        mode = FloodMode(F.combo_value(self.mode))
+        seg = F.opt_int(self.segment_id, "segment_id")
+        if seg is None:
+            raise ValueError("segment_id: required (4096 to 16000000)")
+        group = F.text(self.group) or None
+        if mode is FloodMode.UNICAST_ONLY:
+            group = None  # unicast-only replicates to each VTEP: no group
+        bd = BridgeDomain.model_validate({**old.model_dump(), "name": F.text(self.name_edit),
+                                          "segment_id": seg, "mode": mode, "group": group})
+        return BridgeDomainEdit(bd, old_name=old.name if bd.name != old.name else None)
+
+    def new_name(self, change: BridgeDomainEdit) -> str:
+        return change.bridge_domain.name
+
+    def preview_path(self, topology) -> str:
+        name = F.text(self.name_edit)
+        for i, bd in enumerate(topology.bridge_domains):
+            if bd.name == name:
+                return f"bridge_domains[{i}]"
+        return ""
+
+    # ------------------------------------------------------------ segmentation
+    def _sync_segmentation(self) -> None:
+        self.segmentation.setChecked(self.doc.topology.vsm.segmentation)
+
+    def toggle_segmentation(self, on: bool) -> ChangeResult:
+        """Turn `feature segmentation` on or off, through its guard."""
+        vsm = self.doc.topology.vsm.model_copy(update={"segmentation": on})
+        change = VsmEdit(vsm)
+        hard, _soft = refusals(self.doc.topology, change)
+        if hard:
+            result = ChangeResult(change, False, "; ".join(f.message for f in hard), hard)
+            self.segmentation.setChecked(self.doc.topology.vsm.segmentation)
+            self.segmentation_result.setText(
+                f"<span style='color:#b3261e'>Refused: {result.message}</span>")
+            return result
+        self.doc.push(ChangeCommand(self.doc.topology, change))
+        message = "Segmentation enabled" if on else \
+            "Segmentation disabled: every bridge domain was removed"
+        self.segmentation_result.setText(f"<span style='color:#1e7b34'>{message}</span>")
+        if self.doc.backend is not None:
+            import asyncio
+
+            self._task = asyncio.ensure_future(self._send(change))
+        return ChangeResult(change, True, message)

@@ -1,0 +1,135 @@
+"""Live changes (console.models.changes) as undo commands, and how an editor applies one.
+
+A change is judged by `rules.guard` and applied by `rules.apply_to_model`, the same code
+the backends use. apply_to_model edits in place; the command runs it on a scratch copy of
+the fields the change touches and then swaps those fields in, so each collection emits one
+event and undo restores the exact previous state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from console.models import Topology
+from console.models.base import Model
+from console.models.changes import (
+    BridgeDomainEdit,
+    BridgeDomainRemove,
+    Change,
+    Migrate,
+    NicAttach,
+    NicDetach,
+    NicUpdate,
+    PortProfileEdit,
+    PortProfileRemove,
+    VmDefine,
+    VmRemove,
+    VsmEdit,
+    VtepEdit,
+)
+from console.models.findings import Finding
+from console.models.rules.apply import apply_to_model
+from console.models.rules.guards import guard
+
+# Refusals that hold even while planning offline: the rest of guard()'s findings (a change
+# that would add an error finding) are shown, and the model edit still goes in, because a
+# planner may draw a misconfiguration on purpose; a live backend judges them itself.
+HARD_RULES = frozenset({"openstack.read-only", "vxlan.segmentation-in-use",
+                        "vmfex.live-migration", "change.unknown-object"})
+
+_TOUCHES: dict[type, tuple[str, ...]] = {
+    PortProfileEdit: ("port_profiles", "vms"),
+    PortProfileRemove: ("port_profiles",),
+    NicAttach: ("vms",),
+    NicUpdate: ("vms",),
+    NicDetach: ("vms", "traffic"),
+    VmDefine: ("vms",),
+    VmRemove: ("vms", "traffic"),
+    VtepEdit: ("hosts",),
+    BridgeDomainEdit: ("bridge_domains", "port_profiles", "networks", "hosts"),
+    BridgeDomainRemove: ("bridge_domains",),
+    VsmEdit: ("vsm", "bridge_domains", "port_profiles", "hosts"),
+    Migrate: ("vms",),
+}
+
+
+def describe(change: Change) -> str:
+    """A short undo-menu text for a change."""
+    match change:
+        case PortProfileEdit(profile=p):
+            return f"Edit port profile {p.name}"
+        case PortProfileRemove(name=n):
+            return f"Delete port profile {n}"
+        case NicAttach(vm=vm, nic=nic):
+            return f"Attach {vm}/{nic.name}"
+        case NicUpdate(vm=vm, nic=nic):
+            return f"Edit {vm}/{nic.name}"
+        case NicDetach(vm=vm, nic=nic):
+            return f"Detach {vm}/{nic}"
+        case VmDefine(vm=vm):
+            return f"Define VM {vm.name}"
+        case VmRemove(name=n):
+            return f"Delete VM {n}"
+        case VtepEdit(host=h):
+            return f"Edit VTEPs of {h}"
+        case BridgeDomainEdit(bridge_domain=bd):
+            return f"Edit bridge domain {bd.name}"
+        case BridgeDomainRemove(name=n):
+            return f"Delete bridge domain {n}"
+        case VsmEdit(vsm=vsm):
+            return "Enable segmentation" if vsm.segmentation else "Disable segmentation"
+        case Migrate(vm=vm, dest_host=d):
+            return f"Migrate {vm} to {d}"
+    return type(change).__name__
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, Model):
+        return value.model_copy(deep=True)
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def applied_copy(topo: Topology, change: Change) -> Topology:
+    """A new topology: `topo` with `change` applied (the original is not touched; fields
+    the change cannot touch are shared, not copied)."""
+    scratch = type(topo)(**{name: getattr(topo, name) for name in type(topo).model_fields})
+    for f in _TOUCHES[type(change)]:
+        setattr(scratch, f, _copy(getattr(topo, f)))
+    apply_to_model(scratch, change)
+    return scratch
+
+
+class ChangeCommand(QUndoCommand):
+    """One live change as an undo step."""
+
+    def __init__(self, topo: Topology, change: Change, text: str = "",
+                 parent: QUndoCommand | None = None):
+        super().__init__(text or describe(change), parent)
+        self.topo, self.change = topo, change
+        self.fields = _TOUCHES[type(change)]
+        self.before = {f: _copy(getattr(topo, f)) for f in self.fields}
+        scratch = applied_copy(topo, change)  # ValueError when it names a missing object
+        self.after = {f: getattr(scratch, f) for f in self.fields}
+
+    def _set(self, state: dict[str, Any]) -> None:
+        for f in self.fields:
+            if getattr(self.topo, f) != state[f]:
+                setattr(self.topo, f, _copy(state[f]))
+
+    def redo(self) -> None:
+        self._set(self.after)
+
+    def undo(self) -> None:
+        self._set(self.before)
+
+
+def refusals(topo: Topology, change: Change) -> tuple[list[Finding], list[Finding]]:
+    """(hard refusals, other new error findings) of a change on this topology."""
+    findings = guard(topo, change)
+    hard = [f for f in findings if f.rule in HARD_RULES]
+    soft = [f for f in findings if f.rule not in HARD_RULES]
+    return hard, soft

@@ -1,0 +1,180 @@
+"""The open topology: its model, its file, its one undo history and its unsaved state."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from console.backends.base import Backend
+from console.models import Topology
+from console.models import topofile as tf
+from console.models.derived import Derived
+
+APP_TITLE = "Fabric Console"
+MAX_RECENT = 8
+RECENT_KEY = "files/recent"
+
+
+class Document(QObject):
+    """One topology being edited.
+
+    Editors never touch the model directly: they `push()` undo commands, so every edit is
+    on the one stack and the clean state of that stack is the saved state of the file.
+    """
+
+    titleChanged = Signal(str)
+    topologyReplaced = Signal(object)  # New/Open: a different Topology object
+    changed = Signal()  # any edit, undo or redo (coalesced to one per event-loop turn)
+    pathChanged = Signal(str)
+    recentChanged = Signal(list)
+
+    def __init__(self, topology: Topology | None = None, path: str | os.PathLike | None = None,
+                 settings: QSettings | None = None, backend: Backend | None = None,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.topology = topology if topology is not None else Topology()
+        self.path: Path | None = Path(path) if path else None
+        self.settings = settings if settings is not None else QSettings()
+        self.backend = backend
+        self.stack = QUndoStack(self)
+        self.stack.cleanChanged.connect(lambda _clean: self._emit_title())
+        self.stack.indexChanged.connect(lambda _i: self._schedule_changed())
+        self._derived: Derived | None = None
+        self._pending = False
+
+    # ------------------------------------------------------------------ editing
+    def push(self, command: QUndoCommand) -> None:
+        self.stack.push(command)
+
+    def derived(self) -> Derived:
+        """Derived facts of the current state (rebuilt after each edit, on first use)."""
+        if self._derived is None or self._derived.topo is not self.topology:
+            self._derived = Derived(self.topology)
+        return self._derived
+
+    def _schedule_changed(self) -> None:
+        self._derived = None
+        if not self._pending:
+            self._pending = True
+            QTimer.singleShot(0, self._flush_changed)
+
+    def _flush_changed(self) -> None:
+        self._pending = False
+        self.changed.emit()
+
+    # -------------------------------------------------------------------- state
+    @property
+    def dirty(self) -> bool:
+        return not self.stack.isClean()
+
+    @property
+    def display_name(self) -> str:
+        return self.path.name if self.path else f"{self.topology.name} (unsaved)"
+
+    @property
+    def title(self) -> str:
+        star = "*" if self.dirty else ""
+        return f"{self.display_name}{star} — {APP_TITLE}"
+
+    def _emit_title(self) -> None:
+        try:
+            title = self.title
+        except RuntimeError:  # the stack is gone: the application is shutting down
+            return
+        self.titleChanged.emit(title)
+
+    # -------------------------------------------------------------------- files
+    def new(self, name: str = "untitled") -> None:
+        self._replace(Topology(name=name), None)
+
+    def open(self, path: str | os.PathLike) -> None:
+        """Load a file. Raises TopologyFileError (naming path and rule); the current
+        topology is kept when the file cannot be read."""
+        topo = tf.load(path)
+        self._replace(topo, Path(path))
+        self.add_recent(path)
+
+    def save(self) -> None:
+        if self.path is None:
+            raise ValueError("no file name yet: use save_as")
+        self.save_as(self.path)
+
+    def save_as(self, path: str | os.PathLike) -> None:
+        """Atomic save (topofile.save); marks the undo stack clean."""
+        tf.save(self.topology, path)
+        new_path = Path(path)
+        if new_path != self.path:
+            self.path = new_path
+            self.pathChanged.emit(str(new_path))
+        self.stack.setClean()
+        self.add_recent(path)
+        self._emit_title()
+
+    def _replace(self, topo: Topology, path: Path | None) -> None:
+        self.stack.clear()
+        self.topology = topo
+        self.path = path
+        self._derived = None
+        self.topologyReplaced.emit(topo)
+        self.pathChanged.emit(str(path) if path else "")
+        self._emit_title()
+        self._schedule_changed()
+
+    # ------------------------------------------------------------- recent files
+    def recent_files(self) -> list[str]:
+        value = self.settings.value(RECENT_KEY, [])
+        if isinstance(value, str):  # QSettings gives a str for one-element lists
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def add_recent(self, path: str | os.PathLike) -> None:
+        full = str(Path(path).resolve())
+        files = [full] + [f for f in self.recent_files() if f != full]
+        self.settings.setValue(RECENT_KEY, files[:MAX_RECENT])
+        self.recentChanged.emit(files[:MAX_RECENT])
+
+    # ----------------------------------------------------------- close prompt
+    def confirm_discard(self, parent: QWidget | None, done: Callable[[bool], None],
+                        save_as: Callable[[], bool] | None = None) -> QMessageBox | None:
+        """Ask about unsaved changes without blocking (open(), never exec()); call
+        done(True) when it is fine to drop the document, done(False) to keep it.
+
+        Returns the box (shown) or None when there was nothing to ask."""
+        if not self.dirty:
+            done(True)
+            return None
+        box = QMessageBox(parent)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(APP_TITLE)
+        box.setText(f"Save the changes to {self.display_name}?")
+        box.setInformativeText("Your changes are lost if you don't save them.")
+        box.setStandardButtons(QMessageBox.StandardButton.Save
+                               | QMessageBox.StandardButton.Discard
+                               | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+
+        def finished(_code: int) -> None:
+            button = box.standardButton(box.clickedButton())
+            if button == QMessageBox.StandardButton.Discard:
+                done(True)
+            elif button == QMessageBox.StandardButton.Save:
+                try:
+                    if self.path is not None:
+                        self.save()
+                        done(True)
+                    else:
+                        done(bool(save_as and save_as()))
+                except (OSError, ValueError) as exc:
+                    QMessageBox.warning(parent, APP_TITLE, f"Cannot save: {exc}")
+                    done(False)
+            else:
+                done(False)
+
+        box.finished.connect(finished)
+        box.open()
+        return box
