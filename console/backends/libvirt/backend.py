@@ -1,0 +1,285 @@
+"""The libvirt backend: one real (or test-driver) KVM host behind the Backend interface.
+
+Connection drops are noticed two ways: libvirt's close callback (remote URIs, with
+keepalive) and a call failing with a connection error. Either way the state becomes
+RECONNECTING, samples are marked live=False (the last counters, never shown as live),
+and a task reconnects with exponential backoff until close() is called.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+import libvirt
+
+from console.models import Topology
+from console.models.changes import Change, ChangeResult, Migrate
+from console.models.rules.apply import apply_to_model
+from console.models.rules.guards import guard
+from console.models.stats import CounterSample, VifCounters
+
+from ..base import Backend, BackendError, BackendEvent, ConnectionState, EventKind
+from . import inventory, migration, steps
+from . import stats as stats_mod
+from .connection import AuthCallback, Connection, describe, is_drop
+
+log = logging.getLogger(__name__)
+
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 30.0
+
+_LIFECYCLE = {
+    libvirt.VIR_DOMAIN_EVENT_DEFINED: "defined",
+    libvirt.VIR_DOMAIN_EVENT_UNDEFINED: "undefined",
+    libvirt.VIR_DOMAIN_EVENT_STARTED: "started",
+    libvirt.VIR_DOMAIN_EVENT_SUSPENDED: "suspended",
+    libvirt.VIR_DOMAIN_EVENT_RESUMED: "resumed",
+    libvirt.VIR_DOMAIN_EVENT_STOPPED: "stopped",
+    libvirt.VIR_DOMAIN_EVENT_SHUTDOWN: "shutdown",
+    libvirt.VIR_DOMAIN_EVENT_PMSUSPENDED: "pmsuspended",
+    libvirt.VIR_DOMAIN_EVENT_CRASHED: "crashed",
+}
+
+OPEN_BACKENDS: dict[str, LibvirtBackend] = {}
+"""Connected libvirt backends by host name: migration finds its destination here."""
+
+
+class LibvirtBackend(Backend):
+    def __init__(self, uri: str, auth: AuthCallback | None = None):
+        super().__init__(uri)
+        self.connection = Connection(uri, auth)
+        self.host: str | None = None
+        self.reference: Topology | None = None  # port profile definitions (see adopt)
+        self._facts: inventory.HostFacts | None = None
+        self._skip: set[tuple[str, str]] = set()
+        self._last: dict[str, VifCounters] = {}
+        self._callbacks: list[int] = []
+        self._reconnect_task: asyncio.Task | None = None
+        self._closing = False
+        self.last_poll: stats_mod.PollReport | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    async def connect(self) -> None:
+        self._closing = False
+        self.set_state(ConnectionState.CONNECTING)
+        try:
+            await self._open()
+        except BackendError as exc:
+            self.set_state(ConnectionState.FAILED, str(exc))
+            raise
+        self.set_state(ConnectionState.CONNECTED, f"connected to {self.host}")
+
+    async def _open(self) -> None:
+        conn = await self.connection.open(self._on_close)
+        self.host = await self.connection.run(inventory.host_name, conn, self.uri)
+        OPEN_BACKENDS[self.host] = self
+        self._register_events(conn)
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._reconnect_task is not None:
+            self._reconnect_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconnect_task
+            self._reconnect_task = None
+        conn = self.connection.conn
+        if conn is not None:
+            for cb in self._callbacks:
+                with contextlib.suppress(libvirt.libvirtError):
+                    conn.domainEventDeregisterAny(cb)
+        self._callbacks.clear()
+        await self.connection.close()
+        if self.host is not None and OPEN_BACKENDS.get(self.host) is self:
+            del OPEN_BACKENDS[self.host]
+        if self.state is not ConnectionState.DISCONNECTED:
+            self.set_state(ConnectionState.DISCONNECTED)
+        self.connection.shutdown()
+
+    # ------------------------------------------------------------------ drops
+    def _on_close(self, reason: int) -> None:
+        """libvirt's close callback, on the event loop thread."""
+        self.connection_lost(f"libvirt closed the connection (reason {reason})")
+
+    def connection_lost(self, why: str) -> None:
+        """Mark the connection down and start reconnecting (idempotent)."""
+        if self._closing or self.state is ConnectionState.RECONNECTING:
+            return
+        self.connection.conn = None
+        self._callbacks.clear()
+        self.set_state(ConnectionState.RECONNECTING, why)
+        self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        delay = BACKOFF_FIRST_S
+        attempt = 0
+        while not self._closing:
+            await asyncio.sleep(delay)
+            attempt += 1
+            try:
+                await self._open()
+            except BackendError as exc:
+                self.emit(BackendEvent(EventKind.LOG, self.uri,
+                                       f"reconnect attempt {attempt} failed: {exc}",
+                                       {"retry_in_s": min(delay * 2, BACKOFF_MAX_S)}))
+                delay = min(delay * 2, BACKOFF_MAX_S)
+                continue
+            self._facts = None
+            self.set_state(ConnectionState.CONNECTED, f"reconnected after {attempt} attempts")
+            self.emit(BackendEvent(EventKind.CONFIG, self.uri, "reconnected: read the "
+                                   "inventory again"))
+            return
+
+    async def _call(self, fn: Any, *args: Any) -> Any:
+        """A libvirt call on the worker thread; a dropped connection starts reconnecting
+        and raises BackendError."""
+        try:
+            return await self.connection.call(fn, *args)
+        except libvirt.libvirtError as exc:
+            if is_drop(exc):
+                self.connection_lost(describe(exc))
+                raise BackendError(f"{self.uri}: connection lost ({describe(exc)})") from None
+            raise
+
+    # ------------------------------------------------------------------ events
+    def _register_events(self, conn: libvirt.virConnect) -> None:
+        reg = conn.domainEventRegisterAny
+        self._callbacks = [
+            reg(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle, None),
+            reg(None, libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, self._on_device, "added"),
+            reg(None, libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, self._on_device, "removed"),
+        ]
+
+    def _on_lifecycle(self, _conn: Any, dom: libvirt.virDomain, event: int, detail: int,
+                      _opaque: Any) -> None:
+        what = _LIFECYCLE.get(event, f"event {event}")
+        self._facts = None  # the next sample re-reads the inventory
+        self.emit(BackendEvent(EventKind.LIFECYCLE, dom.name(), what,
+                               {"host": self.host, "event": event, "detail": detail}))
+
+    def _on_device(self, _conn: Any, dom: libvirt.virDomain, device: str, how: str) -> None:
+        self._facts = None
+        self.emit(BackendEvent(EventKind.CONFIG, dom.name(), f"device {device} {how}",
+                               {"host": self.host, "device": device}))
+
+    # ------------------------------------------------------------------ inventory
+    def adopt(self, reference: Topology) -> None:
+        """Port profile definitions (VLANs, QoS, clients) and UCS limits from a topology
+        file: libvirt knows a profile only by its id, UCS Manager holds its settings."""
+        self.reference = reference
+
+    async def facts(self) -> inventory.HostFacts:
+        if self.connection.conn is None:
+            raise BackendError(f"{self.uri}: not connected ({self.state.value})")
+        facts = await self._call(inventory.read, self.uri)
+        self._facts = facts
+        return facts
+
+    async def inventory(self) -> Topology:
+        facts = await self.facts()
+        return self._with_reference(facts.topology)
+
+    def _with_reference(self, topo: Topology) -> Topology:
+        topo = topo.model_copy(deep=True)
+        ref = self.reference
+        if ref is None:
+            return topo
+        known = {p.name: p for p in ref.port_profiles}
+        seen = {p.name for p in topo.port_profiles}
+        topo.port_profiles = [known.get(p.name, p) for p in topo.port_profiles] + [
+            p.model_copy(deep=True) for p in ref.port_profiles if p.name not in seen]
+        topo.ucs = ref.ucs.model_copy()
+        topo.clusters = [c.model_copy() for c in ref.clusters] or topo.clusters
+        for host in topo.hosts:
+            mine = next((h for h in ref.hosts if h.name == host.name), None)
+            if mine is not None:
+                host.cluster = mine.cluster
+                if host.vic is not None and mine.vic is not None:
+                    host.vic.model = mine.vic.model if host.vic.model == "VIC" \
+                        else host.vic.model
+        return topo
+
+    # ------------------------------------------------------------------ changes
+    async def plan(self, change: Change) -> tuple[list[steps.Step], list, Topology]:
+        """(steps, refusals, topology after) for a change, without carrying it out."""
+        before = await self.inventory()
+        refusals = guard(before, change)
+        if refusals:
+            return [], refusals, before
+        after = before.model_copy(deep=True)
+        apply_to_model(after, change)
+        if isinstance(change, Migrate):
+            return [], [], after
+        planned = await self._call(steps.plan, before, after, self.host, change)
+        return _dedupe(planned), [], after
+
+    async def apply(self, change: Change) -> ChangeResult:
+        if isinstance(change, Migrate):
+            return await migration.migrate(self, change)
+        try:
+            planned, refusals, _after = await self.plan(change)
+        except steps.NotForLibvirt as exc:
+            return ChangeResult(change, False, str(exc))
+        except libvirt.libvirtError as exc:
+            return ChangeResult(change, False, f"cannot plan the change: {describe(exc)}")
+        if refusals:
+            return ChangeResult(change, False, "; ".join(f.message for f in refusals),
+                                findings=list(refusals))
+        return await self.run_steps(change, planned)
+
+    async def run_steps(self, change: Change, planned: list[steps.Step]) -> ChangeResult:
+        done: list[str] = []
+        for i, step in enumerate(planned):
+            try:
+                note = await self._call(step.action)
+            except (libvirt.libvirtError, BackendError) as exc:
+                left = [s.description for s in planned[i + 1:]]
+                message = (f"failed at '{step.description}': {describe(exc)}. "
+                           f"Applied: {', '.join(done) or 'nothing'}. "
+                           f"Not applied: {', '.join([step.description, *left])}")
+                return ChangeResult(change, False, message,
+                                    steps=[*(f"done: {d}" for d in done),
+                                           f"FAILED: {step.description}: {describe(exc)}",
+                                           *(f"not done: {d}" for d in left)])
+            done.append(f"{step.description} [{note}]")
+        self._facts = None
+        self.emit(BackendEvent(EventKind.CONFIG, self.host or self.uri, "changed",
+                               {"change": type(change).__name__}))
+        message = "applied" if planned else "nothing to change on this host"
+        return ChangeResult(change, True, message, steps=[f"done: {d}" for d in done])
+
+    # ------------------------------------------------------------------ counters
+    async def sample(self) -> CounterSample:
+        now = time.time()
+        if self.connection.conn is None or self.state is not ConnectionState.CONNECTED:
+            return CounterSample(now, dict(self._last), live=False)
+        try:
+            if self._facts is None:
+                await self.facts()
+            assert self._facts is not None
+            vifs, report = await self._call(stats_mod.poll, self._facts.targets, self._skip)
+            if report.unknown_domains:  # started or defined since the last inventory
+                await self.facts()
+                vifs, report = await self._call(stats_mod.poll, self._facts.targets,
+                                                self._skip)
+        except BackendError:
+            return CounterSample(now, dict(self._last), live=False)
+        except libvirt.libvirtError as exc:
+            log.warning("%s: stats failed: %s", self.uri, describe(exc))
+            return CounterSample(now, dict(self._last), live=False)
+        self.last_poll = report
+        self._last = vifs
+        return CounterSample(now, vifs)
+
+
+def _dedupe(planned: list[steps.Step]) -> list[steps.Step]:
+    seen: set[str] = set()
+    out = []
+    for step in planned:
+        if step.description not in seen:
+            seen.add(step.description)
+            out.append(step)
+    return out

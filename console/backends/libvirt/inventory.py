@@ -1,0 +1,90 @@
+"""Read one host's inventory through libvirt (blocking: run on the connection's thread).
+
+One Host per connection, named by getHostname(); for libvirt's test driver, whose
+hostname is the machine's, by the node file's name (`test:///path/kvm1.xml` -> kvm1,
+`test:///default` -> default), so that several test hosts have distinct names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
+
+import libvirt
+
+from console.models import Topology
+
+from . import parse
+from .stats import Targets
+
+
+@dataclass
+class HostFacts:
+    """What one poll of a host's inventory found, and what stats and apply need from it."""
+
+    host: str
+    topology: Topology
+    targets: Targets  # vm -> {target dev -> vNIC name}
+    networks: dict[str, parse.PoolNetwork] = field(default_factory=dict)
+    running: set[str] = field(default_factory=set)
+
+
+def host_name(conn: libvirt.virConnect, uri: str) -> str:
+    parts = urlsplit(uri)
+    if parts.scheme.split("+", 1)[0] == "test":
+        stem = PurePosixPath(parts.path).stem or "default"
+        return parse.safe_name(stem, "test")
+    try:
+        name = conn.getHostname()
+    except libvirt.libvirtError:
+        name = parts.hostname or "localhost"
+    return parse.safe_name(name, "localhost")
+
+
+def _node_device_xml(conn: libvirt.virConnect) -> list[str]:
+    out = []
+    try:
+        devices = conn.listAllDevices(libvirt.VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV
+                                      | libvirt.VIR_CONNECT_LIST_NODE_DEVICES_CAP_NET)
+    except libvirt.libvirtError:
+        return out  # no node device driver on this connection: no VIC to discover
+    for dev in devices:
+        try:
+            out.append(dev.XMLDesc(0))
+        except libvirt.libvirtError:
+            continue  # a device that vanished between list and read
+    return out
+
+
+def read(conn: libvirt.virConnect, uri: str) -> HostFacts:
+    name = host_name(conn, uri)
+    nodes = parse.parse_node_devices(_node_device_xml(conn))
+    networks: dict[str, parse.PoolNetwork] = {}
+    for net in conn.listAllNetworks():
+        try:
+            info = parse.parse_network(net.XMLDesc(0))
+        except libvirt.libvirtError:
+            continue
+        networks[info.name] = info
+    domains: list[parse.DomainFacts] = []
+    targets: Targets = {}
+    running: set[str] = set()
+    for dom in conn.listAllDomains():
+        try:
+            active = bool(dom.isActive())
+            facts = parse.parse_domain(dom.XMLDesc(0), name, active, networks, nodes)
+        except libvirt.libvirtError:
+            continue  # undefined between list and read
+        domains.append(facts)
+        targets[dom.name()] = {n.target: n.vnic.name for n in facts.nics if n.target}
+        if active:
+            running.add(dom.name())
+    topo = parse.host_topology(name, domains, list(networks.values()), nodes)
+    return HostFacts(name, topo, targets, networks, running)
+
+
+def domain_targets(dom: libvirt.virDomain, host: str) -> dict[str, str]:
+    """One domain's target dev -> vNIC name (refreshing the map after a device change)."""
+    facts = parse.parse_domain(dom.XMLDesc(0), host, True, {}, parse.NodeDevices())
+    return {n.target: n.vnic.name for n in facts.nics if n.target}

@@ -1,0 +1,303 @@
+"""A change as libvirt steps: define networks, define domains, attach/detach/update
+interfaces. Planned against the topology AFTER the change (so VF allocation and profile
+ids are the new ones), executed one step at a time on the connection's thread.
+
+Device changes go out with virDomainUpdateDeviceFlags / AttachDeviceFlags /
+DetachDeviceFlags: AFFECT_LIVE|AFFECT_CONFIG on a running persistent domain, AFFECT_CONFIG
+on an inactive one. A driver without those calls (libvirt's test driver) gets the domain's
+persistent definition redefined instead, and the step says the running domain keeps its
+old device until it restarts.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import libvirt
+from defusedxml import ElementTree as SafeET
+
+from console.export import libvirt as lx
+from console.models import Topology, Vm, Vnic
+from console.models.changes import (
+    Change,
+    NicAttach,
+    NicDetach,
+    NicUpdate,
+    PortProfileEdit,
+    PortProfileRemove,
+    VmDefine,
+    VmRemove,
+)
+from console.models.derived import Derived
+
+Action = Callable[[libvirt.virConnect], str]
+
+
+@dataclass
+class Step:
+    description: str
+    action: Action
+
+
+class NotForLibvirt(Exception):
+    """The change is not something libvirt configures (VTEPs, bridge domains, the VSM)."""
+
+
+# ----------------------------------------------------------------------------- helpers
+def _flags(dom: libvirt.virDomain) -> int:
+    if not dom.isActive():
+        return libvirt.VIR_DOMAIN_AFFECT_CONFIG
+    if dom.isPersistent():
+        return libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG
+    return libvirt.VIR_DOMAIN_AFFECT_LIVE
+
+
+def find_interface(devices: ET.Element, nic: str, mac: str | None = None) -> ET.Element | None:
+    """The <interface> of vNIC `nic`: by user alias, target device, then MAC."""
+    ifaces = devices.findall("interface")
+    for iface in ifaces:
+        alias = iface.find("alias")
+        if alias is not None and lx.nic_of_alias(alias.get("name")) == nic:
+            return iface
+    for iface in ifaces:
+        target = iface.find("target")
+        if target is not None and target.get("dev") == nic:
+            return iface
+    if mac is not None:
+        for iface in ifaces:
+            m = iface.find("mac")
+            if m is not None and m.get("address", "").lower() == mac.lower():
+                return iface
+    return None
+
+
+def _text(el: ET.Element) -> str:
+    return ET.tostring(el, encoding="unicode")
+
+
+def _redefine(conn: libvirt.virConnect, dom: libvirt.virDomain,
+              edit: Callable[[ET.Element], None]) -> str:
+    """Apply `edit` to the persistent definition and define it again."""
+    root = SafeET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    devices = root.find("devices")
+    if devices is None:
+        devices = ET.SubElement(root, "devices")
+    edit(devices)
+    conn.defineXML(_text(root))
+    if dom.isActive():
+        return ("this driver cannot change a running domain's devices: the definition is "
+                "updated and takes effect when the domain restarts")
+    return "definition updated"
+
+
+def _device_op(conn: libvirt.virConnect, vm: str, op: str, xml: str,
+               edit: Callable[[ET.Element], None]) -> str:
+    dom = conn.lookupByName(vm)
+    method = {"attach": dom.attachDeviceFlags, "detach": dom.detachDeviceFlags,
+              "update": dom.updateDeviceFlags}[op]
+    flags = _flags(dom)
+    try:
+        method(xml, flags)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
+            raise
+        return _redefine(conn, dom, edit)
+    return "live and config" if flags & libvirt.VIR_DOMAIN_AFFECT_LIVE else "config"
+
+
+def _current_interface(conn: libvirt.virConnect, vm: str, nic: str,
+                       mac: str | None) -> ET.Element | None:
+    root = SafeET.fromstring(conn.lookupByName(vm).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    devices = root.find("devices")
+    return find_interface(devices, nic, mac) if devices is not None else None
+
+
+# ----------------------------------------------------------------------------- steps
+def network_steps(conn: libvirt.virConnect, after: Topology, host: str,
+                  needed: set[str] | None = None) -> list[Step]:
+    """Define (or redefine) the pool networks of `host` whose XML is missing or differs.
+    `needed`: only these pool names (None: every pool of the host)."""
+    derived = Derived(after)
+    steps: list[Step] = []
+    for pool in lx.pools(after, derived):
+        if pool.host != host or (needed is not None and pool.name not in needed):
+            continue
+        xml = lx.to_text(lx.network_element(after, pool, derived))
+        if _same_network(conn, pool.name, xml):
+            continue
+        steps.append(Step(f"define network {pool.name} ({pool.mode} pool on {pool.pf})",
+                          _define_network(xml, pool.name)))
+    return steps
+
+
+def _same_network(conn: libvirt.virConnect, name: str, xml: str) -> bool:
+    try:
+        have = SafeET.fromstring(conn.networkLookupByName(name).XMLDesc(0))
+    except libvirt.libvirtError:
+        return False
+    want = SafeET.fromstring(xml)
+
+    def shape(root: ET.Element) -> tuple:
+        fwd = root.find("forward")
+        groups = sorted((g.get("name"), _profile(g)) for g in root.findall("portgroup"))
+        pf = fwd.find("pf") if fwd is not None else None
+        return (fwd.get("mode") if fwd is not None else None,
+                pf.get("dev") if pf is not None else None, groups)
+
+    return shape(have) == shape(want)
+
+
+def _profile(el: ET.Element) -> str | None:
+    params = el.find("virtualport/parameters")
+    return params.get("profileid") if params is not None else None
+
+
+def _define_network(xml: str, name: str) -> Action:
+    def run(conn: libvirt.virConnect) -> str:
+        net = conn.networkDefineXML(xml)
+        if not net.isActive():
+            net.create()
+        net.setAutostart(1)
+        return "defined and started"
+    return run
+
+
+def _pools_of(after: Topology, vm: Vm, nics: list[Vnic]) -> set[str]:
+    derived = Derived(after)
+    out = set()
+    for nic in nics:
+        el = lx.interface_element(after, vm, nic, derived)
+        source = el.find("source")
+        if el.get("type") == "network" and source is not None:
+            out.add(source.get("network", ""))
+    return out
+
+
+def vm_define_steps(conn: libvirt.virConnect, after: Topology, vm: Vm) -> list[Step]:
+    steps = network_steps(conn, after, vm.host, _pools_of(after, vm, vm.nics))
+    root = lx.domain_element(after, vm)
+
+    def define(c: libvirt.virConnect) -> str:
+        try:  # keep the uuid of an existing domain: same name, same domain
+            uuid = c.lookupByName(vm.name).UUIDString()
+            ET.SubElement(root, "uuid").text = uuid
+        except libvirt.libvirtError:
+            pass
+        dom = c.defineXML(_text(root))
+        if vm.state.value == "running" and not dom.isActive():
+            dom.create()
+            return "defined and started"
+        return "defined"
+
+    steps.append(Step(f"define domain {vm.name} ({len(vm.nics)} interfaces)", define))
+    return steps
+
+
+def _nic_steps(conn: libvirt.virConnect, after: Topology, vm_name: str, nic: Vnic,
+               op: str) -> list[Step]:
+    vm = Derived(after).index.vms[vm_name]
+    new_el = lx.interface_element(after, vm, nic)
+    steps = network_steps(conn, after, vm.host, _pools_of(after, vm, [nic]))
+    old = _current_interface(conn, vm_name, nic.name, nic.mac)
+    what = f"{vm_name}/{nic.name}"
+    profile = lx.profile_id(Derived(after), nic)
+    if op == "attach" or old is None:
+        steps.append(Step(f"attach interface {what} ({nic.attach.value}, port profile "
+                          f"{profile})", _attach(vm_name, new_el)))
+    elif old.get("type") == new_el.get("type") and _mac(old) == nic.mac:
+        steps.append(Step(f"update interface {what} (port profile {profile})",
+                          _update(vm_name, nic.name, nic.mac, new_el)))
+    else:  # a new interface type cannot be an update: replace the device
+        steps.append(Step(f"detach interface {what} ({old.get('type')})",
+                          _detach(vm_name, nic.name, _mac(old), old)))
+        steps.append(Step(f"attach interface {what} ({nic.attach.value}, port profile "
+                          f"{profile})", _attach(vm_name, new_el)))
+    return steps
+
+
+def _mac(el: ET.Element) -> str | None:
+    m = el.find("mac")
+    return m.get("address") if m is not None else None
+
+
+def _attach(vm: str, el: ET.Element) -> Action:
+    xml = _text(el)
+    return lambda conn: _device_op(conn, vm, "attach", xml, lambda devs: devs.append(el))
+
+
+def _update(vm: str, nic: str, mac: str, el: ET.Element) -> Action:
+    xml = _text(el)
+
+    def edit(devs: ET.Element) -> None:
+        old = find_interface(devs, nic, mac)
+        if old is None:
+            devs.append(el)
+            return
+        pos = list(devs).index(old)
+        devs.remove(old)
+        devs.insert(pos, el)
+
+    return lambda conn: _device_op(conn, vm, "update", xml, edit)
+
+
+def _detach(vm: str, nic: str, mac: str | None, el: ET.Element) -> Action:
+    xml = _text(el)
+
+    def edit(devs: ET.Element) -> None:
+        old = find_interface(devs, nic, mac)
+        if old is not None:
+            devs.remove(old)
+
+    return lambda conn: _device_op(conn, vm, "detach", xml, edit)
+
+
+def _remove_vm(name: str) -> Action:
+    def run(conn: libvirt.virConnect) -> str:
+        dom = conn.lookupByName(name)
+        if dom.isActive():
+            dom.destroy()
+        dom.undefine()
+        return "stopped and undefined"
+    return run
+
+
+def plan(conn: libvirt.virConnect, before: Topology, after: Topology, host: str,
+         change: Change) -> list[Step]:
+    """The steps that make `host` match `after` for this change (blocking reads)."""
+    if isinstance(change, VmDefine):
+        return vm_define_steps(conn, after, change.vm)
+    if isinstance(change, VmRemove):
+        return [Step(f"remove domain {change.name}", _remove_vm(change.name))]
+    if isinstance(change, NicAttach):
+        return _nic_steps(conn, after, change.vm, change.nic, "attach")
+    if isinstance(change, NicUpdate):
+        return _nic_steps(conn, after, change.vm, change.nic, "update")
+    if isinstance(change, NicDetach):
+        old = _current_interface(conn, change.vm, change.nic, None)
+        if old is None:
+            return []
+        return [Step(f"detach interface {change.vm}/{change.nic}",
+                     _detach(change.vm, change.nic, _mac(old), old))]
+    if isinstance(change, PortProfileEdit | PortProfileRemove):
+        return _profile_steps(conn, before, after, host, change)
+    raise NotForLibvirt(f"{type(change).__name__} is not configured through libvirt "
+                        "(VTEPs, bridge domains and the VSM belong to the Nexus 1000V)")
+
+
+def _profile_steps(conn: libvirt.virConnect, before: Topology, after: Topology, host: str,
+                   change: PortProfileEdit | PortProfileRemove) -> list[Step]:
+    """Every interface whose profile id changes follows (a rename), and the pool networks'
+    portgroups are redefined to match."""
+    steps = network_steps(conn, after, host)
+    old_vms = {vm.name: vm for vm in before.vms}
+    for vm in after.vms:
+        if vm.host != host or vm.name not in old_vms:
+            continue
+        old_nics = {n.name: n for n in old_vms[vm.name].nics}
+        for nic in vm.nics:
+            old = old_nics.get(nic.name)
+            if old is not None and old.port_profile != nic.port_profile:
+                steps.extend(_nic_steps(conn, after, vm.name, nic, "update"))
+    return steps
