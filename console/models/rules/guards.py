@@ -196,11 +196,13 @@ def _error_keys(findings: list[Finding]) -> set[tuple[str, str]]:
 def _new_errors(topo: Topology, change: Change) -> list[Finding]:
     from . import check  # the package imports this module
 
-    before = _error_keys(check(topo))
     scratch = _scratch(topo, change)
     apply_to_model(scratch, change)
-    return [f for f in check(scratch)
-            if f.severity is Severity.ERROR and (f.rule, f.message) not in before]
+    after = [f for f in check(scratch) if f.severity is Severity.ERROR]
+    if not after:  # the usual case: one validation run, not two
+        return []
+    before = _error_keys(check(topo, rules={f.rule for f in after}))
+    return [f for f in after if (f.rule, f.message) not in before]
 
 
 __all__ = ["guard"]

@@ -6,7 +6,7 @@ Source: reference/nexus1000v-kvm-vxlan.txt.
 
 from __future__ import annotations
 
-from ipaddress import IPv4Network
+from ipaddress import IPv4Interface, IPv4Network
 
 from ..inventory import Host, Switching
 from ..overlay import (
@@ -114,6 +114,10 @@ def _effective_mtu(ctx: Context, host: Host) -> int:
     return min(host.uplink_mtu or underlay, underlay)
 
 
+def _net(ip: IPv4Interface) -> tuple[int, int]:
+    return int(ip.network.network_address), ip.network.prefixlen
+
+
 @rule("vxlan.vtep-reachability", ERROR,
       "VTEPs in different subnets reach each other only by proxy ARP or a VTEP gateway",
       f"{N1KV_DOC}: 'the VEM does not use the Linux host routing table. Instead, it can use "
@@ -124,20 +128,22 @@ def vtep_reachability(ctx: Context) -> Yield:
     members = ctx.derived.segment_members
     hosts = ctx.index.hosts
     # (bridge domain) -> subnet -> hosts with a VTEP in it; cached "first member lacking"
-    subnets: dict[str, dict[IPv4Network, set[str]]] = {}
+    # Subnets as (network int, prefix) pairs: hashing IPv4Network objects is slow.
+    nets = {h.name: [_net(v.ip) for v in h.vteps] for _, h in ctx.vem_hosts()}
+    subnets: dict[str, dict[tuple[int, int], set[str]]] = {}
     for bd, names in members.items():
-        table: dict[IPv4Network, set[str]] = {}
+        table: dict[tuple[int, int], set[str]] = {}
         for name in names:
-            for vtep in hosts[name].vteps:
-                table.setdefault(vtep.ip.network, set()).add(name)
+            for net in nets.get(name, ()):
+                table.setdefault(net, set()).add(name)
         subnets[bd] = table
-    lacking: dict[tuple[str, IPv4Network], str | None] = {}
+    lacking: dict[tuple[str, tuple[int, int]], str | None] = {}
     for i, host in ctx.vem_hosts():
         segments = ctx.derived.segments_on(host.name)
         for k, vtep in enumerate(host.vteps):
             if vtep.gateway is not None:
                 continue
-            net = vtep.ip.network
+            net = _net(vtep.ip)
             for bd in segments:
                 names = members.get(bd, [])
                 if len(subnets[bd].get(net, ())) >= len(names):
