@@ -46,6 +46,8 @@ class Document(QObject):
         self.stack.indexChanged.connect(lambda _i: self._schedule_changed())
         self._derived: Derived | None = None
         self._pending = False
+        # Any change of the model, through the stack or not, makes the derived facts stale.
+        self.topology.events.connect(self._model_changed)
 
     # ------------------------------------------------------------------ editing
     def push(self, command: QUndoCommand) -> None:
@@ -62,6 +64,11 @@ class Document(QObject):
         if not self._pending:
             self._pending = True
             QTimer.singleShot(0, self._flush_changed)
+
+    @property
+    def pending(self) -> bool:
+        """A `changed` signal is on its way (edits are coalesced per event-loop turn)."""
+        return self._pending
 
     def _flush_changed(self) -> None:
         self._pending = False
@@ -115,9 +122,14 @@ class Document(QObject):
         self.add_recent(path)
         self._emit_title()
 
+    def _model_changed(self, *_info) -> None:
+        self._schedule_changed()
+
     def _replace(self, topo: Topology, path: Path | None) -> None:
         self.stack.clear()
+        self.topology.events.disconnect(self._model_changed)
         self.topology = topo
+        topo.events.connect(self._model_changed)
         self.path = path
         self._derived = None
         self.topologyReplaced.emit(topo)

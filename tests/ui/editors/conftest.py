@@ -1,0 +1,39 @@
+"""Fixtures for the editor tests: a Document on the DESIGN.md example, private settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from console.models import topofile as tf
+
+DATA = Path(__file__).parents[2] / "data"
+EXAMPLE = DATA / "design_example.yaml"
+
+
+@pytest.fixture
+def example_file(tmp_path):
+    path = tmp_path / "demo.yaml"
+    path.write_text(EXAMPLE.read_text())
+    return path
+
+
+@pytest.fixture
+def doc(qapp, settings, example_file):
+    from console.views.editors.document import Document
+
+    return Document(tf.load(example_file), example_file, settings=settings)
+
+
+@pytest.fixture
+def settle(qtbot):
+    """Wait until the debounced work (rule checks, badges) of the given objects is done."""
+
+    def wait(*timers, doc=None):
+        if doc is not None:  # its coalesced `changed` signal first: it starts the timers
+            qtbot.waitUntil(lambda: not doc.pending, timeout=3000)
+        for timer in timers:
+            qtbot.waitUntil(lambda t=timer: not t.isActive(), timeout=3000)
+
+    return wait
