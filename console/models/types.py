@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")
 _MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
@@ -27,10 +27,12 @@ def _check_mac(value: str) -> str:
     return mac
 
 
-Name = Annotated[str, AfterValidator(_check_name)]
+Name = Annotated[str, AfterValidator(_check_name),
+                 WithJsonSchema({"type": "string", "pattern": _NAME_RE.pattern})]
 """An object name: what references in the file point at."""
 
-Mac = Annotated[str, AfterValidator(_check_mac)]
+Mac = Annotated[str, AfterValidator(_check_mac), WithJsonSchema(
+    {"type": "string", "pattern": r"^\s*[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}\s*$"})]
 """A MAC address, kept lower case with colons."""
 
 VlanId = Annotated[int, Field(ge=1, le=4094)]
