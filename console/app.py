@@ -1,0 +1,108 @@
+"""Start the GUI: `fabric-console [--connect URI] [--debug] [FILE]`.
+
+Runs Qt and asyncio in one thread with qasync (PATTERNS.md "Asyncio in Qt"): backends are
+awaited on the loop, blocking work goes to executors, the engine to its worker thread.
+Logs go to a file in the user's state directory; `--debug` also sends them to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import logging.handlers
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+os.environ.setdefault("QT_API", "pyside6")  # before qasync/pyqtgraph pick a binding
+
+log = logging.getLogger("console")
+
+ORGANIZATION = "fabric-console"
+APPLICATION = "fabric-console"
+DEFAULT_URI = "emulated:///demo"
+
+
+def state_dir() -> Path:
+    """Where the log file lives: $XDG_STATE_HOME/fabric-console (~/.local/state/...)."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(Path.home(), ".local", "state")
+    return Path(base) / "fabric-console"
+
+
+def setup_logging(debug: bool) -> Path | None:
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    path: Path | None = state_dir() / "fabric-console.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000,
+                                                       backupCount=3, encoding="utf-8")
+        handler.setFormatter(fmt)
+        root.addHandler(handler)
+    except OSError as exc:  # a read-only home still gets a console
+        print(f"fabric-console: cannot write the log file {path}: {exc}", file=sys.stderr)
+        path = None
+    if debug:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(fmt)
+        root.addHandler(stream)
+    return path
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="fabric-console",
+                                description="Fabric Console: VM-FEX and VXLAN networking")
+    p.add_argument("--connect", action="append", metavar="URI",
+                   help="open a connection (repeat for several); default emulated:///demo")
+    p.add_argument("--debug", action="store_true", help="log debug messages to stderr")
+    p.add_argument("file", nargs="?", metavar="FILE",
+                   help="a topology file to run on an emulated fabric")
+    return p
+
+
+def uris_of(args: argparse.Namespace) -> list[str]:
+    uris = list(getattr(args, "connect", None) or [])
+    file = getattr(args, "file", None)
+    if file:
+        uris.append(f"emulated://{Path(file).expanduser().resolve()}")
+    return uris or [DEFAULT_URI]
+
+
+def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
+    """Run the console until its window closes. `args` is cli.py's Namespace (connect,
+    debug, file) or an argv list."""
+    if args is None or not isinstance(args, argparse.Namespace):
+        args = parser().parse_args(list(args) if args is not None else None)
+    log_path = setup_logging(bool(getattr(args, "debug", False)))
+
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from console.views.mainwindow import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("Fabric Console")
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    log.info("starting; log file %s", log_path)
+
+    window = MainWindow()
+    window.show()
+    for uri in uris_of(args):
+        window.add_connection(uri)
+
+    closed = asyncio.Event()
+    app.lastWindowClosed.connect(closed.set)
+    with loop:
+        loop.run_until_complete(closed.wait())
+        loop.run_until_complete(window.close_all())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,211 @@
+"""A connection as the window sees it: one backend, its inventory, findings and rate
+history, with Qt signals for the views.
+
+All backend calls are awaited on the asyncio loop qasync runs, so nothing here blocks the
+GUI thread. Counters are polled at the preference's interval by one task; a poll still in
+flight when the next is due is skipped (virt-manager's "Tick is slow" back-pressure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from console.backends.base import Backend, BackendError, ConnectionState, EventKind
+from console.backends.registry import open_backend
+from console.models.derived import Derived
+from console.models.findings import Finding, Severity
+from console.models.overlay import FloodMode
+from console.models.stats import CounterSample
+from console.models.topology import Topology
+
+from .history import StatsHistory
+
+log = logging.getLogger(__name__)
+
+
+def check_topology(topo: Topology) -> list[Finding]:
+    """The rules' findings (console.models.rules), or none where the rules are absent."""
+    try:
+        from console.models.rules import check
+    except ImportError:
+        return []
+    try:
+        return sorted(check(topo), key=lambda f: (f.severity is not Severity.ERROR, f.path))
+    except Exception:  # a rule bug must not take the window down
+        log.exception("validation rules failed")
+        return []
+
+
+class Connection(QObject):
+    """One open connection: state, inventory, findings and counters of one fabric."""
+
+    stateChanged = Signal(str, str)  # state, detail
+    progress = Signal(int, str)  # percent, step
+    topologyChanged = Signal()
+    findingsChanged = Signal()
+    sampled = Signal()
+
+    def __init__(self, uri: str, poll_s: float = 1.0, history_s: float = 600.0,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.uri = uri
+        self.backend: Backend | None = None
+        self.state = ConnectionState.DISCONNECTED.value
+        self.detail = ""
+        self.topology: Topology | None = None
+        self.derived: Derived | None = None
+        self.findings: list[Finding] = []
+        self.poll_s = poll_s
+        self.history = StatsHistory(self._capacity(history_s))
+        self.last_sample: CounterSample | None = None
+        self.sim_time = 0.0
+        self.frames_per_s = 0.0
+        self.skipped_ticks = 0
+        self._tasks: list[asyncio.Task] = []
+        self._polling: asyncio.Task | None = None
+
+    def _capacity(self, history_s: float) -> int:
+        return int(history_s / max(self.poll_s, 0.05)) + 2
+
+    # ---------------------------------------------------------------- settings
+    def set_poll(self, poll_s: float, history_s: float) -> None:
+        self.poll_s = poll_s
+        self.history.resize(self._capacity(history_s))
+
+    @property
+    def connected(self) -> bool:
+        return self.state == ConnectionState.CONNECTED.value
+
+    @property
+    def live(self) -> bool:
+        return self.connected and self.history.live
+
+    # --------------------------------------------------------------- lifecycle
+    def _set_state(self, state: str, detail: str = "") -> None:
+        if (state, detail) == (self.state, self.detail):
+            return
+        self.state, self.detail = state, detail
+        self.stateChanged.emit(state, detail)
+
+    async def open(self) -> bool:
+        """Connect; False (with the state FAILED and a readable detail) when it fails."""
+        self._set_state(ConnectionState.CONNECTING.value, f"connecting to {self.uri}…")
+        try:
+            self.backend = open_backend(self.uri)
+            self._spawn(self._follow_events(self.backend), "events")
+            await self.backend.connect()
+            await self.reload()
+        except BackendError as exc:
+            self._set_state(ConnectionState.FAILED.value, str(exc))
+            return False
+        except Exception as exc:  # no traceback for the user; the log keeps it
+            log.exception("connecting to %s failed", self.uri)
+            self._set_state(ConnectionState.FAILED.value, f"{self.uri}: {exc}")
+            return False
+        self._set_state(ConnectionState.CONNECTED.value, self.detail_text())
+        self._polling = self._spawn(self._poll(), "poll")
+        return True
+
+    def detail_text(self) -> str:
+        if self.topology is None:
+            return ""
+        t = self.topology
+        return f"{t.name}: {len(t.hosts)} hosts, {len(t.vms)} VMs"
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.backend is not None:
+            with contextlib.suppress(Exception):
+                await self.backend.close()
+        self._set_state(ConnectionState.DISCONNECTED.value, "closed")
+
+    def _spawn(self, coro: Any, name: str) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coro, name=f"{name} {self.uri}")
+        self._tasks.append(task)
+        return task
+
+    # ------------------------------------------------------- inventory, events
+    async def reload(self) -> None:
+        assert self.backend is not None
+        topo = await self.backend.inventory()
+        self.topology = topo
+        self.derived = Derived(topo)
+        self.history.flood_modes = {bd.name: FloodMode(bd.mode) for bd in topo.bridge_domains}
+        self.topologyChanged.emit()
+        self.findings = check_topology(topo)
+        self.findingsChanged.emit()
+
+    async def _follow_events(self, backend: Backend) -> None:
+        async for event in backend.events():
+            if event.kind is EventKind.PROGRESS:
+                self.progress.emit(int(event.data.get("percent", 0)), event.detail)
+            elif event.kind is EventKind.STATE:
+                state = event.data.get("state", "")
+                if state == ConnectionState.FAILED.value:
+                    self._set_state(state, event.detail)
+                elif state == ConnectionState.CONNECTED.value and self.topology is not None:
+                    self._set_state(state, self.detail_text())
+            elif event.kind in (EventKind.CONFIG, EventKind.LIFECYCLE) and self.connected:
+                try:
+                    await self.reload()
+                except BackendError as exc:
+                    log.warning("%s: reload after %s failed: %s", self.uri, event.detail, exc)
+
+    async def _poll(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            await self.poll_once()
+            wait = self.poll_s - (loop.time() - started)
+            if wait < 0:
+                self.skipped_ticks += 1  # the sample took longer than a tick: skip ahead
+            await asyncio.sleep(max(wait, 0.01))
+
+    async def poll_once(self) -> None:
+        assert self.backend is not None
+        try:
+            sample = await self.backend.sample()
+        except BackendError as exc:
+            if self.history.live:
+                self.history.live = False
+                self.history.generation += 1
+                self.sampled.emit()
+            if self.state != ConnectionState.FAILED.value:
+                self._set_state(ConnectionState.FAILED.value, str(exc))
+            return
+        self.last_sample = sample
+        self.history.add(sample)
+        if sample.live:
+            self.sim_time = sample.timestamp
+            self.frames_per_s = float(sum(
+                self.history.latest("vif", n, "tx_pps") for n in sample.vifs))
+        self.sampled.emit()
+
+    # ----------------------------------------------------------------- queries
+    async def l2_table(self, bridge_domain: str) -> list[Any] | None:
+        """The L2 table of a bridge domain, or None where the backend has none."""
+        fetch = getattr(self.backend, "l2_table", None)
+        if fetch is None or not self.connected:
+            return None
+        return await fetch(bridge_domain)
+
+    def set_speed(self, speed: float) -> bool:
+        setter = getattr(self.backend, "set_speed", None)
+        if setter is None:
+            return False
+        setter(speed)
+        return True
+
+    @property
+    def speed(self) -> float | None:
+        return getattr(self.backend, "speed", None)

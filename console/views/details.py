@@ -1,0 +1,377 @@
+"""The details pane: what the selected object is (properties), what the rules say about it
+(findings), what its configuration would be (NX-OS / UCS Manager preview), the VSM tables
+that belong to it, and its live graphs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontDatabase, QIcon
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .icons import severity_icon
+from .plots import PlotPanel, PlotRefresher
+from .tables import (
+    L2_HEADERS,
+    PROFILE_VIF_HEADERS,
+    VTEP_HEADERS,
+    RowsModel,
+    l2_rows,
+    profile_vif_rows,
+    vtep_rows,
+)
+from .tree import Node
+
+log = logging.getLogger(__name__)
+
+KIND_NAMES = {
+    "connection": "Connection", "cluster": "Cluster", "host": "Host", "vm": "Virtual machine",
+    "vif": "VIF", "vem": "VEM", "vtep": "VTEP", "bd": "Bridge domain",
+    "profile": "Port profile", "group": "",
+}
+
+
+def plot_target(nodes: list[Node]) -> tuple[str, list[str]]:
+    """(history kind, object names) the graphs of a selection show."""
+    if not nodes:
+        return "", []
+    first = nodes[0]
+    if first.kind in ("bd", "vem", "vtep") or (first.kind == "group"
+                                               and first.key in ("bridge_domains", "vems")):
+        kind = "bd" if first.kind == "bd" or first.key == "bridge_domains" else "vem"
+        names: list[str] = []
+        for n in nodes:
+            if n.kind == "group":
+                names += [c.key for c in n.children]
+            elif n.kind == "vtep" and n.parent is not None:
+                names.append(n.parent.key)
+            elif n.kind in ("bd", "vem"):
+                names.append(n.key)
+        return kind, list(dict.fromkeys(names))
+    names = []
+    for n in nodes:
+        if n.spark is not None and n.spark[0] == "vif":
+            names += n.spark[1]
+    return "vif", list(dict.fromkeys(names))
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, list):
+        return ", ".join(_value_text(v) for v in value) if value else "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_value_text(v)}" for k, v in value.items()) or "—"
+    if value is None:
+        return "—"
+    return str(value)
+
+
+class DetailsPane(QWidget):
+    """Everything about the selected object(s)."""
+
+    graphsShown = Signal()
+
+    def __init__(self, refresher: PlotRefresher, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.nodes: list[Node] = []
+        self.graphs: list[str] = []
+        self.window_s = 600.0
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 0)
+        self.header = QLabel("Nothing selected")
+        font = self.header.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.header.setFont(font)
+        self.subheader = QLabel("")
+        self.subheader.setStyleSheet("color: #555")
+        layout.addWidget(self.header)
+        layout.addWidget(self.subheader)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        layout.addWidget(self.splitter, 1)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.properties = QTreeWidget()
+        self.properties.setHeaderLabels(["Property", "Value"])
+        self.properties.setRootIsDecorated(False)
+        self.properties.setAlternatingRowColors(True)
+        self.properties.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.tabs.addTab(self.properties, "Properties")
+        self.findings = QTreeWidget()
+        self.findings.setHeaderLabels(["Rule", "Message"])
+        self.findings.setRootIsDecorated(False)
+        self.findings.setWordWrap(True)
+        self.tabs.addTab(self.findings, "Findings")
+        self.config = QPlainTextEdit()
+        self.config.setReadOnly(True)
+        self.config.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.tabs.addTab(self.config, "Configuration")
+        self.table_model = RowsModel([])
+        self.table = QTableView()
+        self.table.setModel(self.table_model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table_note = QLabel("")
+        self.table_note.setStyleSheet("color: #555; padding: 2px")
+        table_box = QWidget()
+        tl = QVBoxLayout(table_box)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(self.table_note)
+        tl.addWidget(self.table, 1)
+        self.table_box = table_box
+        self.vtep_model = RowsModel(VTEP_HEADERS)
+        self.vtep_table = QTableView()
+        self.vtep_table.setModel(self.vtep_model)
+        self.vtep_table.verticalHeader().hide()
+        self.vtep_table.horizontalHeader().setStretchLastSection(True)
+        self.splitter.addWidget(self.tabs)
+
+        self.plots = PlotPanel(refresher)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.plots)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.plot_scroll = scroll
+        self.splitter.addWidget(scroll)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([220, 480])
+        self._l2_task: asyncio.Task | None = None
+
+    # ----------------------------------------------------------------- showing
+    def show_nodes(self, nodes: list[Node]) -> None:
+        self.nodes = [n for n in nodes if n.kind != "root"]
+        node = self.nodes[0] if self.nodes else None
+        if node is None:
+            self.header.setText("Nothing selected")
+            self.subheader.setText("")
+            self.properties.clear()
+            self.findings.clear()
+            self.config.setPlainText("")
+            self.plots.show_objects(None, "", [], [], self.window_s)
+            return
+        kind_name = KIND_NAMES.get(node.kind, "")
+        title = node.key if node.kind == "vif" else node.name
+        if len(self.nodes) > 1:
+            title = f"{len(self.nodes)} objects selected"
+        self.header.setText(title)
+        conn = node.conn
+        state = "" if conn is None else f" — {conn.uri}"
+        self.subheader.setText(f"{kind_name}{state}")
+        self._fill_properties(node)
+        self._fill_findings(node)
+        self._fill_config(node)
+        self._fill_tables(node)
+        self.refresh_graphs()
+
+    def refresh_graphs(self) -> None:
+        node = self.nodes[0] if self.nodes else None
+        if node is None or node.conn is None:
+            self.plots.show_objects(None, "", [], [], self.window_s)
+            return
+        kind, names = plot_target(self.nodes)
+        self.plots.show_objects(node.conn.history, kind, names, self.graphs, self.window_s)
+        self.graphsShown.emit()
+
+    def _object(self, node: Node) -> Any:
+        conn = node.conn
+        if conn is None or conn.topology is None or conn.derived is None:
+            return None
+        idx = conn.derived.index
+        if node.kind == "vif":
+            ref = idx.vifs.get(node.key)
+            return ref.nic if ref else None
+        if node.kind == "vtep" and "/" in node.key:
+            host, vtep = node.key.split("/", 1)
+            h = idx.hosts.get(host)
+            return next((v for v in h.vteps if v.name == vtep), None) if h else None
+        table = {"host": idx.hosts, "vem": idx.hosts, "vm": idx.vms, "cluster": idx.clusters,
+                 "bd": idx.bridge_domains, "profile": conn.derived.all_profiles}.get(node.kind)
+        return table.get(node.key) if table is not None else None
+
+    def _fill_properties(self, node: Node) -> None:
+        self.properties.clear()
+        rows: list[tuple[str, str]] = []
+        conn = node.conn
+        if node.kind == "connection" and conn is not None:
+            rows += [("URI", conn.uri), ("State", conn.state), ("Detail", conn.detail)]
+            if conn.topology is not None:
+                t = conn.topology
+                rows += [("Topology", t.name), ("Hosts", str(len(t.hosts))),
+                         ("VMs", str(len(t.vms))),
+                         ("Bridge domains", str(len(t.bridge_domains))),
+                         ("Findings", str(len(conn.findings)))]
+        obj = self._object(node)
+        if obj is not None:
+            for name, value in obj:
+                if name in ("position",) or (isinstance(value, list) and value
+                                             and isinstance(value[0], BaseModel)):
+                    continue
+                if isinstance(value, BaseModel):
+                    value = dict(value)
+                rows.append((name.replace("_", " "), _value_text(value)))
+        rows += self._derived_rows(node)
+        for key, value in rows:
+            item = QTreeWidgetItem([key, value])
+            item.setToolTip(1, value)
+            self.properties.addTopLevelItem(item)
+
+    def _derived_rows(self, node: Node) -> list[tuple[str, str]]:
+        conn = node.conn
+        if conn is None or conn.derived is None:
+            return []
+        d = conn.derived
+        rows: list[tuple[str, str]] = []
+        if node.kind == "vif":
+            ref = d.index.vifs.get(node.key)
+            if ref is not None:
+                profile = d.profile_of(ref.nic)
+                seg = d.segment_of(ref.nic)
+                rows.append(("effective port profile", profile.name if profile else "—"))
+                rows.append(("segment", str(seg) if seg else "—"))
+                vf = d.vf_of(node.key)
+                if vf is not None:
+                    rows.append(("VF", f"{vf[0]} VF {vf[1]}"))
+                hist = conn.history
+                for metric, label in (("rx_pps", "rx now"), ("tx_pps", "tx now")):
+                    rows.append((label, f"{hist.latest('vif', node.key, metric):.0f} pps"))
+        elif node.kind == "vm":
+            verdict = d.migration(node.key)
+            rows.append(("live migration", "allowed" if verdict.allowed
+                         else "; ".join(verdict.reasons)))
+            targets = d.migration_targets(node.key)
+            rows.append(("can migrate to", ", ".join(targets) or "—"))
+        elif node.kind == "bd":
+            rows.append(("member VEMs", ", ".join(d.segment_members.get(node.key, [])) or "—"))
+        elif node.kind in ("host", "vem"):
+            rows.append(("segments", ", ".join(d.segments_on(node.key)) or "—"))
+        elif node.kind == "profile":
+            rows.append(("VIFs using it", str(len(d.vifs_using(node.key)))))
+        return rows
+
+    def _fill_findings(self, node: Node) -> None:
+        self.findings.clear()
+        shown = node.findings
+        if node.kind == "connection" and node.conn is not None:
+            shown = node.conn.findings
+        for f in shown:
+            item = QTreeWidgetItem([f.rule, f"{f.path}: {f.message}"])
+            item.setIcon(0, severity_icon(f.severity.value))
+            item.setToolTip(1, f.message)
+            self.findings.addTopLevelItem(item)
+        self.tabs.setTabText(1, f"Findings ({len(shown)})" if shown else "Findings")
+        self.tabs.setTabIcon(1, severity_icon(node.worst) if node.worst else QIcon())
+
+    def _fill_config(self, node: Node) -> None:
+        self.config.setPlainText(self._config_text(node))
+
+    def _config_text(self, node: Node) -> str:
+        conn = node.conn
+        if conn is None or conn.topology is None:
+            return ""
+        path = node.path
+        if node.kind == "profile" and not path and conn.derived is not None:
+            dyn = [p.name for p in conn.derived.dynamic_profiles.values()]
+            if node.key in dyn:
+                path = f"dynamic_profiles[{dyn.index(node.key)}]"
+        if node.kind == "vem":
+            path = node.path
+        if not path or node.kind not in ("profile", "bd", "host", "vem"):
+            return "No configuration preview for this kind of object.\n" \
+                   "(Previews exist for port profiles, bridge domains and hosts.)"
+        parts = []
+        for label, module in (("Nexus 1000V (NX-OS)", "nxos"), ("UCS Manager", "ucsm")):
+            try:
+                mod = __import__(f"console.export.{module}", fromlist=["render_object"])
+                text = mod.render_object(conn.topology, path)
+            except ImportError:
+                continue
+            except (ValueError, KeyError) as exc:
+                text = f"! {exc}\n"
+            except Exception as exc:  # a preview bug must not break selection
+                log.exception("config preview of %s failed", path)
+                text = f"! preview failed: {exc}\n"
+            if text.strip():
+                parts.append(f"!! {label}\n{text}")
+        return "\n".join(parts) or "No configuration preview available."
+
+    def _fill_tables(self, node: Node) -> None:
+        # Remove the object-specific tabs, then add the ones this object has.
+        while self.tabs.count() > 3:
+            self.tabs.removeTab(3)
+        conn = node.conn
+        if conn is None or conn.topology is None or conn.derived is None:
+            return
+        if node.kind == "bd":
+            self.table_model.set_headers(L2_HEADERS)
+            self.table_model.set_rows([])
+            self.table_note.setText("Learned remote MACs of this segment in every VEM.")
+            self.tabs.addTab(self.table_box, "L2 table")
+            rows, bold = vtep_rows(conn.topology, conn.derived, node.key)
+            self.vtep_model.set_rows(rows, bold)
+            self.tabs.addTab(self.vtep_table, f"VTEPs ({len(rows)})")
+            self.refresh_l2()
+        elif node.kind == "profile":
+            self.table_model.set_headers(PROFILE_VIF_HEADERS)
+            rows = profile_vif_rows(conn.topology, conn.derived, node.key)
+            self.table_model.set_rows(rows)
+            self.table_note.setText("A change to this profile applies at once to every VIF "
+                                    "below.")
+            self.tabs.addTab(self.table_box, f"VIFs ({len(rows)})")
+
+    # ------------------------------------------------------------- L2 table
+    def refresh_l2(self) -> None:
+        """Fetch the selected bridge domain's L2 table (asynchronously)."""
+        node = self.nodes[0] if self.nodes else None
+        if node is None or node.kind != "bd" or node.conn is None:
+            return
+        if self._l2_task is not None and not self._l2_task.done():
+            return  # one fetch at a time
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._l2_task = loop.create_task(self._fetch_l2(node))
+
+    async def _fetch_l2(self, node: Node) -> None:
+        try:
+            entries = await node.conn.l2_table(node.key)
+        except Exception as exc:
+            self.table_note.setText(f"L2 table unavailable: {exc}")
+            return
+        if not self.nodes or self.nodes[0] is not node:
+            return
+        if entries is None:
+            self.table_note.setText("This connection does not report L2 tables.")
+            return
+        self.table_model.set_headers(L2_HEADERS)
+        self.table_model.set_rows(l2_rows(entries))
+        self.table_note.setText(f"{len(entries)} learned MAC(s) of bridge domain {node.key} "
+                                "(remote entries, as `show bridge-domain mac` lists them).")
+
+    def cancel(self) -> None:
+        if self._l2_task is not None:
+            self._l2_task.cancel()
+

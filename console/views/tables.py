@@ -1,0 +1,110 @@
+"""Tables as the VSM shows them: the L2 table of a bridge domain, the VTEPs of a bridge
+domain with the designated one marked, and the VIFs that use a port profile."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QFont
+
+from console.models.derived import Derived
+from console.models.inventory import Switching
+from console.models.topology import Topology
+
+
+class RowsModel(QAbstractTableModel):
+    """A read-only table of rows of strings; rows whose `bold` flag is set are bold."""
+
+    def __init__(self, headers: Sequence[str], parent=None):
+        super().__init__(parent)
+        self.headers = list(headers)
+        self.rows: list[tuple[str, ...]] = []
+        self.bold: set[int] = set()
+
+    def set_headers(self, headers: Sequence[str]) -> None:
+        if list(headers) != self.headers:
+            self.beginResetModel()
+            self.headers = list(headers)
+            self.rows = []
+            self.endResetModel()
+
+    def set_rows(self, rows: list[tuple[str, ...]], bold: set[int] | None = None) -> None:
+        if len(rows) == len(self.rows):
+            self.rows, self.bold = rows, bold or set()
+            if rows:
+                self.dataChanged.emit(self.index(0, 0),
+                                      self.index(len(rows) - 1, len(self.headers) - 1))
+            return
+        self.beginResetModel()
+        self.rows, self.bold = rows, bold or set()
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008
+        return len(self.headers)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.headers[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.FontRole and index.row() in self.bold:
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
+
+
+L2_HEADERS = ("MAC", "VEM", "VTEP IP", "Age (s)")
+VTEP_HEADERS = ("VEM", "VTEP", "IP address", "Gateway", "Designated")
+PROFILE_VIF_HEADERS = ("VIF", "VM", "Host", "Attach", "Segment")
+
+
+def l2_rows(entries: list[Any]) -> list[tuple[str, ...]]:
+    """Engine L2 entries (mac, vem, vtep_ip, age_s) as table rows, sorted by MAC."""
+    rows = []
+    for e in entries:
+        vtep = "local" if getattr(e, "local", False) or e.vtep_ip is None else str(e.vtep_ip)
+        rows.append((str(e.mac), str(e.vem), vtep, f"{float(e.age_s):.0f}"))
+    return sorted(rows)
+
+
+def vtep_rows(topo: Topology, derived: Derived, bd_name: str) -> tuple[list, set[int]]:
+    """Every VTEP of every VEM in the bridge domain's segment; the designated VTEP of each
+    VEM (the one that receives the segment's floods) in bold and marked."""
+    bd = derived.index.bridge_domains.get(bd_name)
+    rows: list[tuple[str, ...]] = []
+    bold: set[int] = set()
+    if bd is None:
+        return rows, bold
+    members = derived.segment_members.get(bd_name, [])
+    for host in topo.hosts:
+        if host.switching is not Switching.VEM or host.name not in members:
+            continue
+        designated = derived.designated_vtep(host, bd)
+        for vtep in host.vteps:
+            mark = vtep is designated
+            if mark:
+                bold.add(len(rows))
+            rows.append((host.name, vtep.name, str(vtep.ip),
+                         str(vtep.gateway) if vtep.gateway else "",
+                         "✔ designated" if mark else ""))
+    return rows, bold
+
+
+def profile_vif_rows(topo: Topology, derived: Derived, profile: str) -> list[tuple[str, ...]]:
+    rows = []
+    for vif in derived.vifs_using(profile):
+        seg = derived.segment_of(vif.nic)
+        rows.append((vif.id, vif.vm.name, vif.vm.host, vif.nic.attach.value,
+                     str(seg) if seg else "?"))
+    return rows

@@ -1,0 +1,415 @@
+"""The connection tree: connections, clusters, hosts, VMs and VIFs; VEMs and VTEPs; bridge
+domains; port profiles. A QAbstractItemModel over a node tree built once per inventory;
+a new counter sample only signals the traffic column (the view repaints the visible rows),
+and findings only touch the rows they name."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from console.models.findings import Finding, Severity
+from console.models.inventory import Switching
+
+from .connection import Connection
+from .icons import kind_icon, severity_icon, state_icon
+
+SPARK_ROLE = Qt.ItemDataRole.UserRole + 1
+NODE_ROLE = Qt.ItemDataRole.UserRole + 2
+SPARK_POINTS = 60
+
+COLUMNS = ("Name", "Traffic", "Status")
+
+
+@dataclass(eq=False)
+class Node:
+    kind: str  # connection group cluster host vm vif vem vtep bd profile
+    name: str
+    key: str = ""  # the object's id: "vm/nic", a VM, host, bridge domain or profile name
+    path: str = ""  # where the topology file has it: "vms[2].nics[0]"
+    conn: Connection | None = None
+    parent: Node | None = None
+    children: list[Node] = field(default_factory=list)
+    tooltip: str = ""
+    # traffic sparkline: (history kind, object names, metrics)
+    spark: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, child: Node) -> Node:
+        child.parent = self
+        child.conn = self.conn
+        self.children.append(child)
+        return child
+
+    def row(self) -> int:
+        if self.parent is None:
+            return 0
+        for i, child in enumerate(self.parent.children):
+            if child is self:
+                return i
+        return -1  # detached (its connection was closed)
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    @property
+    def worst(self) -> str | None:
+        if not self.findings:
+            return None
+        return ("error" if any(f.severity is Severity.ERROR for f in self.findings)
+                else "warning")
+
+
+VIF_TRAFFIC = ("rx_pps", "tx_pps")
+
+
+def build_connection_children(root: Node, conn: Connection) -> None:
+    """The inventory of one connection as nodes under its connection node."""
+    topo, derived = conn.topology, conn.derived
+    if topo is None or derived is None:
+        return
+    vifs_of_vm: dict[str, list[str]] = {}
+    clusters: dict[str, Node] = {}
+    for i, cl in enumerate(topo.clusters):
+        clusters.setdefault(cl.name, Node("cluster", cl.name, cl.name, f"clusters[{i}]"))
+    host_nodes: dict[str, Node] = {}
+    for i, host in enumerate(topo.hosts):
+        cluster = clusters.setdefault(host.cluster, Node("cluster", host.cluster, host.cluster))
+        hn = Node("host", host.name, host.name, f"hosts[{i}]",
+                  tooltip=f"{host.name}: {host.switching.value} host"
+                          f"{', ' + host.os if host.os else ''}")
+        host_nodes[host.name] = hn
+        cluster.children.append(hn)
+        hn.parent = cluster
+    for i, vm in enumerate(topo.vms):
+        vn = Node("vm", vm.name, vm.name, f"vms[{i}]", tooltip=f"{vm.name} on {vm.host}")
+        ids = []
+        for j, nic in enumerate(vm.nics):
+            vid = f"{vm.name}/{nic.name}"
+            ids.append(vid)
+            vn.children.append(Node("vif", nic.name, vid, f"vms[{i}].nics[{j}]",
+                                    parent=vn, tooltip=f"VIF {vid}, {nic.mac} ({nic.attach.value})",
+                                    spark=("vif", (vid,), VIF_TRAFFIC)))
+        vifs_of_vm[vm.name] = ids
+        vn.spark = ("vif", tuple(ids), VIF_TRAFFIC)
+        parent = host_nodes.get(vm.host)
+        if parent is None:  # a VM on an unknown host: still listed, its finding says why
+            parent = host_nodes.setdefault(vm.host, Node("host", vm.host, vm.host))
+            clusters.setdefault("?", Node("cluster", "(no cluster)")).children.append(parent)
+            parent.parent = clusters["?"]
+        vn.parent = parent
+        parent.children.append(vn)
+    for hn in host_nodes.values():
+        ids = tuple(v for vm in hn.children for v in vifs_of_vm.get(vm.key, ()))
+        hn.spark = ("vif", ids, VIF_TRAFFIC)
+    all_vifs = tuple(v for ids in vifs_of_vm.values() for v in ids)
+    for cn in clusters.values():
+        root.add(cn)
+        cn.spark = ("vif", tuple(v for h in cn.children for v in (h.spark[1] if h.spark
+                                                                   else ())), VIF_TRAFFIC)
+        _adopt(cn)
+    root.spark = ("vif", all_vifs, VIF_TRAFFIC)
+
+    vems = root.add(Node("group", "VEMs", "vems"))
+    for i, host in enumerate(topo.hosts):
+        if host.switching is not Switching.VEM:
+            continue
+        en = vems.add(Node("vem", host.name, host.name, f"hosts[{i}]",
+                           tooltip=f"VEM on {host.name}",
+                           spark=("vem", (host.name,), ("encap_ps", "decap_ps"))))
+        for j, vtep in enumerate(host.vteps):
+            en.add(Node("vtep", f"{vtep.name}  {vtep.ip}", f"{host.name}/{vtep.name}",
+                        f"hosts[{i}].vteps[{j}]"))
+    bds = root.add(Node("group", "Bridge domains", "bridge_domains"))
+    for i, bd in enumerate(topo.bridge_domains):
+        bds.add(Node("bd", bd.name, bd.name, f"bridge_domains[{i}]",
+                     tooltip=f"segment {bd.segment_id}, {bd.mode.value}",
+                     spark=("bd", (bd.name,), ("flood_fps",))))
+    profiles = root.add(Node("group", "Port profiles", "port_profiles"))
+    named = {p.name: i for i, p in enumerate(topo.port_profiles)}
+    for name, profile in derived.all_profiles.items():
+        users = tuple(v.id for v in derived.vifs_using(name))
+        path = f"port_profiles[{named[name]}]" if name in named else ""
+        profiles.add(Node("profile", name, name, path,
+                          tooltip=profile.description or f"port profile {name}",
+                          spark=("vif", users, VIF_TRAFFIC)))
+
+
+def _adopt(node: Node) -> None:
+    for child in node.children:
+        child.parent = node
+        child.conn = node.conn
+        _adopt(child)
+
+
+_CUT = re.compile(r"(\.[^.\[]+|\[\d+\])$")
+
+
+def path_prefixes(path: str) -> list[str]:
+    """'vms[2].nics[0].pf' -> ['vms[2].nics[0].pf', 'vms[2].nics[0]', 'vms[2].nics',
+    'vms[2]', 'vms']."""
+    out = []
+    while path:
+        out.append(path)
+        cut = _CUT.search(path)
+        if cut is None:
+            break
+        path = path[:cut.start()]
+    return out
+
+
+class ConnectionTreeModel(QAbstractItemModel):
+    """Every open connection and its inventory."""
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.root = Node("root", "")
+        self._by_path: dict[Connection, dict[str, Node]] = {}
+
+    # ---------------------------------------------------------- connections
+    def add_connection(self, conn: Connection) -> Node:
+        node = Node("connection", conn.uri, conn.uri, conn=conn)
+        row = len(self.root.children)
+        self.beginInsertRows(QModelIndex(), row, row)
+        node.parent = self.root
+        self.root.children.append(node)
+        self.endInsertRows()
+        conn.stateChanged.connect(lambda *_: self._touch(node, 0, 2))
+        conn.topologyChanged.connect(lambda: self.rebuild(conn))
+        conn.findingsChanged.connect(lambda: self.place_findings(conn))
+        conn.sampled.connect(lambda: self.traffic_changed(conn))
+        return node
+
+    def remove_connection(self, conn: Connection) -> None:
+        node = self.connection_node(conn)
+        if node is None:
+            return
+        row = node.row()
+        self.beginRemoveRows(QModelIndex(), row, row)
+        self.root.children.pop(row)
+        node.parent = None
+        self.endRemoveRows()
+        self._by_path.pop(conn, None)
+
+    def connection_node(self, conn: Connection) -> Node | None:
+        return next((n for n in self.root.children if n.conn is conn), None)
+
+    def rebuild(self, conn: Connection) -> None:
+        """New inventory: replace the connection's subtree (structural change)."""
+        node = self.connection_node(conn)
+        if node is None:
+            return
+        parent = self.index_of(node)
+        if node.children:
+            self.beginRemoveRows(parent, 0, len(node.children) - 1)
+            node.children = []
+            self.endRemoveRows()
+        fresh = Node("connection", node.name, node.key, conn=conn)
+        build_connection_children(fresh, conn)
+        if fresh.children:
+            self.beginInsertRows(parent, 0, len(fresh.children) - 1)
+            node.children = fresh.children
+            for child in node.children:
+                child.parent = node
+            node.spark = fresh.spark
+            self.endInsertRows()
+        self._by_path[conn] = {n.path: n for n in node.walk() if n.path and n.kind != "vem"}
+        self.place_findings(conn)
+
+    def place_findings(self, conn: Connection) -> None:
+        node = self.connection_node(conn)
+        if node is None:
+            return
+        touched = [n for n in node.walk() if n.findings]
+        for n in touched:
+            n.findings = []
+        for finding in conn.findings:
+            target = self.node_for_path(conn, finding.path) or node
+            target.findings.append(finding)
+            touched.append(target)
+        for n in set(touched):
+            self._touch(n, 2, 2)
+
+    def node_for_path(self, conn: Connection, path: str) -> Node | None:
+        """The deepest node whose file path is `path` or contains it."""
+        nodes = self._by_path.get(conn, {})
+        for prefix in path_prefixes(path):
+            if prefix in nodes:
+                return nodes[prefix]
+        return None
+
+    def find(self, conn: Connection, kind: str, key: str) -> Node | None:
+        node = self.connection_node(conn)
+        if node is None:
+            return None
+        return next((n for n in node.walk() if n.kind == kind and n.key == key), None)
+
+    def traffic_changed(self, conn: Connection) -> None:
+        """Repaint the traffic column of this connection's rows (only visible ones paint)."""
+        node = self.connection_node(conn)
+        if node is None:
+            return
+        self._touch(node, 1, 2)
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if n.children:
+                first = self.createIndex(0, 1, n.children[0])
+                last = self.createIndex(len(n.children) - 1, 1, n.children[-1])
+                self.dataChanged.emit(first, last, [Qt.ItemDataRole.DisplayRole, SPARK_ROLE])
+                stack.extend(c for c in n.children if c.children)
+
+    def _touch(self, node: Node, c0: int, c1: int) -> None:
+        row = node.row()
+        if row < 0 or (node.parent is None and node.kind != "root"):
+            return
+        self.dataChanged.emit(self.createIndex(row, c0, node), self.createIndex(row, c1, node))
+
+    # ------------------------------------------------------------ the model API
+    def index_of(self, node: Node, column: int = 0) -> QModelIndex:
+        if node is self.root or node.parent is None:
+            return QModelIndex()
+        return self.createIndex(node.row(), column, node)
+
+    def node(self, index: QModelIndex | QPersistentModelIndex) -> Node:
+        return index.internalPointer() if index.isValid() else self.root
+
+    def index(self, row: int, column: int, parent=QModelIndex()) -> QModelIndex:  # noqa: B008
+        pnode = self.node(parent)
+        if 0 <= row < len(pnode.children) and 0 <= column < len(COLUMNS):
+            return self.createIndex(row, column, pnode.children[row])
+        return QModelIndex()
+
+    def parent(self, index=QModelIndex()):  # noqa: B008
+        if not index.isValid():
+            return QModelIndex()
+        node: Node = index.internalPointer()
+        parent = node.parent
+        if parent is None or parent is self.root:
+            return QModelIndex()
+        return self.createIndex(parent.row(), 0, parent)
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        return len(self.node(parent).children)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008
+        return len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        node: Node = index.internalPointer()
+        col = index.column()
+        if role == NODE_ROLE:
+            return node
+        if col == 0:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return node.name
+            if role == Qt.ItemDataRole.DecorationRole:
+                if node.kind == "connection" and node.conn is not None:
+                    return state_icon(node.conn.state)
+                return kind_icon(node.kind)
+            if role == Qt.ItemDataRole.ToolTipRole:
+                if node.kind == "connection" and node.conn is not None:
+                    return f"{node.conn.uri}\n{node.conn.state}: {node.conn.detail}"
+                return node.tooltip or None
+        elif col == 1:
+            if role == SPARK_ROLE:
+                return self.spark_of(node)
+            if role == Qt.ItemDataRole.DisplayRole and node.spark is not None:
+                return self.rate_text(node)
+        elif col == 2:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return self.status_text(node)
+            if role == Qt.ItemDataRole.DecorationRole and node.worst:
+                return severity_icon(node.worst)
+            if role == Qt.ItemDataRole.ToolTipRole and node.findings:
+                return "\n".join(str(f) for f in node.findings[:10])
+            if role == Qt.ItemDataRole.ForegroundRole and node.kind == "connection" \
+                    and node.conn is not None and node.conn.state == "failed":
+                return QColor("#cc0000")
+        return None
+
+    def status_text(self, node: Node) -> str:
+        if node.kind == "connection" and node.conn is not None:
+            c = node.conn
+            if c.state == "connected" and not c.history.live:
+                return "not live"
+            return c.state
+        n = len(node.findings)
+        if n:
+            return f"{n} finding{'s' if n > 1 else ''}"
+        return ""
+
+    def spark_of(self, node: Node) -> np.ndarray | None:
+        if node.spark is None or node.conn is None:
+            return None
+        kind, names, metrics = node.spark
+        return node.conn.history.tail(kind, list(names), metrics, SPARK_POINTS)
+
+    def rate_text(self, node: Node) -> str:
+        spark = self.spark_of(node)
+        if spark is None or len(spark) == 0:
+            return ""
+        return human_rate(float(spark[-1])) + (" pps" if node.spark[0] == "vif" else "/s")
+
+
+def human_rate(value: float) -> str:
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if value >= scale:
+            return f"{value / scale:.1f}{unit}"
+    return f"{value:.0f}"
+
+
+class SparklineDelegate(QStyledItemDelegate):
+    """Draws the traffic column: a sparkline of the last minute and the current rate."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
+        self.initStyleOption(option, index)
+        style = option.widget.style() if option.widget else None
+        text = option.text
+        option.text = ""
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter,
+                              option.widget)
+        data = index.data(SPARK_ROLE)
+        rect = option.rect.adjusted(2, 3, -2, -3)
+        text_w = 58
+        spark_rect = rect.adjusted(0, 0, -text_w, 0)
+        painter.save()
+        live = True
+        node = index.data(NODE_ROLE)
+        if node is not None and node.conn is not None:
+            live = node.conn.history.live
+        if data is not None and len(data) > 1 and spark_rect.width() > 10:
+            top = float(data.max()) or 1.0
+            w, h = spark_rect.width(), spark_rect.height()
+            n = len(data)
+            xs = spark_rect.left() + np.arange(n) * (w / max(SPARK_POINTS - 1, 1)) \
+                + (SPARK_POINTS - n) * w / max(SPARK_POINTS - 1, 1)
+            ys = spark_rect.bottom() - data / top * h
+            from PySide6.QtCore import QPointF
+
+            poly = QPolygonF([QPointF(float(x), float(y)) for x, y in zip(xs, ys)])
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(QColor("#3465a4" if live else "#b0b0b0"), 1))
+            painter.drawPolyline(poly)
+        painter.setPen(option.palette.color(option.palette.ColorRole.Text) if live
+                       else QColor("#999"))
+        painter.drawText(rect.adjusted(rect.width() - text_w, 0, 0, 0),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
+        painter.restore()

@@ -1,0 +1,180 @@
+"""The emulated backend on a real asyncio loop, against the real engine."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+from pathlib import Path
+
+import pytest
+
+from console.backends.base import BackendError, ConnectionState, EventKind
+from console.backends.emulated import EmulatedBackend, demo_path, parse_uri
+from console.backends.registry import open_backend
+from console.models.changes import Migrate, PortProfileEdit
+from console.models.topofile import load
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+EXAMPLE = DATA / "design_example.yaml"
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def wait_for(predicate, timeout=10.0):
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not predicate():
+        if loop.time() > end:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+def test_registry_picks_the_emulated_backend_for_demo():
+    backend = open_backend("emulated:///demo")
+    assert isinstance(backend, EmulatedBackend)
+    assert backend.path == demo_path() and backend.path.is_file()
+    assert load(backend.path).vms  # the demo is a real topology file
+
+
+def test_uri_forms_and_options():
+    path, options = parse_uri(f"emulated://{EXAMPLE}?seed=7&plane=reference&speed=10x")
+    assert path == EXAMPLE
+    assert options == {"seed": "7", "plane": "reference", "speed": "10x"}
+    backend = EmulatedBackend(f"emulated://{EXAMPLE}?seed=7&speed=max")
+    assert backend.seed == 7 and math.isinf(backend.speed)
+    with pytest.raises(BackendError, match="speed"):
+        EmulatedBackend("emulated:///demo?speed=fast")
+
+
+def test_connect_runs_the_clock_and_counters_grow():
+    async def scenario():
+        b = EmulatedBackend(f"emulated://{EXAMPLE}")
+        events = b.events()
+        await b.connect()
+        assert b.state is ConnectionState.CONNECTED
+        first = await b.sample()
+        await wait_for(lambda: b.now > first.timestamp + 0.5)
+        second = await b.sample()
+        assert second.timestamp > first.timestamp and second.live
+        # app1 sends 1000 pps to web1 in the example file
+        assert second.vifs["app1/eth0"].tx_packets > first.vifs["app1/eth0"].tx_packets
+        kinds = []
+        while True:
+            ev = await asyncio.wait_for(events.__anext__(), 1)
+            kinds.append((ev.kind, ev.data.get("state") or ev.data.get("step")))
+            if ev.kind is EventKind.STATE and ev.data.get("state") == "connected":
+                break
+        assert kinds[0] == (EventKind.STATE, "connecting")
+        assert any(k is EventKind.PROGRESS for k, _ in kinds)
+        await b.close()
+        await b.close()  # safe twice
+        assert b.state is ConnectionState.DISCONNECTED
+
+    run(scenario())
+    assert not [t for t in threading.enumerate() if t.name.startswith("fabric-engine")]
+
+
+def test_clock_speeds_pause_real_time_and_max():
+    async def scenario():
+        b = EmulatedBackend(f"emulated://{EXAMPLE}")
+        await b.connect()
+        b.set_speed(0)
+        await asyncio.sleep(0.3)  # let an engine call in flight finish
+        paused = b.now
+        await asyncio.sleep(0.4)
+        assert b.now == paused
+        b.set_speed(math.inf)
+        await wait_for(lambda: b.now > paused + 20, timeout=10)
+        b.set_speed(1)
+        await asyncio.sleep(0.3)
+        t0, w0 = b.now, asyncio.get_running_loop().time()
+        await asyncio.sleep(1.0)
+        ratio = (b.now - t0) / (asyncio.get_running_loop().time() - w0)
+        assert 0.5 < ratio < 1.5, ratio  # in step with the wall clock at 1x
+        with pytest.raises(BackendError):
+            b.set_speed(-1)
+        await b.close()
+
+    run(scenario())
+
+
+def test_apply_a_live_change_emits_a_config_event_and_updates_the_inventory():
+    async def scenario():
+        b = EmulatedBackend(f"emulated://{EXAMPLE}")
+        events = b.events()
+        await b.connect()
+        topo = await b.inventory()
+        web = next(p for p in topo.port_profiles if p.name == "web")
+        edited = web.model_copy(update={"description": "edited live"})
+        result = await b.apply(PortProfileEdit(edited))
+        assert result.applied, result.message
+        seen = []
+        while not seen or seen[-1].kind is not EventKind.CONFIG:
+            seen.append(await asyncio.wait_for(events.__anext__(), 2))
+        assert seen[-1].detail == "PortProfileEdit"
+        after = await b.inventory()
+        assert next(p for p in after.port_profiles if p.name == "web").description \
+            == "edited live"
+        assert topo is not after  # callers get their own copy
+        # a refusal is a result, not an error: hostdev... web1 is macvtap; kvm1 -> kvm2
+        # is a VEM host, so VM-FEX web1 cannot move there
+        refused = await b.apply(Migrate("web1", "kvm2"))
+        assert not refused.applied and refused.message
+        await b.close()
+
+    run(scenario())
+
+
+def test_l2_table_lists_learned_entries():
+    async def scenario():
+        b = EmulatedBackend("emulated:///demo")
+        await b.connect()
+        await wait_for(lambda: b.now > 1.0)
+        entries = await b.l2_table("tenant-a")
+        assert entries and {"mac", "vem", "vtep_ip", "age_s"} <= set(dir(entries[0]))
+        await b.close()
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("text, expect", [
+    (None, "No such file"),
+    ("format: fabric-console/1\nvms: [{name: a}]\n", "vms[0]"),
+])
+def test_unreadable_files_fail_with_a_clear_message(tmp_path, text, expect):
+    path = tmp_path / "t.yaml"
+    if text is not None:
+        path.write_text(text)
+
+    async def scenario():
+        b = EmulatedBackend(f"emulated://{path}")
+        with pytest.raises(BackendError) as info:
+            await b.connect()
+        assert b.state is ConnectionState.FAILED
+        with pytest.raises(BackendError):
+            await b.sample()
+        await b.close()
+        return str(info.value)
+
+    message = run(scenario())
+    assert expect in message and "Traceback" not in message
+
+
+def test_a_dropped_connection_gives_stale_samples_never_live_ones():
+    async def scenario():
+        b = EmulatedBackend(f"emulated://{EXAMPLE}")
+        await b.connect()
+        live = await b.sample()
+        assert live.live
+        await b.drop("host unreachable")
+        assert b.state is ConnectionState.FAILED
+        stale = await b.sample()
+        assert not stale.live and stale.timestamp == live.timestamp
+        with pytest.raises(BackendError, match="host unreachable"):
+            await b.inventory()
+        await b.close()
+
+    run(scenario())
