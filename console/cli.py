@@ -49,9 +49,10 @@ def _gui_parser() -> argparse.ArgumentParser:
         epilog=f"commands:\n{listing}\n\nRun '{PROG} COMMAND --help' for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--connect", metavar="URI",
-                        help="fabric to open: emulated:///demo, emulated:///path/file.yaml, "
-                             "or a libvirt URI (qemu:///system, test:///default)")
+    parser.add_argument("--connect", metavar="URI", action="append",
+                        help="fabric to open (repeat for several): emulated:///demo, "
+                             "emulated:///path/file.yaml, or a libvirt URI (qemu:///system, "
+                             "test:///default)")
     parser.add_argument("--debug", action="store_true",
                         help="print tracebacks and debug logging")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
