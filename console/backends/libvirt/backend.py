@@ -106,14 +106,29 @@ class LibvirtBackend(Backend):
 
     def connection_lost(self, why: str) -> None:
         """Mark the connection down and start reconnecting (idempotent)."""
+        loop = self.connection.loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is not None and running is not loop:  # called from another thread
+            loop.call_soon_threadsafe(self.connection_lost, why)
+            return
         if self._closing or self.state is ConnectionState.RECONNECTING:
             return
-        self.connection.conn = None
+        dead, self.connection.conn = self.connection.conn, None
         self._callbacks.clear()
         self.set_state(ConnectionState.RECONNECTING, why)
-        self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
+        self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect(dead))
 
-    async def _reconnect(self) -> None:
+    async def _reconnect(self, dead: libvirt.virConnect | None) -> None:
+        if dead is not None:  # release what is left of the old connection
+            def _release() -> None:
+                with contextlib.suppress(libvirt.libvirtError):
+                    dead.unregisterCloseCallback()
+                with contextlib.suppress(libvirt.libvirtError):
+                    dead.close()
+            await self.connection.run(_release)
         delay = BACKOFF_FIRST_S
         attempt = 0
         while not self._closing:

@@ -63,13 +63,21 @@ CREDENTIAL_TYPES = [libvirt.VIR_CRED_AUTHNAME, libvirt.VIR_CRED_PASSPHRASE,
 
 _registered_loops: set[int] = set()
 
+# libvirt prints every error to stderr by default; this backend reports them itself, in
+# words for the administrator (as virt-manager does).
+libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
+
 
 def ensure_event_loop_impl(loop: asyncio.AbstractEventLoop) -> None:
     """Dispatch libvirt events on this asyncio loop (done once per loop, before opening)."""
     if id(loop) in _registered_loops:
         return
+    if libvirtaio.getCurrentImpl() is not None:
+        # libvirt takes one event implementation per process, for good: a second loop in
+        # the same process (a CLI command run from a test) works without events.
+        log.info("libvirt events already run on another asyncio loop; none on this one")
+        return
     libvirtaio.virEventRegisterAsyncIOImpl(loop=loop)
-    _registered_loops.clear()  # libvirt holds one implementation: the latest loop's
     _registered_loops.add(id(loop))
 
 
@@ -97,6 +105,11 @@ class Connection:
         self.conn: libvirt.virConnect | None = None
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="libvirt")
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop the connection was opened from (events are dispatched there)."""
+        return self._loop
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """fn(*args) on the connection's worker thread."""

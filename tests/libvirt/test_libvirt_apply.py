@@ -1,0 +1,102 @@
+"""Applying changes to a libvirt host: the same guard as the emulated fabric refuses, a
+port profile change rewrites the interface XML, new VMs and pool networks get defined."""
+
+from __future__ import annotations
+
+import libvirt
+from defusedxml import ElementTree as SafeET
+
+from console.models import AttachMode, Vnic
+from console.models.changes import NicAttach, NicDetach, NicUpdate, VmDefine, VtepEdit
+from console.models.rules.guards import guard
+
+
+def profile_ids(b, vm: str, flags: int = libvirt.VIR_DOMAIN_XML_INACTIVE) -> dict[str, str]:
+    dom = b.connection.conn.lookupByName(vm)
+    out = {}
+    for iface in SafeET.fromstring(dom.XMLDesc(flags)).findall("./devices/interface"):
+        params = iface.find("virtualport/parameters")
+        out[iface.find("alias").get("name")] = params.get("profileid") if params is not None \
+            else None
+    return out
+
+
+def test_port_profile_change_updates_the_interface_xml(backend, run):
+    b = backend("kvm1")
+    topo = run(b.inventory())
+    nic = next(vm for vm in topo.vms if vm.name == "web2").nics[1]  # eth1, profile mgmt
+    dom = b.connection.conn.lookupByName("web2")
+    dom.destroy()  # inactive: the change goes to the config (VIR_DOMAIN_AFFECT_CONFIG)
+    result = run(b.apply(NicUpdate("web2", nic.model_copy(update={"port_profile": "db"}))))
+    assert result.applied, result.message
+    assert profile_ids(b, "web2") == {"ua-eth0": "web", "ua-eth1": "db"}
+    after = run(b.inventory())
+    assert next(v for v in after.vms if v.name == "web2").nics[1].port_profile == "db"
+
+
+def test_change_on_a_running_domain_says_what_took_effect(backend, run):
+    b = backend("kvm1")
+    nic = next(vm for vm in run(b.inventory()).vms if vm.name == "web1").nics[0]
+    result = run(b.apply(NicUpdate("web1", nic.model_copy(update={"port_profile": "db"}))))
+    assert result.applied
+    # the test driver has no virDomainUpdateDeviceFlags: the definition is updated and
+    # the step says so instead of claiming a live change
+    assert any("takes effect when the domain restarts" in s for s in result.steps)
+    assert profile_ids(b, "web1")["ua-eth0"] == "db"
+    assert profile_ids(b, "web1", 0)["ua-eth0"] == "web"  # the running device: unchanged
+
+
+def test_refusals_are_the_guards(backend, run):
+    b = backend("kvm1")
+    topo = run(b.inventory())
+    nic = next(vm for vm in topo.vms if vm.name == "web1").nics[0]
+    change = NicUpdate("web1", nic.model_copy(update={"port_profile": "no-such-profile"}))
+    expected = guard(topo, change)
+    assert expected, "the guard should refuse a dangling port profile"
+    result = run(b.apply(change))
+    assert not result.applied
+    assert [f.rule for f in result.findings] == [f.rule for f in expected]
+    assert profile_ids(b, "web1")["ua-eth0"] == "web"  # nothing was changed
+
+
+def test_attach_detach_and_define(backend, run):
+    b = backend("kvm1")
+    dom = b.connection.conn.lookupByName("web2")
+    dom.destroy()
+    new = Vnic(name="eth5", mac="52:54:00:00:01:55", port_profile="web",
+               attach=AttachMode.MACVTAP_PASSTHROUGH, pf="eth2")
+    assert run(b.apply(NicAttach("web2", new))).applied
+    assert profile_ids(b, "web2")["ua-eth5"] == "web"
+    assert run(b.apply(NicDetach("web2", "eth5"))).applied
+    assert "ua-eth5" not in profile_ids(b, "web2")
+
+    vm = next(v for v in run(b.inventory()).vms if v.name == "web1")
+    clone = vm.model_copy(update={"name": "web9", "nics": [
+        vm.nics[0].model_copy(update={"mac": "52:54:00:00:01:99"})]})
+    result = run(b.apply(VmDefine(clone)))
+    assert result.applied, result.message
+    assert profile_ids(b, "web9") == {"ua-eth0": "web"}
+
+
+def test_overlay_changes_are_not_for_libvirt(backend, run):
+    b = backend("kvm1")
+    result = run(b.apply(VtepEdit("kvm1", ())))
+    assert not result.applied
+
+
+def test_failure_part_way_reports_what_was_and_was_not_applied(backend, run):
+    from console.backends.libvirt import steps
+
+    b = backend("kvm1")
+
+    def boom(_conn):
+        raise libvirt.libvirtError("disk full")
+
+    planned = [steps.Step("first", lambda _c: "ok"), steps.Step("second", boom),
+               steps.Step("third", lambda _c: "ok")]
+    result = run(b.run_steps(VmDefine(run(b.inventory()).vms[0]), planned))
+    assert not result.applied
+    assert "Applied: first [ok]" in result.message and "Not applied: second, third" \
+        in result.message
+    assert result.steps == ["done: first [ok]", "FAILED: second: disk full",
+                            "not done: third"]
