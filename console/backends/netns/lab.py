@@ -193,6 +193,10 @@ class Lab:
                     self._build_vif(wire)
                 elif before != wire:
                     self._configure_vif(wire, moved=before.bridge != wire.bridge)
+                    self._step(f"{vif}: now on {wire.bridge}"
+                               + (f", policed at {wire.rate_mbps} Mb/s" if wire.rate_mbps
+                                  else "")
+                               + (", MAC forging denied" if wire.forging_deny else ""))
             self.plan = new
             return list(self.steps)
 

@@ -1,0 +1,292 @@
+"""The kernel lab's life: build, counters, live changes, refusals, teardown on close, on
+exit and after a crash, and a clear message without root."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ip_netns_list, settle
+from netns_scenarios import overlay, vmfex
+from pyroute2.netlink.exceptions import NetlinkError
+
+from console.backends import open_backend
+from console.backends.base import BackendError, ConnectionState
+from console.backends.netns import state as lab_state
+from console.backends.netns.counters import read_sample
+from console.backends.netns.frames import build_frame
+from console.backends.netns.lab import Lab
+from console.backends.netns.traffic import send
+from console.models import topofile
+from console.models.changes import BridgeDomainEdit, Migrate, PortProfileEdit, VtepEdit
+from console.models.overlay import Vtep
+
+REPO = Path(__file__).resolve().parents[2]
+DESIGN_EXAMPLE = REPO / "tests" / "data" / "design_example.yaml"
+
+
+def _ours(prefix: str) -> list[str]:
+    return [n for n in ip_netns_list() if n.startswith(prefix)]
+
+
+def _save(topo, tmp_path: Path, name: str = "lab.yaml") -> Path:
+    path = tmp_path / name
+    topofile.save(topo, path)
+    return path
+
+
+class Session:
+    """A connected backend driven from a private event loop, closed by the fixture."""
+
+    def __init__(self, uri: str):
+        self.loop = asyncio.new_event_loop()
+        self.backend = open_backend(uri)
+
+    def __call__(self, coro):
+        return self.loop.run_until_complete(coro)
+
+    def counters(self) -> dict:
+        def read() -> dict:
+            data = read_sample(self.backend.lab).to_json()
+            data.pop("timestamp")
+            return data
+
+        return self(self.backend._call(settle, read))
+
+    def send(self, flow: dict) -> None:
+        from console.models.traffic import TrafficFlow
+
+        topo = self.backend.topology
+        model = TrafficFlow.model_validate(flow)
+        frame = build_frame(model, topo.index())
+        self(self.backend._call(send, self.backend.lab, model.source, frame, model.count))
+
+    def close(self) -> None:
+        self(self.backend.close())
+        self.loop.close()
+
+
+@pytest.fixture
+def session(need_lab):
+    opened: list[Session] = []
+
+    def connect(path: Path, traffic: bool = False) -> Session:
+        s = Session(f"netns://{path}")
+        opened.append(s)
+        s(s.backend.connect(traffic=traffic))
+        return s
+
+    yield connect
+    for s in opened:
+        s.close()
+
+
+# ---------------------------------------------------------------------- lifecycle
+def test_netns_demo_connects_moves_and_leaves_nothing(session) -> None:
+    s = session(DESIGN_EXAMPLE, traffic=True)
+    backend = s.backend
+    assert backend.state is ConnectionState.CONNECTED
+    prefix = backend.lab.state.prefix
+    names = _ours(prefix)
+    assert {f"{prefix}v-web1", f"{prefix}h-kvm2", f"{prefix}fi-fi-a", f"{prefix}underlay"} \
+        <= set(names)
+    assert backend.lab.state.path.is_file()
+    first = s(backend.sample())
+    assert set(first.vifs) == {"web1/eth0", "app1/eth0", "app2/eth0"}
+    # The file's pps flow (app1 -> web1, 1000 pps) runs while connected: wait for it.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        now = s(backend.sample())
+        if now.vifs["app1/eth0"].tx_packets > first.vifs["app1/eth0"].tx_packets + 50:
+            break
+    assert now.vifs["app1/eth0"].tx_packets > first.vifs["app1/eth0"].tx_packets + 50
+    state_file = backend.lab.state.path
+    s(backend.close())
+    assert backend.state is ConnectionState.DISCONNECTED
+    assert _ours(prefix) == []
+    assert not state_file.exists()
+    s(backend.close())  # twice is harmless
+
+
+def test_netns_two_labs_side_by_side(session, tmp_path) -> None:
+    path = _save(overlay("unicast-only", hosts=2), tmp_path)
+    one, two = session(path), session(path)
+    p1, p2 = one.backend.lab.state.prefix, two.backend.lab.state.prefix
+    assert p1 != p2 and _ours(p1) and _ours(p2)
+    one.send({"from": "a/eth0", "to": "broadcast", "count": 3})
+    assert one.counters()["vifs"]["b/eth0"]["rx_packets"] == 3
+    assert two.counters()["vifs"]["b/eth0"]["rx_packets"] == 0  # labs never mix
+    one(one.backend.close())
+    assert _ours(p1) == [] and _ours(p2)
+
+
+def test_netns_without_root_says_so_and_builds_nothing(tmp_path) -> None:
+    if not Path("/usr/bin/setpriv").exists() or os.geteuid() != 0:
+        pytest.skip("needs root and setpriv to start a process without CAP_NET_ADMIN")
+    path = _save(overlay("unicast-only", hosts=2), tmp_path)
+    before = set(ip_netns_list())
+    code = textwrap.dedent(f"""
+        import asyncio
+        from console.backends import open_backend
+        from console.backends.base import BackendError
+        b = open_backend("netns://{path}")
+        try:
+            asyncio.run(b.connect())
+        except BackendError as exc:
+            print("REFUSED:", exc)
+    """)
+    # Root, but with CAP_NET_ADMIN taken out of the bounding set: what the check looks at.
+    out = subprocess.run(["setpriv", "--bounding-set=-net_admin", "--inh-caps=-net_admin",
+                          sys.executable, "-c", code], cwd=REPO,
+                         capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert "REFUSED:" in out.stdout, out.stderr
+    assert "root (CAP_NET_ADMIN)" in out.stdout
+    assert "Traceback" not in out.stderr
+    assert set(ip_netns_list()) == before
+
+
+def test_netns_failed_build_rolls_back(need_lab, tmp_path, monkeypatch) -> None:
+    """A kernel refusal half-way leaves no namespace and no state file behind."""
+    calls = {"n": 0}
+    real = Lab._build_vif
+
+    def failing(self, wire):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise NetlinkError(95, "Operation not supported")
+        return real(self, wire)
+
+    monkeypatch.setattr(Lab, "_build_vif", failing)
+    before = set(ip_netns_list())
+    backend = open_backend(f"netns://{_save(overlay('multicast'), tmp_path)}")
+    with pytest.raises(BackendError) as info:
+        asyncio.run(backend.connect())
+    assert "the kernel refused" in str(info.value)
+    assert "Operation not supported" in str(info.value)
+    assert "nothing was left behind" in str(info.value)
+    assert backend.state is ConnectionState.FAILED
+    assert set(ip_netns_list()) == before
+    assert not list(lab_state.STATE_DIR.glob("netns-*.json")) or all(
+        lab_state.LabState.read(p).owner_alive() for p in lab_state.STATE_DIR.glob("*.json"))
+
+
+def test_netns_bad_file_is_a_clear_error(need_lab, tmp_path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("format: fabric-console/1\nhosts: [{name: kvm1, switching: warp}]\n")
+    backend = open_backend(f"netns://{path}")
+    with pytest.raises(BackendError) as info:
+        asyncio.run(backend.connect())
+    assert "hosts[0].switching" in str(info.value)
+
+
+CHILD = """
+import asyncio, os, sys, time
+from console.backends import open_backend
+b = open_backend("netns://{path}")
+asyncio.run(b.connect(traffic=False))
+print(b.lab.state.prefix, flush=True)
+if sys.argv[1] == "crash":
+    time.sleep(600)
+"""
+
+
+def _child(path: Path, how: str) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-c", CHILD.format(path=path), how], cwd=REPO,
+                            stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    prefix = proc.stdout.readline().strip()
+    assert prefix.startswith("fc-"), prefix
+    return proc, prefix
+
+
+def test_netns_exit_without_close_tears_down(need_lab, tmp_path) -> None:
+    proc, prefix = _child(_save(overlay("unicast-only", hosts=2), tmp_path), "exit")
+    assert proc.wait(timeout=60) == 0
+    assert _ours(prefix) == []
+
+
+def test_netns_crashed_lab_is_reaped_by_the_next_start(session, tmp_path) -> None:
+    path = _save(overlay("unicast-only", hosts=2), tmp_path)
+    proc, dead_prefix = _child(path, "crash")
+    assert _ours(dead_prefix)
+    alive = session(path)  # a live lab of this process: must survive the reaping
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert _ours(dead_prefix), "killed -9: nothing ran to clean up"
+    foreign = f"{lab_state.PREFIX_ROOT}user-own"  # looks like ours, belongs to no lab
+    subprocess.run(["ip", "netns", "add", foreign], check=True)
+    try:
+        later = session(path)
+        assert _ours(dead_prefix) == []
+        assert _ours(alive.backend.lab.state.prefix)
+        assert foreign in ip_netns_list()
+        assert later.backend.lab.state.prefix != dead_prefix
+    finally:
+        subprocess.run(["ip", "netns", "del", foreign], check=False)
+
+
+# ---------------------------------------------------------------------- live changes
+def test_netns_port_profile_vlan_edit_moves_every_vif(session, tmp_path) -> None:
+    s = session(_save(vmfex(), tmp_path))
+    s.send({"from": "web1/eth0", "to": "broadcast", "count": 2})
+    before = s.counters()["vifs"]
+    assert before["db1/eth0"]["rx_packets"] == 0  # VLAN 100 does not reach VLAN 200
+    assert before["web2/eth0"]["rx_packets"] == 2  # same host: hairpinned by the FI
+    profile = s.backend.topology.index().port_profiles["web"].model_copy(
+        update={"vlans": [200], "native_vlan": 200})
+    result = s(s.backend.apply(PortProfileEdit(profile)))
+    assert result.applied, result.message
+    assert any("web1/eth0" in step for step in result.steps)
+    s.send({"from": "web1/eth0", "to": "broadcast", "count": 3})
+    after = s.counters()["vifs"]
+    assert after["db1/eth0"]["rx_packets"] == 3  # now in VLAN 200
+    assert after["web2/eth0"]["rx_packets"] == 5  # moved with the profile
+    assert after["web1/eth0"]["tx_packets"] == 5  # counters survive the edit
+
+
+def test_netns_migration_moves_the_vm_and_the_flood_list(session, tmp_path) -> None:
+    s = session(_save(overlay("unicast-only"), tmp_path))
+    s.send({"from": "a/eth0", "to": "broadcast", "count": 2})
+    result = s(s.backend.apply(Migrate("b", "kvm3")))
+    assert result.applied, result.message
+    s.send({"from": "a/eth0", "to": "broadcast", "count": 3})
+    after = s.counters()
+    assert after["vifs"]["b/eth0"]["rx_packets"] == 5  # reached on its new host
+    assert after["vems"]["kvm3"]["decap_packets"] == 2 + 3  # one copy serves c and b
+    assert after["vems"]["kvm2"]["decap_packets"] == 2  # kvm2 left: no more copies
+    assert after["vems"]["kvm1"]["encap_packets"] == 2 * 2 + 3  # one remote VEM now
+
+
+def test_netns_vtep_edit_readdresses_and_peers_follow(session, tmp_path) -> None:
+    s = session(_save(overlay("unicast-only"), tmp_path))
+    vtep = Vtep(name="vtep0", ip="10.0.1.99/24")
+    result = s(s.backend.apply(VtepEdit("kvm2", (vtep,))))
+    assert result.applied, result.message
+    s.send({"from": "a/eth0", "to": "broadcast", "count": 4})
+    assert s.counters()["vifs"]["b/eth0"]["rx_packets"] == 4
+    s.send({"from": "b/eth0", "to": "a/eth0", "count": 1})
+    lab = s.backend.lab
+    learned = [e for e in lab.ns.ipr(lab.role_ns("h-kvm1")).fdb("dump")
+               if e.get("NDA_LLADDR") == "52:54:00:00:00:02"]
+    assert any(e.get("NDA_DST") == "10.0.1.99" for e in learned)
+
+
+def test_netns_refusals_leave_the_lab_alone(session, tmp_path) -> None:
+    s = session(_save(overlay("unicast-only"), tmp_path))
+    steps_before = list(s.backend.lab.steps)
+    refused = s(s.backend.apply(Migrate("a", "kvm9")))
+    assert not refused.applied and "kvm9" in refused.message
+    bd = s.backend.topology.bridge_domains[0].model_copy(update={"segment_id": 6000})
+    refused = s(s.backend.apply(BridgeDomainEdit(bd)))
+    assert not refused.applied and "reconnect" in refused.message
+    assert s.backend.lab.steps == steps_before
+    s.send({"from": "a/eth0", "to": "broadcast", "count": 1})
+    assert s.counters()["vifs"]["c/eth0"]["rx_packets"] == 1
