@@ -100,3 +100,32 @@ def test_failure_part_way_reports_what_was_and_was_not_applied(backend, run):
         in result.message
     assert result.steps == ["done: first [ok]", "FAILED: second: disk full",
                             "not done: third"]
+
+
+def test_renaming_a_port_profile_moves_every_interface_and_portgroup(backend, run):
+    from console.models.changes import PortProfileEdit
+
+    b = backend("kvm1")
+    for vm in ("web1", "web2", "app1"):
+        b.connection.conn.lookupByName(vm).destroy()
+    # stopped, so that its definition shows (the test driver cannot show an inactive
+    # definition of a running network)
+    b.connection.conn.networkLookupByName("vmfex-kvm1-eth2").destroy()
+    topo = run(b.inventory())
+    web = next(p for p in topo.port_profiles if p.name == "web")
+    result = run(b.apply(PortProfileEdit(web.model_copy(update={"name": "web-v2"}), "web")))
+    assert result.applied, result.message
+    assert profile_ids(b, "web1") == {"ua-eth0": "web-v2"}
+    assert profile_ids(b, "web2")["ua-eth0"] == "web-v2"
+    assert profile_ids(b, "app1") == {"ua-eth0": "web-v2"}
+    text = run(b.xml_of("web1", "eth0", inactive=True))
+    assert "portgroup=\"web-v2\"" in text or "portgroup='web-v2'" in text
+    net = b.connection.conn.networkLookupByName("vmfex-kvm1-eth2").XMLDesc(0)
+    assert "name='web-v2'" in net
+
+
+def test_xml_of_shows_the_hosts_own_interface_xml(backend, run):
+    b = backend("kvm1")
+    text = run(b.xml_of("db1", "eth0"))
+    assert text.startswith("<interface type=\"hostdev\"")
+    assert "profileid=\"db\"" in text and "function=\"0x1\"" in text

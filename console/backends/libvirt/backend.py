@@ -217,6 +217,20 @@ class LibvirtBackend(Backend):
                         else host.vic.model
         return topo
 
+    async def xml_of(self, vm: str, nic: str | None = None, inactive: bool = False) -> str:
+        """The host's own XML of a domain, or of one of its interfaces (by vNIC name): what
+        libvirt holds now, for a details pane. `inactive`: the persistent definition."""
+        flags = libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0
+        text = await self._call(lambda conn: conn.lookupByName(vm).XMLDesc(flags))
+        if nic is None:
+            return text
+        root = steps.SafeET.fromstring(text)
+        devices = root.find("devices")
+        iface = steps.find_interface(devices, nic) if devices is not None else None
+        if iface is None:
+            raise BackendError(f"{vm} has no interface {nic}")
+        return steps.lx.to_text(iface)
+
     # ------------------------------------------------------------------ changes
     async def plan(self, change: Change) -> tuple[list[steps.Step], list, Topology]:
         """(steps, refusals, topology after) for a change, without carrying it out."""
