@@ -1,0 +1,1 @@
+"""The emulated fabric: compiled data plane and its Python facade."""
