@@ -7,6 +7,7 @@ closing, or cleaning up after a crash is removing those namespaces."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import socket
 import threading
 from collections import defaultdict
@@ -98,8 +99,14 @@ class Lab:
         return self.ns.ipr(self.role_ns(role))
 
     def _index(self, role: str, ifname: str) -> int | None:
-        found = self._ipr(role).link_lookup(ifname=ifname)
-        return found[0] if found else None
+        # One RTM_GETLINK by name, not a dump of every link (the transport has one port
+        # per host: a dump per lookup made large labs quadratic to build).
+        try:
+            return self._ipr(role).link("get", ifname=ifname)[0]["index"]
+        except NetlinkError as exc:
+            if exc.code == errno.ENODEV:
+                return None
+            raise
 
     def link_stats(self, role: str, ifname: str) -> dict[str, int]:
         index = self._index(role, ifname)
@@ -183,9 +190,9 @@ class Lab:
                 if old.segments.get(key) != seg:
                     self._build_segment(seg, joining=key not in old.segments)
             for key, remotes in new.flood_remotes.items():
-                if old.flood_remotes.get(key) != remotes or \
-                        old.segments.get(key) != new.segments.get(key):
-                    self._set_flood_list(new.segments[key], remotes)
+                rebuilt = old.segments.get(key) != new.segments.get(key)
+                if rebuilt or old.flood_remotes.get(key) != remotes:
+                    self._set_flood_list(new.segments[key], remotes, fresh=rebuilt)
             for vif, wire in new.vifs.items():
                 before = old.vifs.get(vif)
                 if before is None or not before.same_link(wire) or \
@@ -329,14 +336,15 @@ class Lab:
             self._ipr(role).link("del", index=bridge_index)
         self._step(f"{seg.host}: left {seg.bridge_domain}")
 
-    def _set_flood_list(self, seg: SegmentOnHost, remotes: tuple[IPv4Address, ...]) -> None:
+    def _set_flood_list(self, seg: SegmentOnHost, remotes: tuple[IPv4Address, ...],
+                        fresh: bool = False) -> None:
         """Head-end replication: one all-zero FDB entry per remote designated VTEP."""
         role = host_role(seg.host)
         index = self._index(role, seg.ifnames[1])
         if index is None:
             return
         ipr = self._ipr(role)
-        for entry in ipr.fdb("dump", ifindex=index):
+        for entry in [] if fresh else ipr.fdb("dump", ifindex=index):
             if entry.get("NDA_LLADDR") == ZERO_MAC and entry.get("ifindex") == index:
                 ipr.fdb("del", ifindex=index, lladdr=ZERO_MAC, dst=entry.get("NDA_DST"))
         for ip in remotes:
@@ -354,10 +362,11 @@ class Lab:
             self._remove_vif(wire)
         self._veth(vm, wire.ifname, wire.switch_role, self.peer_name(wire.vif), wire.mtu,
                    mac=wire.mac)
-        self._configure_vif(wire, moved=True)
+        self._configure_vif(wire, moved=True, fresh=True)
         self._step(f"{wire.vif}: link to {wire.bridge} in {self.role_ns(wire.switch_role)}")
 
-    def _configure_vif(self, wire: VifWire, moved: bool) -> None:
+    def _configure_vif(self, wire: VifWire, moved: bool, fresh: bool = False) -> None:
+        """Bridge, MAC forging and policer of a VIF; `fresh`: a new link with none yet."""
         role = wire.switch_role
         ipr = self._ipr(role)
         peer = self._index(role, self.peer_name(wire.vif))
@@ -365,12 +374,15 @@ class Lab:
             ipr.link("set", index=peer, master=self._ensure_bridge(role, wire.bridge))
         # MAC forging deny: a locked bridge port forwards only frames whose source MAC has
         # a static entry on that port (the VIF's own MAC).
-        ipr.brport("set", index=peer, locked=int(wire.forging_deny), learning=1)
-        with contextlib.suppress(NetlinkError):
-            ipr.fdb("del", ifindex=peer, lladdr=wire.mac, flags=NTF_MASTER)
+        if wire.forging_deny or not fresh:
+            ipr.brport("set", index=peer, locked=int(wire.forging_deny), learning=1)
+        if not fresh:
+            with contextlib.suppress(NetlinkError):
+                ipr.fdb("del", ifindex=peer, lladdr=wire.mac, flags=NTF_MASTER)
         if wire.forging_deny:
             ipr.fdb("add", ifindex=peer, lladdr=wire.mac, flags=NTF_MASTER, state=NUD_NOARP)
-        self._set_policer(wire)
+        if wire.rate_mbps is not None or not fresh:
+            self._set_policer(wire)
 
     def qdisc_drops(self, wire: VifWire) -> int:
         vm = vm_role(wire.vm)
@@ -387,8 +399,9 @@ class Lab:
         return drops
 
     def _set_policer(self, wire: VifWire) -> None:
-        """QoS rate limit: a token bucket on the VIF's transmit side, with a queue no deeper
-        than its burst, so excess frames are dropped (and counted), not delayed."""
+        """QoS rate limit: a token bucket on the VIF's transmit side (the VM end of its veth:
+        the last point before the switch, since this kernel has no tc police action), so
+        excess frames are dropped and counted, not delayed."""
         vm = vm_role(wire.vm)
         ipr = self._ipr(vm)
         index = self._index(vm, wire.ifname)
@@ -396,9 +409,10 @@ class Lab:
         with contextlib.suppress(NetlinkError):
             ipr.tc("del", index=index, handle=0x10000)
         if wire.rate_mbps is not None:
-            burst = wire.burst_kb * 1024
+            # A queue of one frame: the bucket passes or drops, as a policer does.
             ipr.tc("add", "tbf", index=index, handle=0x10000,
-                   rate=f"{int(wire.rate_mbps * 1000)}kbit", burst=burst, limit=burst)
+                   rate=f"{int(wire.rate_mbps * 1000)}kbit", burst=wire.burst_kb * 1024,
+                   limit=wire.mtu + 14)
 
     def _remove_vif(self, wire: VifWire) -> None:
         vm = vm_role(wire.vm)
