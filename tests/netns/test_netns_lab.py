@@ -290,3 +290,37 @@ def test_netns_refusals_leave_the_lab_alone(session, tmp_path) -> None:
     assert s.backend.lab.steps == steps_before
     s.send({"from": "a/eth0", "to": "broadcast", "count": 1})
     assert s.counters()["vifs"]["c/eth0"]["rx_packets"] == 1
+
+
+def _groups(lab, host: str) -> set[str]:
+    """IPv4 groups the VEM's namespace has joined (the kernel's own view, /proc/net/igmp)."""
+    from console.backends.netns.nsctl import run_in
+
+    def read() -> set[str]:
+        with open("/proc/thread-self/net/igmp") as f:
+            rows = [line.split() for line in f if line.startswith("\t\t")]
+        return {".".join(str(int(r[0][i:i + 2], 16)) for i in (6, 4, 2, 0)) for r in rows}
+
+    return run_in(lab.role_ns(f"h-{host}"), read)
+
+
+def test_netns_vem_joins_the_group_only_while_it_has_members(session, tmp_path) -> None:
+    from console.models.changes import NicAttach, NicDetach
+    from console.models.inventory import Vnic
+
+    s = session(_save(overlay("multicast"), tmp_path))
+    lab = s.backend.lab
+    assert all("239.1.1.1" in _groups(lab, h) for h in ("kvm1", "kvm2", "kvm3"))
+    assert s(s.backend.apply(NicDetach("c", "eth0"))).applied
+    assert "239.1.1.1" not in _groups(lab, "kvm3")  # last VM gone: left the group
+    assert "239.1.1.1" in _groups(lab, "kvm1")
+    s.send({"from": "a/eth0", "to": "broadcast", "count": 2})
+    assert s.counters()["vems"]["kvm3"]["decap_packets"] == 0
+    nic = Vnic(name="eth0", mac="52:54:00:00:00:03", port_profile="blue", attach="veth")
+    assert s(s.backend.apply(NicAttach("c", nic))).applied
+    assert "239.1.1.1" in _groups(lab, "kvm3")
+    s.send({"from": "a/eth0", "to": "broadcast", "count": 3})
+    after = s.counters()
+    assert after["vems"]["kvm3"]["decap_packets"] == 3
+    assert after["bridge_domains"]["blue"]["igmp_joins"] == 4
+    assert after["bridge_domains"]["blue"]["igmp_leaves"] == 1

@@ -96,6 +96,7 @@ class NetnsBackend(Backend):
         self.topology: Topology | None = None
         self._rate: RateSender | None = None
         self._executor: ThreadPoolExecutor | None = None
+        self._reported: str | None = None
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         if self._executor is None:
@@ -121,7 +122,9 @@ class NetnsBackend(Backend):
             await self._call(self._build, topo)
             if traffic:
                 self._progress(90, "sending the file's flows")
-                await self._call(self.run_count_flows)
+                _, problems = await self._call(self.run_count_flows)
+                for problem in problems:
+                    self.emit(BackendEvent(EventKind.LOG, self.uri, problem))
                 self._rate = RateSender(self.lab)  # type: ignore[arg-type]
                 self._rate.update(topo)
                 self._rate.start()
@@ -166,10 +169,10 @@ class NetnsBackend(Backend):
         self.topology = topo
         _OPEN_LABS.add(lab)
 
-    def run_count_flows(self) -> int:
+    def run_count_flows(self) -> tuple[int, list[str]]:
         """Send the file's count flows once, in file order (blocking; worker thread)."""
         if self.lab is None or self.topology is None:
-            return 0
+            return 0, []
         return run_count_flows(self.lab, self.topology)
 
     async def _fail(self, reason: str) -> None:
@@ -240,4 +243,9 @@ class NetnsBackend(Backend):
     async def sample(self) -> CounterSample:
         if self.lab is None:
             raise BackendError(f"{self.uri}: not connected")
-        return await self._call(read_sample, self.lab)
+        sample = await self._call(read_sample, self.lab)
+        rate = self._rate
+        if rate is not None and rate.error is not None and rate.error != self._reported:
+            self._reported = rate.error  # a flow the kernel refused: say so once
+            self.emit(BackendEvent(EventKind.LOG, self.uri, rate.error))
+        return sample

@@ -47,14 +47,18 @@ def count_flows(topo: Topology) -> list[TrafficFlow]:
     return sorted(flows, key=lambda f: f.start_s or 0.0)
 
 
-def run_count_flows(lab: Lab, topo: Topology) -> int:
+def run_count_flows(lab: Lab, topo: Topology) -> tuple[int, list[str]]:
+    """Send every count flow once; (frames sent, why some flows could not be sent)."""
     index = topo.index()
-    total = 0
+    total, problems = 0, []
     for flow in count_flows(topo):
         frame = build_frame(flow, index)
         if frame is not None and flow.count is not None:
-            total += send(lab, flow.source, frame, flow.count)
-    return total
+            try:
+                total += send(lab, flow.source, frame, flow.count)
+            except OSError as exc:
+                problems.append(_why(flow, exc))
+    return total, problems
 
 
 class RateSender:
@@ -69,6 +73,7 @@ class RateSender:
         self._guard = threading.Lock()
         self.sent = 0
         self.error: str | None = None
+        self._refused: set[int] = set()  # flows the kernel will not send (stopped)
 
     def update(self, topo: Topology) -> None:
         index = topo.index()
@@ -79,6 +84,7 @@ class RateSender:
                 flows.append((flow, frame))
         with self._guard:
             self._flows = flows
+            self._refused = set()
 
     def start(self) -> None:
         if self._thread is None:
@@ -102,6 +108,8 @@ class RateSender:
             total = sum(f.pps or 0.0 for f, _ in flows)
             scale = min(1.0, MAX_LAB_PPS / total) if total else 1.0
             for i, (flow, frame) in enumerate(flows):
+                if i in self._refused:
+                    continue
                 rate = (flow.pps or 0.0) * scale
                 owed = min(credit.get(i, 0.0) + rate * elapsed, rate)
                 whole = int(owed)
@@ -110,4 +118,13 @@ class RateSender:
                     try:
                         self.sent += send(self.lab, flow.source, frame, whole)
                     except OSError as exc:  # keep the others flowing; the view shows why
-                        self.error = f"{flow.source}: {exc.strerror}"
+                        self._refused.add(i)
+                        self.error = _why(flow, exc)
+
+
+def _why(flow: TrafficFlow, exc: OSError) -> str:
+    if exc.errno == errno.EMSGSIZE:
+        return (f"flow {flow.source} -> {flow.to}: a {flow.size}-byte packet is larger than "
+                f"the vNIC's MTU, so the guest cannot send it (the kernel refuses it); "
+                "flow stopped")
+    return f"flow {flow.source} -> {flow.to}: {exc.strerror}; flow stopped"
