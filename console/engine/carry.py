@@ -75,12 +75,13 @@ def remap_state(old: Tables, new: Tables, s: dict[str, np.ndarray], old_flows: l
     port[peer] = fi_map[port[peer]]
     ok &= port >= 0
     # a LOCAL entry stays only while its VIF is still on that switch, in that segment
-    if loc.any():
-        g = np.where(port >= 0, new.vif_group[np.clip(port, 0, None)] if len(new.vif_group)
-                     else -1, -1)
-        same = (g >= 0) & (new.grp_sw[np.clip(g, 0, None)] == sw) & \
-            (new.grp_seg[np.clip(g, 0, None)] == seg) if len(new.grp_sw) else g < 0
-        ok &= ~loc | same
+    check = np.flatnonzero(loc & ok)
+    if len(check):
+        g = new.vif_group[port[check]]
+        gc = np.clip(g, 0, None)
+        same = (g >= 0) & (new.grp_sw[gc] == sw[check]) & (new.grp_seg[gc] == seg[check]) \
+            if len(new.grp_sw) else np.zeros(len(check), dtype=bool)
+        ok[check[~same]] = False
     out = {
         "l2_sw": sw[ok], "l2_seg": seg[ok], "l2_mac": s["l2_mac"][ok], "l2_kind": kind[ok],
         "l2_port": port[ok], "l2_last": s["l2_last"][ok],
