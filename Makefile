@@ -1,0 +1,130 @@
+# Fabric Console: set-up, tests and launch.
+#
+#   make run     set up everything if needed, then start the GUI (ARGS="..." passes options)
+#   make test    set up everything if needed, then ruff, import contracts and pytest
+#   make lint    ruff and import contracts only
+#   make clean   remove the virtual environment, build output and caches
+#
+# Set-up is idempotent and cheap when nothing changed: Debian packages are checked with one
+# dpkg-query call and installed only when missing; the virtual environment is rebuilt only
+# when pyproject.toml or setup.py is newer than its stamp, and the Cython extensions are
+# recompiled (without reinstalling anything) when a console/engine/*.pyx or *.pxd changes.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.SUFFIXES:
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.fabric-console.stamp
+ARGS   ?=
+
+# The build's own requirements ([build-system] in pyproject.toml), kept in the venv so that
+# a changed .pyx is recompiled with --no-build-isolation, offline and in seconds.
+BUILD_REQUIRES := 'setuptools>=69' 'Cython>=3.0.10' wheel
+
+ENGINE_SOURCES := $(wildcard console/engine/*.pyx console/engine/*.pxd)
+
+# Debian 12 packages. Found by installing PySide6 in the venv, listing the NEEDED entries
+# (readelf -d / ldd) of the Qt libraries, the offscreen/xcb/minimal platform plugins, the
+# xcb GL integrations and image formats under site-packages/PySide6, and mapping each
+# library to its package with dpkg -S (libc6, libstdc++6, zlib1g... are always present).
+APT_BUILD   := gcc pkg-config libvirt-dev
+APT_RUNTIME := libvirt0
+APT_QT      := libglib2.0-0 libdbus-1-3 libfontconfig1 libfreetype6 fonts-dejavu-core \
+               libegl1 libgl1 libgl1-mesa-dri libgssapi-krb5-2 libxkbcommon0 \
+               libxkbcommon-x11-0 libx11-6 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-glx0 \
+               libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render0 \
+               libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 \
+               libxcb-xfixes0 libxcb-xkb1
+APT_SCREEN  := xvfb xauth
+APT_PACKAGES := $(APT_BUILD) $(APT_RUNTIME) $(APT_QT) $(APT_SCREEN)
+
+export DEBIAN_FRONTEND := noninteractive
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PIP_NO_INPUT := 1
+
+.PHONY: help run test lint clean sysdeps setup
+
+help:
+	@echo "make run    set up if needed, start fabric-console (ARGS='--connect URI FILE')"
+	@echo "make test   set up if needed, then ruff, lint-imports and pytest (offscreen Qt)"
+	@echo "make lint   ruff and lint-imports"
+	@echo "make clean  remove .venv, build output and caches"
+
+# --- Debian packages ------------------------------------------------------------------
+# Checked every time (one dpkg-query, a few ms); apt runs only when something is missing.
+# SKIP_SYSDEPS=1 skips the check (e.g. on a machine set up another way).
+sysdeps:
+	@if [ -n "$${SKIP_SYSDEPS:-}" ]; then exit 0; fi
+	@if ! command -v dpkg-query >/dev/null 2>&1; then \
+	  echo "make: no dpkg here (not Debian?); make sure the equivalents of these are installed:"; \
+	  echo "  $(APT_PACKAGES)"; exit 0; fi
+	@want="$(APT_PACKAGES)"; \
+	if ! "$(PYTHON)" -c 'import ensurepip, venv' >/dev/null 2>&1; then want="$$want python3-venv"; fi; \
+	if ! "$(PYTHON)" -c 'import os, sysconfig; \
+	  raise SystemExit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+	  >/dev/null 2>&1; then want="$$want python3-dev"; fi; \
+	have=$$( { dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $$want 2>/dev/null || true; } \
+	        | awk '$$1 == "ii" {print $$2}' | sort -u); \
+	missing=$$(comm -23 <(tr ' ' '\n' <<<"$$want" | sed '/^$$/d' | sort -u) <(echo "$$have")); \
+	missing=$$(echo $$missing); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "make: missing Debian packages: $$missing" >&2; \
+	  echo "make: install them as root, then run make again:" >&2; \
+	  echo "  apt-get update && apt-get install -y --no-install-recommends $$missing" >&2; \
+	  exit 1; fi; \
+	echo "make: installing Debian packages: $$missing"; \
+	apt-get -qq -o DPkg::Lock::Timeout=300 update </dev/null; \
+	apt-get -qq -o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0 install -y \
+	  --no-install-recommends $$missing </dev/null >/dev/null; \
+	echo "make: Debian packages installed"
+
+# --- virtual environment and build ----------------------------------------------------
+# Full install when the venv is new or pyproject.toml/setup.py changed ($? names the
+# prerequisites newer than the stamp); otherwise only the Cython extensions are rebuilt.
+$(STAMP): pyproject.toml setup.py $(ENGINE_SOURCES) | sysdeps
+	@if [ ! -x "$(BIN)/python" ] || [ ! -e "$@" ] || grep -qwE 'pyproject\.toml|setup\.py' <<<"$?"; then \
+	  echo "make: setting up $(VENV) (pip install -e '.[test]')"; \
+	  [ -x "$(BIN)/python" ] || "$(PYTHON)" -m venv "$(VENV)"; \
+	  "$(BIN)/python" -m pip install -q --upgrade pip $(BUILD_REQUIRES); \
+	  "$(BIN)/python" -m pip install -q -e '.[test]'; \
+	else \
+	  echo "make: recompiling the Cython extensions ($?)"; \
+	  "$(BIN)/python" -m pip install -q --no-deps --no-build-isolation -e .; \
+	fi
+	@touch "$@"
+
+setup: $(STAMP)
+
+# --- targets --------------------------------------------------------------------------
+run: $(STAMP)
+	@if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ] && [ -z "$${QT_QPA_PLATFORM:-}" ]; then \
+	  echo "make: no display; for a virtual one: xvfb-run -a make run" >&2; fi
+	"$(BIN)/fabric-console" $(ARGS)
+
+# All three checks run even if one fails, so one run shows everything; any failure fails.
+# pytest's exit code 5 (no tests collected) counts as a failure, not as a pass.
+test: $(STAMP)
+	@status=0; \
+	echo "== ruff check ."; "$(BIN)/ruff" check . || status=1; \
+	echo "== lint-imports"; "$(BIN)/lint-imports" || status=1; \
+	echo "== pytest"; rc=0; QT_QPA_PLATFORM=offscreen "$(BIN)/pytest" -q || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make: pytest collected no tests" >&2; status=1; \
+	elif [ $$rc -ne 0 ]; then status=1; fi; \
+	exit $$status
+
+lint: $(STAMP)
+	@status=0; \
+	echo "== ruff check ."; "$(BIN)/ruff" check . || status=1; \
+	echo "== lint-imports"; "$(BIN)/lint-imports" || status=1; \
+	exit $$status
+
+clean:
+	rm -rf "$(VENV)" build dist *.egg-info .pytest_cache .ruff_cache .hypothesis \
+	  .import_linter_cache
+	rm -f console/engine/*.so $(patsubst %.pyx,%.c,$(wildcard console/engine/*.pyx))
+	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
