@@ -250,6 +250,19 @@ def test_netns_port_profile_vlan_edit_moves_every_vif(session, tmp_path) -> None
     assert after["db1/eth0"]["rx_packets"] == 3  # now in VLAN 200
     assert after["web2/eth0"]["rx_packets"] == 5  # moved with the profile
     assert after["web1/eth0"]["tx_packets"] == 5  # counters survive the edit
+    # Police it and deny forging, live: both checks drop, and count, at once.
+    from console.models.vmfex import Qos
+
+    profile = profile.model_copy(update={"qos": Qos(rate_mbps=1, burst_kb=16),
+                                         "mac_forging": "deny"})
+    assert s(s.backend.apply(PortProfileEdit(profile))).applied
+    s.send({"from": "web1/eth0", "to": "web3/eth0", "count": 100, "size": 1000})
+    s.send({"from": "web2/eth0", "to": "broadcast", "count": 4, "src_mac": "02:00:00:00:00:01"})
+    policed = s.counters()["vifs"]
+    assert 16 <= policed["web1/eth0"]["tx_packets"] - 5 < 60
+    assert policed["web1/eth0"]["tx_drops"] == 100 - (policed["web1/eth0"]["tx_packets"] - 5)
+    assert policed["web2/eth0"]["tx_drops"] == 4
+    assert policed["db1/eth0"]["rx_packets"] == 3  # no forged frame got through
 
 
 def test_netns_migration_moves_the_vm_and_the_flood_list(session, tmp_path) -> None:

@@ -2,9 +2,10 @@
 view works on a lab as on the emulated fabric.
 
 Where each counter comes from:
-- vifs: the VM end of the VIF's veth (tx/rx packets and bytes); tx_drops = frames the VIF's
-  policer (tbf qdisc) dropped; rx_drops = the switch end's tx_dropped (a frame the veth
-  could not hand to the VM, e.g. larger than the VM's MTU).
+- vifs: the VM end of the VIF's veth (tx/rx packets and bytes); tx_drops = frames the
+  VIF's ingress checks dropped (QoS token bucket, MAC forging filter: qdisc drops);
+  rx_drops = the switch end's tx_dropped (a frame the veth could not hand to the VM, e.g.
+  larger than the VM's MTU).
 - vems: encap/decap = the vxlan devices' tx/rx packets; unreachable_drops = their
   tx_carrier_errors (no route to the remote VTEP); fragments and mtu_drops = the host's
   IPv4 FragCreates and FragFails (/proc/net/snmp of the VEM's namespace); l2_entries = the

@@ -32,6 +32,7 @@ from .plan import (
     vm_role,
 )
 from .state import LabState, new_lab_id
+from .tcfilter import add_src_mac_filter
 
 VXLAN_DEV_MTU = 65485  # the most a vxlan device takes: oversized frames reach the tunnel,
 # which fragments them or answers DF packets with a PMTU notice, instead of the bridge
@@ -381,7 +382,7 @@ class Lab:
                 ipr.fdb("del", ifindex=peer, lladdr=wire.mac, flags=NTF_MASTER)
         if wire.forging_deny:
             ipr.fdb("add", ifindex=peer, lladdr=wire.mac, flags=NTF_MASTER, state=NUD_NOARP)
-        if wire.rate_mbps is not None or not fresh:
+        if wire.rate_mbps is not None or wire.forging_deny or not fresh:
             self._set_policer(wire)
 
     def qdisc_drops(self, wire: VifWire) -> int:
@@ -399,20 +400,35 @@ class Lab:
         return drops
 
     def _set_policer(self, wire: VifWire) -> None:
-        """QoS rate limit: a token bucket on the VIF's transmit side (the VM end of its veth:
-        the last point before the switch, since this kernel has no tc police action), so
-        excess frames are dropped and counted, not delayed."""
+        """The VIF's ingress checks, on the VM end of its veth (the last point before the
+        switch; this kernel has no tc police action to put them on the switch end):
+        - QoS rate limit: a token bucket (tbf) with a one-frame queue, so excess frames are
+          dropped and counted, not delayed, as a policer does;
+        - MAC forging deny: an htb whose u32 filter passes the VIF's own source MAC and
+          leaves every other frame to a class with an empty queue (dropped, counted).
+        The drops show in the root qdisc's statistics: the VIF's tx_drops."""
         vm = vm_role(wire.vm)
         ipr = self._ipr(vm)
         index = self._index(vm, wire.ifname)
         self.retired_qdisc_drops[wire.vif] += self.qdisc_drops(wire)
         with contextlib.suppress(NetlinkError):
             ipr.tc("del", index=index, handle=0x10000)
-        if wire.rate_mbps is not None:
-            # A queue of one frame: the bucket passes or drops, as a policer does.
-            ipr.tc("add", "tbf", index=index, handle=0x10000,
-                   rate=f"{int(wire.rate_mbps * 1000)}kbit", burst=wire.burst_kb * 1024,
-                   limit=wire.mtu + 14)
+        rate = f"{int(wire.rate_mbps * 1000)}kbit" if wire.rate_mbps else None
+        bucket = {"burst": wire.burst_kb * 1024, "limit": wire.mtu + 14}
+        if not wire.forging_deny:
+            if rate is not None:
+                ipr.tc("add", "tbf", index=index, handle=0x10000, rate=rate, **bucket)
+            return
+        ipr.tc("add", "htb", index=index, handle=0x10000, default=0x20)
+        for minor in (0x10, 0x20):
+            ipr.tc("add-class", "htb", index=index, handle=0x10000 | minor, parent=0x10000,
+                   rate="100gbit", ceil="100gbit")
+        ipr.tc("add", "pfifo", index=index, handle=0x200000, parent=0x10020, limit=0)
+        if rate is not None:
+            ipr.tc("add", "tbf", index=index, handle=0x100000, parent=0x10010, rate=rate,
+                   **bucket)
+        run_in(self.role_ns(vm),
+               lambda: add_src_mac_filter(index, 0x10000, 0x10010, wire.mac))
 
     def _remove_vif(self, wire: VifWire) -> None:
         vm = vm_role(wire.vm)

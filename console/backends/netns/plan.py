@@ -181,7 +181,7 @@ def plan_lab(topo: Topology) -> LabPlan:
                 vif, vm.name, ifname, nic.mac, nic.mtu, role, bridge,
                 rate_mbps=qos.rate_mbps if qos else None,
                 burst_kb=qos.burst_kb if qos else 64,
-                forging_deny=profile is not None and profile.mac_forging is MacForging.DENY,
+                forging_deny=profile is not None and profile.mac_forging == MacForging.DENY,
                 bridge_domain=segment.bridge_domain if segment is not None else None)
 
     for bd_name, members in derived.segment_members.items():
