@@ -44,6 +44,13 @@ _LIFECYCLE = {
     libvirt.VIR_DOMAIN_EVENT_CRASHED: "crashed",
 }
 
+_CLOSE_REASONS = {
+    libvirt.VIR_CONNECT_CLOSE_REASON_ERROR: "an I/O error",
+    libvirt.VIR_CONNECT_CLOSE_REASON_EOF: "the host hung up",
+    libvirt.VIR_CONNECT_CLOSE_REASON_KEEPALIVE: "no keepalive answer",
+    libvirt.VIR_CONNECT_CLOSE_REASON_CLIENT: "closed here",
+}
+
 OPEN_BACKENDS: dict[str, LibvirtBackend] = {}
 """Connected libvirt backends by host name: migration finds its destination here."""
 
@@ -102,7 +109,8 @@ class LibvirtBackend(Backend):
     # ------------------------------------------------------------------ drops
     def _on_close(self, reason: int) -> None:
         """libvirt's close callback, on the event loop thread."""
-        self.connection_lost(f"libvirt closed the connection (reason {reason})")
+        why = _CLOSE_REASONS.get(reason, f"reason {reason}")
+        self.connection_lost(f"the connection to {self.host or self.uri} closed: {why}")
 
     def connection_lost(self, why: str) -> None:
         """Mark the connection down and start reconnecting (idempotent)."""
