@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -25,8 +26,29 @@ from .topology import FORMAT, Topology
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_NODES = 5_000_000  # after expanding YAML aliases: refuses "billion laughs" files
 MAX_DEPTH = 64
+_NESTING_PRECHECK = 4096  # below this bound libyaml's recursion is safe
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """The safe loader, refusing a key written twice in one mapping: YAML would keep the
+    last one silently, and a second `vms:` section would drop the first one's VMs."""
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) \
+                        or key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                if key_node.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key '{_short(key_node.value)}' is written twice in one "
+                        "mapping (the first would be lost)", key_node.start_mark)
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep)
+
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -97,6 +119,7 @@ def parse_yaml(data: bytes | str, source: str = "<text>") -> Any:
             raise TopologyFileError(
                 source, [Problem("", f"not UTF-8 text (byte {exc.start})")]
             ) from None
+    _check_nesting(data, source)
     try:
         raw = yaml.load(data, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -115,6 +138,39 @@ def parse_yaml(data: bytes | str, source: str = "<text>") -> Any:
             from None
     _check_shape(raw, source)
     return raw
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _check_nesting(text: str, source: str) -> None:
+    """Refuse absurd nesting before libyaml composes it: its C composer recurses once per
+    level and overflows the C stack (a segmentation fault, not a RecursionError) on about
+    100,000 nested brackets.
+
+    A cheap bound first (flow-bracket depth plus twice the longest line, since block
+    nesting needs indentation or a compact `- ` per level); only when that bound is high
+    are the parser's events counted, which needs no recursion.
+    """
+    depth = bound = 0
+    for match in _BRACKETS.finditer(text):
+        depth += 1 if match.group() in "[{" else -1
+        bound = max(bound, depth)
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    if bound + 2 * longest <= _NESTING_PRECHECK:
+        return
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise TopologyFileError(source, [Problem("", f"nested deeper than "
+                                                                 f"{MAX_DEPTH}")])
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # yaml.load reports the syntax error with its line and column
 
 
 def _check_shape(raw: Any, source: str) -> None:
