@@ -101,3 +101,26 @@ def test_credentials_are_asked_through_the_async_callback(run):
                       [(libvirt.VIR_CRED_AUTHNAME, "Username", False),
                        (libvirt.VIR_CRED_PASSPHRASE, "Password", True)])]
     conn.shutdown()
+
+
+def test_driver_without_bulk_stats_falls_back_to_per_interface(backend, run):
+    from console.backends.libvirt import stats
+
+    b = backend("kvm1")
+    run(b.sample())
+    conn = b.connection.conn
+
+    class NoBulk:
+        """The connection as an older driver shows it: no getAllDomainStats."""
+
+        def getAllDomainStats(self, *_args):
+            err = libvirt.libvirtError("this function is not supported")
+            err.err = (libvirt.VIR_ERR_NO_SUPPORT, 0, "not supported", 0, "", "", "", 0, 0)
+            raise err
+
+        def __getattr__(self, name):
+            return getattr(conn, name)
+
+    vifs, report = stats.poll(NoBulk(), b._facts.targets, set())
+    assert report.bulk_unsupported and report.per_interface_calls == 5
+    assert set(vifs) == set(run(b.sample()).vifs)

@@ -68,6 +68,7 @@ class LibvirtBackend(Backend):
         self._reconnect_task: asyncio.Task | None = None
         self._closing = False
         self.last_poll: stats_mod.PollReport | None = None
+        self.bulk_stats = True  # False once the driver says it has no getAllDomainStats
 
     # ------------------------------------------------------------------ lifecycle
     async def connect(self) -> None:
@@ -297,11 +298,10 @@ class LibvirtBackend(Backend):
             if self._facts is None:
                 await self.facts()
             assert self._facts is not None
-            vifs, report = await self._call(stats_mod.poll, self._facts.targets, self._skip)
+            vifs, report = await self._poll()
             if report.unknown_domains:  # started or defined since the last inventory
                 await self.facts()
-                vifs, report = await self._call(stats_mod.poll, self._facts.targets,
-                                                self._skip)
+                vifs, report = await self._poll()
         except BackendError:
             return CounterSample(now, dict(self._last), live=False)
         except libvirt.libvirtError as exc:
@@ -310,6 +310,14 @@ class LibvirtBackend(Backend):
         self.last_poll = report
         self._last = vifs
         return CounterSample(now, vifs)
+
+    async def _poll(self) -> tuple[dict[str, VifCounters], stats_mod.PollReport]:
+        assert self._facts is not None
+        vifs, report = await self._call(stats_mod.poll, self._facts.targets, self._skip,
+                                        self.bulk_stats)
+        if report.bulk_unsupported:
+            self.bulk_stats = False
+        return vifs, report
 
 
 def _dedupe(planned: list[steps.Step]) -> list[steps.Step]:

@@ -28,6 +28,7 @@ class PollReport:
     bulk_calls: int = 0
     per_interface_calls: int = 0
     unknown_domains: list[str] = field(default_factory=list)  # running, not in Targets
+    bulk_unsupported: bool = False  # the driver has no getAllDomainStats
 
 
 def _from_bulk(stats: dict, n: int, nics: dict[str, str], vm: str,
@@ -69,12 +70,18 @@ def poll(conn: libvirt.virConnect, targets: Targets, skip: set[tuple[str, str]],
     with its own call (what the bulk call replaces; kept for the benchmark)."""
     out: dict[str, VifCounters] = {}
     report = PollReport()
+    records = None
     if bulk:
         report.bulk_calls = 1
-        records = conn.getAllDomainStats(
-            libvirt.VIR_DOMAIN_STATS_INTERFACE,
-            libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE)
-    else:
+        try:
+            records = conn.getAllDomainStats(
+                libvirt.VIR_DOMAIN_STATS_INTERFACE,
+                libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
+                raise
+            report.bulk_unsupported = True  # an older driver: per-interface from now on
+    if records is None:
         records = [(d, {}) for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)]
     for dom, stats in records:
         vm = dom.name()
