@@ -8,7 +8,8 @@ frames to VM b (kvm2) after b has been learned: each frame is switched, encapsul
 carried over the transport bridge, decapsulated and delivered. Lab frames/s: frames
 delivered to b per wall second, one sender thread. Engine frames/s: frames the emulated
 fabric delivers to b per wall second of run_until().
-Build/teardown: N hosts with 2 VMs each, all in one unicast-only bridge domain.
+Build/teardown: N hosts with 2 VMs each, all in one unicast-only bridge domain (N-1
+head-end replication entries per host), and the time to read one counter sample.
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ def engine_rate(frames: int) -> tuple[float, int, str]:
     return got / took, got, plane
 
 
-def build_teardown(hosts: int) -> tuple[float, float, int]:
+def build_teardown(hosts: int) -> tuple[float, float, float, int]:
+    from console.backends.netns.counters import read_sample
     from console.backends.netns.lab import Lab
     from console.backends.netns.plan import plan_lab
 
@@ -107,11 +109,15 @@ def build_teardown(hosts: int) -> tuple[float, float, int]:
         lab.build(plan)
         built = time.perf_counter() - start
         namespaces = len(lab.state.namespaces)
+        read_sample(lab)  # the first one opens a /proc file and a socket per namespace
+        start = time.perf_counter()
+        read_sample(lab)
+        sampled = time.perf_counter() - start
     finally:
         start = time.perf_counter()
         lab.teardown()
         torn = time.perf_counter() - start
-    return built, torn, namespaces
+    return built, torn, sampled, namespaces
 
 
 def main() -> int:
@@ -131,9 +137,10 @@ def main() -> int:
     print(f"  engine ({plane:9}) {eng_fps:12,.0f} frames/s  ({eng_got} delivered)")
     print(f"  engine / lab    {eng_fps / lab_fps:12.2f}x")
     for hosts in args.hosts:
-        built, torn, namespaces = build_teardown(hosts)
+        built, torn, sampled, namespaces = build_teardown(hosts)
         print(f"lab of {hosts} VEM hosts, {2 * hosts} VMs ({namespaces} namespaces): "
-              f"build {built:.2f} s, teardown {torn:.2f} s")
+              f"build {built:.2f} s, teardown {torn:.2f} s, one counter sample "
+              f"{sampled * 1000:.0f} ms")
     return 0
 
 

@@ -29,8 +29,8 @@ from console.models.stats import (
     VifCounters,
 )
 
+from . import rawnl
 from .lab import NTF_SELF, ZERO_MAC, Lab
-from .nsctl import run_in
 from .plan import fi_role, host_role, vm_role
 
 NUD_PERMANENT = 0x80
@@ -51,17 +51,12 @@ NOT_FROM_KERNEL: dict[str, tuple[str, ...]] = {
 """
 
 
-def _snmp_ip(namespace: str) -> dict[str, int]:
-    def read() -> dict[str, int]:
-        with open("/proc/thread-self/net/snmp") as f:
-            lines = [line.split() for line in f if line.startswith("Ip:")]
-        return dict(zip(lines[0][1:], map(int, lines[1][1:]), strict=False))
-
-    return run_in(namespace, read)
+def _snmp_ip(lab: Lab, namespace: str) -> dict[str, int]:
+    text = lab.ns.read_proc(namespace, "snmp")
+    lines = [line.split() for line in text.splitlines() if line.startswith("Ip:")]
+    return dict(zip(lines[0][1:], map(int, lines[1][1:]), strict=False))
 
 
-def _fdb(lab: Lab, role: str) -> list:
-    return list(lab.ns.ipr(lab.role_ns(role)).fdb("dump"))
 
 
 def read_sample(lab: Lab) -> CounterSample:
@@ -105,27 +100,26 @@ def read_sample(lab: Lab) -> CounterSample:
             segments = {seg.ifnames[1]: seg for (h, _), seg in plan.segments.items()
                         if h == host}
             bridges = {seg.ifnames[0] for seg in segments.values()}
-            ipr = lab.ns.ipr(lab.role_ns(role))
-            names = {link.get("ifname"): link for link in ipr.get_links()}
-            by_index = {link["index"]: link.get("ifname") for link in names.values()}
+            sock = lab.ns.raw_socket(lab.role_ns(role))
+            by_index = rawnl.link_names(sock)
             for vxlan in segments:
-                stats = dict((names.get(vxlan) or {}).get("stats64") or {})
+                stats = lab.link_stats(role, vxlan)
                 vem.encap_packets += stats.get("tx_packets", 0)
                 vem.decap_packets += stats.get("rx_packets", 0)
                 vem.unreachable_drops += stats.get("tx_carrier_errors", 0)
-            for entry in _fdb(lab, role):
-                mac = entry.get("NDA_LLADDR") or ZERO_MAC
+            for entry in rawnl.bridge_fdb(sock):
+                mac = entry.mac or ZERO_MAC
                 if mac == ZERO_MAC or int(mac[:2], 16) & 1:
                     continue
-                if entry["state"] & (NUD_PERMANENT | NUD_NOARP):
+                if entry.state & (NUD_PERMANENT | NUD_NOARP):
                     continue
-                dev = by_index.get(entry["ifindex"])
-                master = by_index.get(entry.get("NDA_MASTER"))
-                if dev in segments and entry["flags"] & NTF_SELF and entry.get("NDA_DST"):
+                dev = by_index.get(entry.ifindex)
+                master = by_index.get(entry.master) if entry.master is not None else None
+                if dev in segments and entry.flags & NTF_SELF and entry.dst:
                     learned[segments[dev].bridge_domain] += 1
                 elif master in bridges:
                     vem.l2_entries += 1
-            ip = _snmp_ip(lab.role_ns(role))
+            ip = _snmp_ip(lab, lab.role_ns(role))
             vem.fragments = ip.get("FragCreates", 0)
             vem.mtu_drops = ip.get("FragFails", 0)
             sample.vems[host] = vem

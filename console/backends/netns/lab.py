@@ -110,11 +110,11 @@ class Lab:
             raise
 
     def link_stats(self, role: str, ifname: str) -> dict[str, int]:
-        index = self._index(role, ifname)
-        if index is None:
+        """Counters of one interface ({} when it does not exist), from /proc/net/dev."""
+        name = self.role_ns(role)
+        if name not in self.ns:
             return {}
-        link = self._ipr(role).get_links(index)[0]
-        return dict(link.get("stats64") or {})
+        return parse_proc_dev(self.ns.read_proc(name, "dev")).get(ifname, {})
 
     def _retire(self, key: str, role: str, ifname: str) -> None:
         stats = self.link_stats(role, ifname)
@@ -386,6 +386,8 @@ class Lab:
             self._set_policer(wire)
 
     def qdisc_drops(self, wire: VifWire) -> int:
+        if wire.rate_mbps is None and not wire.forging_deny:
+            return 0  # no qdisc of ours: nothing polices this VIF
         vm = vm_role(wire.vm)
         index = self._index(vm, wire.ifname)
         if index is None:
@@ -473,3 +475,18 @@ def _bound_socket(ifname: str) -> socket.socket:
     sock.bind((ifname, 0))
     sock.setblocking(True)
     return sock
+
+
+_PROC_DEV_FIELDS = ("rx_bytes", "rx_packets", "rx_errors", "rx_dropped", "rx_fifo",
+                    "rx_frame", "rx_compressed", "multicast", "tx_bytes", "tx_packets",
+                    "tx_errors", "tx_dropped", "tx_fifo", "collisions", "tx_carrier_errors",
+                    "tx_compressed")
+
+
+def parse_proc_dev(text: str) -> dict[str, dict[str, int]]:
+    """/proc/net/dev -> {ifname: counters} (64-bit totals, same names as rtnl stats64)."""
+    out: dict[str, dict[str, int]] = {}
+    for line in text.splitlines()[2:]:
+        name, _, values = line.partition(":")
+        out[name.strip()] = dict(zip(_PROC_DEV_FIELDS, map(int, values.split()), strict=False))
+    return out
