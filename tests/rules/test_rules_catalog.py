@@ -124,6 +124,13 @@ CASES: list[tuple[str, Mutation, Mutation]] = [
     ("host.attach-mode", _all(_set("vms.0.nics.0.attach", "veth"),
                               _set("vms.0.nics.0.pf", None)), _noop),
     ("host.attach-mode", _set("vms.1.nics.0.attach", "macvtap-passthrough"), _noop),
+    ("vmfex.no-fabric-interconnect", _all(_set("fabric_interconnects", []),
+                                          _set("hosts.0.fabric_interconnect", None)),
+     _set("hosts.0.fabric_interconnect", None)),  # one FI defined: it is implied
+    ("vmfex.fabric-interconnect-implied",
+     _all(_set("fabric_interconnects", [{"name": "fi-a"}, {"name": "fi-b"}]),
+          _set("hosts.0.fabric_interconnect", None)),
+     _set("fabric_interconnects", [{"name": "fi-a"}, {"name": "fi-b"}])),
     ("vmfex.vxlan-profile", _set("vms.0.nics.0.port_profile", "vx-m"), _noop),
     # ----------------------------------------------------------- port profiles
     ("profile.max-ports", _all(_set("port_profiles.0.max_ports", 1),

@@ -251,3 +251,30 @@ def vxlan_profile(ctx: Context) -> Yield:
                    f"{at.label} uses {at.nic.attach.value} with port profile {profile.name}, "
                    f"which puts it in bridge domain {profile.bridge_domain}; VXLAN segments "
                    "need a VEM host and a veth vNIC")
+
+
+@rule("vmfex.no-fabric-interconnect", ERROR,
+      "VM-FEX hosts with VMs need a fabric interconnect to switch their traffic",
+      f"{VMFEX_DOC}: 'All switching is performed by the external fabric interconnect'")
+def no_fabric_interconnect(ctx: Context) -> Yield:
+    if ctx.topo.fabric_interconnects:
+        return
+    for i, host in ctx.vmfex_hosts():
+        if any(at.nic.attach.is_vmfex for at in ctx.nics_by_host.get(host.name, [])):
+            yield (f"hosts[{i}]",
+                   f"VM-FEX host {host.name} has VMs but the file defines no fabric "
+                   "interconnect to switch their traffic (fabric_interconnects)")
+
+
+@rule("vmfex.fabric-interconnect-implied", WARNING,
+      "With several fabric interconnects, a VM-FEX host names the one it uses",
+      f"{VMFEX_DOC}: 'All switching is performed by the external fabric interconnect'")
+def fabric_interconnect_implied(ctx: Context) -> Yield:
+    fis = ctx.topo.fabric_interconnects
+    if len(fis) < 2:
+        return
+    for i, host in ctx.vmfex_hosts():
+        if host.fabric_interconnect is None:
+            yield (f"hosts[{i}].fabric_interconnect",
+                   f"VM-FEX host {host.name} names no fabric interconnect; with "
+                   f"{len(fis)} defined it is taken to be on the first, {fis[0].name}")
