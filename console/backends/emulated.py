@@ -240,10 +240,9 @@ class EmulatedBackend(Backend):
                 if math.isinf(self._speed):
                     started = time.perf_counter()
                     self._sim_now = await self._call(self._advance, self._sim_now + chunk)
-                    took = time.perf_counter() - started
-                    # Aim at ~30 ms per call: long enough to be efficient, short enough to
-                    # keep apply() and sample() waiting little.
-                    chunk = min(60.0, max(0.01, chunk * 0.03 / max(took, 1e-4)))
+                    # ~20 ms per call: efficient, yet apply() and sample() wait little and
+                    # the GUI thread gets the GIL back often.
+                    chunk = self._adapt(chunk, time.perf_counter() - started, 0.02)
                     last = loop.time()
                     await asyncio.sleep(0)
                     continue
@@ -254,8 +253,14 @@ class EmulatedBackend(Backend):
                 last = now
                 if self._speed != speed:
                     continue  # changed while asleep: start over at the new speed
-                self._sim_now = await self._call(self._advance,
-                                                 self._sim_now + elapsed * speed)
+                target = self._sim_now + elapsed * speed
+                while self._sim_now < target and self._speed == speed:
+                    # Short engine calls: an engine call may hold the GIL, and the GUI
+                    # thread must get it back often (event-loop latency).
+                    started = time.perf_counter()
+                    step_to = min(target, self._sim_now + chunk)
+                    self._sim_now = await self._call(self._advance, step_to)
+                    chunk = self._adapt(chunk, time.perf_counter() - started, 0.01)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -263,6 +268,11 @@ class EmulatedBackend(Backend):
             self._failure = f"{self.uri}: the emulated fabric stopped: {exc}"
             self._clock = None
             self.set_state(ConnectionState.FAILED, self._failure)
+
+    @staticmethod
+    def _adapt(chunk: float, took: float, aim: float) -> float:
+        """The next chunk of simulated seconds, so one engine call takes about `aim`."""
+        return min(60.0, max(0.001, chunk * min(4.0, aim / max(took, 1e-4))))
 
     def _advance(self, until: float) -> float:
         self._fabric.run_until(until)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap, QPolygonF
 
 KIND_STYLE: dict[str, tuple[str, str]] = {
     # kind -> (colour, letter)
@@ -86,9 +86,6 @@ def severity_icon(severity: str) -> QIcon:
     if severity == "error":
         p.drawEllipse(QRectF(0.5, 0.5, 13, 13))
     else:
-        from PySide6.QtCore import QPointF
-        from PySide6.QtGui import QPolygonF
-
         p.drawPolygon(QPolygonF([QPointF(7, 0.5), QPointF(13.5, 13), QPointF(0.5, 13)]))
     p.setPen(QColor("white"))
     font = QFont()

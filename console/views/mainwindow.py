@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self.model = ConnectionTreeModel(self)
         self.tree = QTreeView()
         self.tree.setModel(self.model)
+        self.model.expanded_check = self.tree.isExpanded
         self.tree.setItemDelegateForColumn(1, SparklineDelegate(self.tree))
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setUniformRowHeights(True)
@@ -300,11 +301,14 @@ class MainWindow(QMainWindow):
         node = self.model.connection_node(conn)
         if node is None:
             return
-        # Show hosts, VMs and VIFs at once: a new user should not hunt for them.
+        # Show hosts, VMs and VIFs at once: a new user should not hunt for them (on a
+        # small fabric; a large one opens at the host level).
         self.tree.expand(self.model.index_of(node))
+        small = conn.topology is not None and len(conn.topology.vms) <= 64
+        kinds = ("cluster", "host", "vm") if small else ("cluster",)
         for child in node.walk():
-            if child.kind in ("cluster", "host", "vm") or (child.kind == "group"
-                                                           and child.key == "bridge_domains"):
+            if child.kind in kinds or (child.kind == "group" and child.key == "bridge_domains"
+                                       and small):
                 self.tree.expand(self.model.index_of(child))
         self._selection_changed()
 

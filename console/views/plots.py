@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -70,7 +71,7 @@ class PlotRefresher(QObject):
 
     redrawn = Signal()
 
-    def __init__(self, interval_ms: int = 200, parent: QObject | None = None):
+    def __init__(self, interval_ms: int = 100, parent: QObject | None = None):
         super().__init__(parent)
         self._plots: list[RatePlot] = []
         self.timer = QTimer(self)
@@ -95,10 +96,20 @@ class PlotRefresher(QObject):
         self.timer.stop()
         self._plots.clear()
 
+    BUDGET_S = 0.012
+
     def redraw(self) -> None:
-        for plot in list(self._plots):
-            if plot.isVisible():
-                plot.refresh()
+        """Refresh the visible plots whose data changed, within a time budget: the rest
+        wait for the next tick (round robin), so one tick never stalls the event loop for
+        the sum of every plot's cost."""
+        started = time.perf_counter()
+        plots = [p for p in self._plots if p.isVisible() and p.stale]
+        for plot in plots:
+            plot.refresh()
+            self._plots.remove(plot)
+            self._plots.append(plot)  # refreshed ones go to the back of the queue
+            if time.perf_counter() - started > self.BUDGET_S:
+                break
         self.redrawn.emit()
 
 
@@ -106,6 +117,7 @@ class RatePlot(QWidget):
     """One graph of one or many objects, fed from a StatsHistory."""
 
     MERGE_FROM = 2  # objects from which series merge into one curve per metric
+    POINT_BUDGET = 12_000  # points per merged curve
 
     def __init__(self, spec: GraphSpec, history: StatsHistory, names: Iterable[str],
                  window_s: float = 600.0, parent: QWidget | None = None):
@@ -212,6 +224,11 @@ class RatePlot(QWidget):
                 total += len(data[0])
         return total
 
+    @property
+    def stale(self) -> bool:
+        """Has the history moved on since the last refresh?"""
+        return self.history.generation != self._generation
+
     def refresh(self) -> None:
         hist = self.history
         if hist.generation == self._generation:
@@ -241,9 +258,12 @@ class RatePlot(QWidget):
     def _merge(self, t: np.ndarray, block: np.ndarray) -> tuple[np.ndarray, ...]:
         """Every row of `block` as one path: rows side by side, not joined to each other.
         Rows longer than the plot is wide are peak-decimated first."""
+        # A point budget per curve: 1,000 VIFs x 600 samples would be 600,000 points per
+        # redraw; peak decimation keeps every spike at a fraction of the cost.
         width = max(100, self.widget.width())
+        per_row = max(8, min(width, self.POINT_BUDGET // max(1, block.shape[0])))
         n = block.shape[1]
-        step = max(1, n // width)
+        step = max(1, -(-n // per_row))
         if step > 1:
             cut = n - n % step
             t = t[n - cut:].reshape(-1, step)[:, -1]
@@ -260,14 +280,16 @@ class RatePlot(QWidget):
         left = max(float(t[0]), right - self.window_s)
         if right <= left:
             left = right - 1.0
-        self.plot_item.setXRange(left, right, padding=0.02)
         # The y range grows at once and shrinks only when the data falls well below it,
         # so a steady flow does not make the axis twitch.
         wanted = max(1.0, ymax * 1.15)
         if wanted > self._ymax or wanted < self._ymax * 0.5:
             self._ymax = wanted
-        self.plot_item.setYRange(0, self._ymax, padding=0)
-        self.stale_text.setPos(right, self._ymax)
+        # One range change, not two: each one repaints the axes.
+        self.plot_item.getViewBox().setRange(xRange=(left, right), yRange=(0, self._ymax),
+                                             padding=0, update=True)
+        if not self._live:
+            self.stale_text.setPos(right, self._ymax)
 
     def _restyle(self) -> None:
         for metric, curve in self._curves.items():

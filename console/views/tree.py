@@ -9,7 +9,14 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPointF,
+    Qt,
+)
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
@@ -39,6 +46,7 @@ class Node:
     # traffic sparkline: (history kind, object names, metrics)
     spark: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
     findings: list[Finding] = field(default_factory=list)
+    spark_cache: tuple[int, np.ndarray] | None = field(default=None, repr=False)
 
     def add(self, child: Node) -> Node:
         child.parent = self
@@ -171,6 +179,7 @@ class ConnectionTreeModel(QAbstractItemModel):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self.root = Node("root", "")
+        self.expanded_check = None  # a QTreeView's isExpanded, when one shows this model
         self._by_path: dict[Connection, dict[str, Node]] = {}
 
     # ---------------------------------------------------------- connections
@@ -257,14 +266,22 @@ class ConnectionTreeModel(QAbstractItemModel):
         if node is None:
             return
         self._touch(node, 1, 2)
+        # Only the children of expanded rows can be on screen: a collapsed host with 500
+        # VMs costs nothing per sample.
         stack = [node]
+        roles = [Qt.ItemDataRole.DisplayRole, SPARK_ROLE]
         while stack:
             n = stack.pop()
-            if n.children:
+            if n.children and self.is_expanded(n):
                 first = self.createIndex(0, 1, n.children[0])
                 last = self.createIndex(len(n.children) - 1, 1, n.children[-1])
-                self.dataChanged.emit(first, last, [Qt.ItemDataRole.DisplayRole, SPARK_ROLE])
+                self.dataChanged.emit(first, last, roles)
                 stack.extend(c for c in n.children if c.children)
+
+    def is_expanded(self, node: Node) -> bool:
+        """Set by the view (QTreeView.isExpanded); every row counts as expanded without."""
+        view = self.expanded_check
+        return True if view is None else view(self.index_of(node))
 
     def _touch(self, node: Node, c0: int, c1: int) -> None:
         row = node.row()
@@ -356,10 +373,18 @@ class ConnectionTreeModel(QAbstractItemModel):
         return ""
 
     def spark_of(self, node: Node) -> np.ndarray | None:
+        """The node's last minute of traffic, computed once per sample (a paint asks for
+        it twice, and an aggregate row sums hundreds of VIFs)."""
         if node.spark is None or node.conn is None:
             return None
+        history = node.conn.history
+        cached = node.spark_cache
+        if cached is not None and cached[0] == history.generation:
+            return cached[1]
         kind, names, metrics = node.spark
-        return node.conn.history.tail(kind, list(names), metrics, SPARK_POINTS)
+        data = history.tail(kind, list(names), metrics, SPARK_POINTS)
+        node.spark_cache = (history.generation, data)
+        return data
 
     def rate_text(self, node: Node) -> str:
         spark = self.spark_of(node)
@@ -379,13 +404,11 @@ class SparklineDelegate(QStyledItemDelegate):
     """Draws the traffic column: a sparkline of the last minute and the current rate."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
-        self.initStyleOption(option, index)
-        style = option.widget.style() if option.widget else None
-        text = option.text
-        option.text = ""
-        if style is not None:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter,
-                              option.widget)
+        # No initStyleOption: it asks the model for every role of the cell; a sparkline
+        # needs only its data, the rate text and the selection state.
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(option.rect, option.palette.highlight())
+        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
         data = index.data(SPARK_ROLE)
         rect = option.rect.adjusted(2, 3, -2, -3)
         text_w = 58
@@ -402,14 +425,14 @@ class SparklineDelegate(QStyledItemDelegate):
             xs = spark_rect.left() + np.arange(n) * (w / max(SPARK_POINTS - 1, 1)) \
                 + (SPARK_POINTS - n) * w / max(SPARK_POINTS - 1, 1)
             ys = spark_rect.bottom() - data / top * h
-            from PySide6.QtCore import QPointF
-
-            poly = QPolygonF([QPointF(float(x), float(y)) for x, y in zip(xs, ys)])
+            poly = QPolygonF([QPointF(x, y) for x, y in zip(xs.tolist(), ys.tolist())])
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(QPen(QColor("#3465a4" if live else "#b0b0b0"), 1))
             painter.drawPolyline(poly)
-        painter.setPen(option.palette.color(option.palette.ColorRole.Text) if live
-                       else QColor("#999"))
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        role = option.palette.ColorRole.HighlightedText if selected \
+            else option.palette.ColorRole.Text
+        painter.setPen(option.palette.color(role) if live else QColor("#999"))
         painter.drawText(rect.adjusted(rect.width() - text_w, 0, 0, 0),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
         painter.restore()

@@ -21,9 +21,8 @@ def _session_loop(qapp):
     # One loop for the session: qasync's stop() calls QApplication.exit(), after which
     # a second loop on the same application never runs its tasks.
     loop = qasync.QEventLoop(qapp, already_running=True)
-    asyncio.set_event_loop(loop)
+    asyncio.events._set_running_loop(None)
     yield loop
-    asyncio.set_event_loop(None)
 
 
 @pytest.fixture
@@ -31,6 +30,7 @@ def qloop(_session_loop, qtbot):
     """The asyncio loop Qt drives: qtbot.waitUntil runs its tasks (PATTERNS.md). Tasks a
     test leaves behind are cancelled when it ends."""
     asyncio.events._set_running_loop(_session_loop)
+    asyncio.set_event_loop(_session_loop)
     before = set(asyncio.all_tasks(_session_loop))
     yield _session_loop
     left = [t for t in asyncio.all_tasks(_session_loop) if t not in before and not t.done()]
@@ -38,6 +38,9 @@ def qloop(_session_loop, qtbot):
         task.cancel()
     if left:
         qtbot.waitUntil(lambda: all(t.done() for t in left), timeout=5000)
+    # Not running between tests: other tests call asyncio.run().
+    asyncio.events._set_running_loop(None)
+    asyncio.set_event_loop(None)
 
 
 @pytest.fixture
