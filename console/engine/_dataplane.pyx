@@ -13,6 +13,8 @@ them). No Python object is created per frame.
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free
 
+cimport cython
+
 import numpy as np
 
 from .tables import MODE_MULTICAST as _MODE_MULTICAST
@@ -85,6 +87,7 @@ cdef void* _raw(object arr):
     return <void*> &mv[0]
 
 
+@cython.final
 cdef class CompiledPlane:
     cdef object t
     cdef list keep  # the arrays our pointers point into
@@ -100,13 +103,16 @@ cdef class CompiledPlane:
     cdef int64_t *vif_deny
     cdef int64_t *vif_refill
     cdef int64_t *vif_burst
+    cdef int64_t *vif_same_host
     cdef int64_t *grp_sw
     cdef int64_t *grp_seg
     cdef int64_t *grp_vtep
     cdef int64_t *grp_upfi
-    cdef int64_t *grp_key
-    cdef int64_t *grp_key_group
     cdef int64_t ngroups
+    cdef object a_gh_key, a_gh_val
+    cdef int64_t *gh_key  # (switch * nseg + segment) -> group: open addressing, -1 empty
+    cdef int64_t *gh_val
+    cdef uint64_t gh_mask
     cdef int64_t *grp_vif_ptr
     cdef int64_t *grp_vifs
     cdef int64_t *grp_up_ptr
@@ -135,6 +141,9 @@ cdef class CompiledPlane:
     # state
     cdef object a_vif_c, a_vem_c, a_fi_c, a_bd_c, a_tokens, a_tok_tick, a_fl_count, a_fl_acc
     cdef int64_t *vif_c
+    cdef object a_grp_rx, a_vif_excl
+    cdef int64_t *grp_rx  # floods delivered to every VIF of a group: [frames, bytes]
+    cdef int64_t *vif_excl  # ... minus those a VIF sent itself: [frames, bytes]
     cdef int64_t *vem_c
     cdef int64_t *fi_c
     cdef int64_t *bd_c
@@ -176,13 +185,13 @@ cdef class CompiledPlane:
         self.vif_deny = self._i(t.vif_deny)
         self.vif_refill = self._i(t.vif_refill)
         self.vif_burst = self._i(t.vif_burst)
+        self.vif_same_host = self._i(t.vif_same_host)
         self.grp_sw = self._i(t.grp_sw)
         self.grp_seg = self._i(t.grp_seg)
         self.grp_vtep = self._i(t.grp_vtep)
         self.grp_upfi = self._i(t.grp_upfi)
-        self.grp_key = self._i(t.grp_key)
-        self.grp_key_group = self._i(t.grp_key_group)
         self.grp_vif_ptr = self._i(t.grp_vif_ptr)
+        self._build_group_hash(t)
         self.grp_vifs = self._i(t.grp_vifs)
         self.grp_up_ptr = self._i(t.grp_up_ptr)
         self.grp_ups = self._i(t.grp_ups)
@@ -210,6 +219,10 @@ cdef class CompiledPlane:
         self.a_fi_c = np.zeros((len(t.fi_names), 3), dtype=np.int64)
         self.a_bd_c = np.zeros((len(t.bd_names), 2), dtype=np.int64)
         self.vif_c = self._i(self.a_vif_c)
+        self.a_grp_rx = np.zeros((self.ngroups, 2), dtype=np.int64)
+        self.a_vif_excl = np.zeros((self.nvif, 2), dtype=np.int64)
+        self.grp_rx = self._i(self.a_grp_rx)
+        self.vif_excl = self._i(self.a_vif_excl)
         self.vem_c = self._i(self.a_vem_c)
         self.fi_c = self._i(self.a_fi_c)
         self.bd_c = self._i(self.a_bd_c)
@@ -232,6 +245,25 @@ cdef class CompiledPlane:
             a = np.zeros(1, dtype=dtype)
         self.keep.append(a)
         return _raw(a)
+
+    cdef _build_group_hash(self, t):
+        cdef uint64_t cap = 16, j
+        cdef int64_t i, key
+        while cap < <uint64_t>(2 * self.ngroups + 2):
+            cap *= 2
+        self.a_gh_key = np.full(cap, -1, dtype=np.int64)
+        self.a_gh_val = np.full(cap, -1, dtype=np.int64)
+        self.gh_key = _p(self.a_gh_key)
+        self.gh_val = _p(self.a_gh_val)
+        self.gh_mask = cap - 1
+        keys, groups = t.grp_key.tolist(), t.grp_key_group.tolist()
+        for i in range(len(keys)):
+            key = keys[i]
+            j = _hash(<uint64_t>key, 0) & self.gh_mask
+            while self.gh_key[j] != -1:
+                j = (j + 1) & self.gh_mask
+            self.gh_key[j] = key
+            self.gh_val[j] = groups[i]
 
     cdef _set_progress(self, tokens, tok_tick, fl_count, fl_acc):
         for name, a in (("tokens", tokens), ("tok_tick", tok_tick), ("fl_count", fl_count),
@@ -263,7 +295,17 @@ cdef class CompiledPlane:
 
     # ------------------------------------------------------------------ state
     def counters(self):
-        return {"vif": self.a_vif_c[:self.nvif].copy(), "vem": self.a_vem_c.copy(),
+        # A flood adds to its group's counter once instead of to each VIF (O(1) per flood
+        # however many VIFs the group has); resolve per VIF here.
+        vif = self.a_vif_c[:self.nvif].copy()
+        g = np.asarray(self.t.vif_group, dtype=np.int64)
+        member = g >= 0
+        if member.any():
+            vif[member, RX_P] += self.a_grp_rx[g[member], 0]
+            vif[member, RX_B] += self.a_grp_rx[g[member], 1]
+        vif[:, RX_P] -= self.a_vif_excl[:self.nvif, 0]
+        vif[:, RX_B] -= self.a_vif_excl[:self.nvif, 1]
+        return {"vif": vif, "vem": self.a_vem_c.copy(),
                 "fi": self.a_fi_c.copy(), "bd": self.a_bd_c.copy()}
 
     def l2_snapshot(self):
@@ -382,15 +424,11 @@ cdef class CompiledPlane:
 
     cdef inline int64_t group_of(self, int64_t sw, int64_t seg) noexcept:
         cdef int64_t key = sw * self.nseg + seg
-        cdef int64_t lo = 0, hi = self.ngroups, mid
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if self.grp_key[mid] < key:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo < self.ngroups and self.grp_key[lo] == key:
-            return self.grp_key_group[lo]
+        cdef uint64_t j = _hash(<uint64_t>key, 0) & self.gh_mask
+        while self.gh_key[j] != -1:
+            if self.gh_key[j] == key:
+                return self.gh_val[j]
+            j = (j + 1) & self.gh_mask
         return -1
 
     # ------------------------------------------------------------------ time
@@ -406,6 +444,9 @@ cdef class CompiledPlane:
                 if left == 0:
                     continue
                 acc = self.fl_acc[f] + self.fl_rate[f]
+                if acc < MICRO:  # most ticks of a slow flow: no frame, no division
+                    self.fl_acc[f] = acc
+                    continue
                 n = acc // MICRO
                 self.fl_acc[f] = acc - n * MICRO
                 if left > 0:
@@ -461,11 +502,12 @@ cdef class CompiledPlane:
             self.fi_in(g, LOCAL, v, self.vif_host[v], 0)
 
     cdef inline void local_flood(self, int64_t g, int64_t skip) noexcept:
-        cdef int64_t k, u
-        for k in range(self.grp_vif_ptr[g], self.grp_vif_ptr[g + 1]):
-            u = self.grp_vifs[k]
-            if u != skip:
-                self.deliver(u)
+        """Deliver to every VIF of group g but `skip` (the sender, a member of g, or -1)."""
+        self.grp_rx[g * 2] += 1
+        self.grp_rx[g * 2 + 1] += self.size + 14
+        if skip >= 0:
+            self.vif_excl[skip * 2] += 1
+            self.vif_excl[skip * 2 + 1] += self.size + 14
 
     cdef void vem_local(self, int64_t g, int64_t v) noexcept:
         cdef int64_t sw = self.grp_sw[g], seg = self.grp_seg[g], b
@@ -626,13 +668,12 @@ cdef class CompiledPlane:
                         self.fi_in(pg, PEER, fi - self.nvem, src_host, 1)
                 return
         c[FLOODED] += 1
-        for k in range(self.grp_vif_ptr[fg], self.grp_vif_ptr[fg + 1]):
-            u = self.grp_vifs[k]
-            if in_kind == LOCAL and u == in_port:
-                continue
-            self.deliver(u)
-            if self.vif_host[u] == src_host:
-                c[HAIRPIN] += 1
+        if in_kind == LOCAL:
+            self.local_flood(fg, in_port)
+            c[HAIRPIN] += self.vif_same_host[in_port]
+        else:
+            # from an uplink or a peer: the sender's host has no VIF on this FI's group
+            self.local_flood(fg, -1)
         for k in range(self.grp_up_ptr[fg], self.grp_up_ptr[fg + 1]):
             vg = self.grp_ups[k]
             if in_kind == UPLINK and self.grp_sw[vg] == in_port:

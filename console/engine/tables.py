@@ -75,6 +75,7 @@ class Tables:
     vif_deny: np.ndarray  # MAC forging deny
     vif_refill: np.ndarray  # policing: milli-bytes per tick; 0 = no policing
     vif_burst: np.ndarray  # milli-bytes
+    vif_same_host: np.ndarray  # other VIFs of its group on its host (FI flood hairpins)
 
     grp_sw: np.ndarray
     grp_seg: np.ndarray
@@ -268,6 +269,14 @@ def compile_topology(topo: Topology, seed: int = 0) -> Tables:
     grp_ups.extend([[] for _ in range(n - len(grp_ups))])
     grp_peers.extend([[] for _ in range(n - len(grp_peers))])
 
+    same_host = [0] * len(vif_group)
+    for members in grp_vifs:
+        per_host: dict[int, int] = {}
+        for v in members:
+            per_host[vif_host[v]] = per_host.get(vif_host[v], 0) + 1
+        for v in members:
+            same_host[v] = per_host[vif_host[v]] - 1
+
     nseg = len(seg_keys)
     keys = np.asarray([grp_sw[g] * nseg + grp_seg[g] for g in range(n)], dtype=np.int64)
     order = np.argsort(keys, kind="stable")
@@ -290,7 +299,7 @@ def compile_topology(topo: Topology, seed: int = 0) -> Tables:
         seg_bd=_i64([bd_of[k[1]] if k[0] == "bd" else -1 for k in seg_keys]),
         vif_mac=np.asarray(vif_mac, dtype=np.uint64), vif_host=_i64(vif_host),
         vif_running=_i64(vif_running), vif_group=_i64(vif_group), vif_deny=_i64(vif_deny),
-        vif_refill=_i64(vif_refill), vif_burst=_i64(vif_burst),
+        vif_refill=_i64(vif_refill), vif_burst=_i64(vif_burst), vif_same_host=_i64(same_host),
         grp_sw=_i64(grp_sw), grp_seg=_i64(grp_seg), grp_vtep=_i64(grp_vtep),
         grp_upfi=_i64(grp_upfi), grp_key=keys[order], grp_key_group=order.astype(np.int64),
         grp_vif_ptr=gv_ptr, grp_vifs=gv, grp_up_ptr=gu_ptr, grp_ups=gu,
