@@ -17,6 +17,7 @@ from pyroute2.netlink.exceptions import NetlinkError
 
 from console.models.overlay import FloodMode
 
+from . import rawnl
 from .nsctl import Namespaces, ignore_exists, run_in
 from .plan import (
     ROUTER,
@@ -348,8 +349,8 @@ class Lab:
         for entry in [] if fresh else ipr.fdb("dump", ifindex=index):
             if entry.get("NDA_LLADDR") == ZERO_MAC and entry.get("ifindex") == index:
                 ipr.fdb("del", ifindex=index, lladdr=ZERO_MAC, dst=entry.get("NDA_DST"))
-        for ip in remotes:
-            ipr.fdb("append", ifindex=index, lladdr=ZERO_MAC, dst=str(ip))
+        rawnl.fdb_append(self.ns.raw_socket(self.role_ns(role)), index, ZERO_MAC,
+                         [str(ip) for ip in remotes])
         self._step(f"{seg.host}: {seg.bridge_domain} floods to "
                    + (", ".join(map(str, remotes)) or "no other VEM"))
 

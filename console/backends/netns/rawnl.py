@@ -96,3 +96,36 @@ def bridge_fdb(sock: socket.socket) -> list[FdbEntry]:
                 master = struct.unpack("=I", value)[0]
         out.append(FdbEntry(ifindex, state, flags, mac, dst, master))
     return out
+
+
+NLM_F_ACK, NLM_F_CREATE, NLM_F_APPEND = 0x4, 0x400, 0x800
+NUD_PERMANENT, NTF_SELF = 0x80, 0x02
+
+
+def fdb_append(sock: socket.socket, ifindex: int, mac: str, dsts: list[str]) -> None:
+    """`bridge fdb append MAC dev IFINDEX dst D` for every D, sent as one batch and then
+    acknowledged (head-end replication lists grow with the square of the VEM count)."""
+    lladdr = bytes(int(x, 16) for x in mac.split(":"))
+    batch = b""
+    for seq, dst in enumerate(dsts, 1):
+        body = struct.pack("=BxxxiHBB", AF_BRIDGE, ifindex, NUD_PERMANENT, NTF_SELF, 0)
+        body += struct.pack("=HH", 10, NDA_LLADDR) + lladdr + b"\0\0"
+        body += struct.pack("=HH", 8, NDA_DST) + socket.inet_aton(dst)
+        flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_APPEND
+        batch += struct.pack("=IHHII", 16 + len(body), RTM_NEWNEIGH, flags, seq, 0) + body
+    if not batch:
+        return
+    sock.send(batch)
+    pending = len(dsts)
+    while pending:
+        data = sock.recv(1 << 20)
+        offset = 0
+        while offset < len(data):
+            length, mtype = struct.unpack_from("=IH", data, offset)
+            if mtype == NLMSG_ERROR:
+                pending -= 1
+                error = struct.unpack_from("=i", data, offset + 16)[0]
+                if error:
+                    raise OSError(-error, f"fdb append on ifindex {ifindex}: "
+                                          f"{os.strerror(-error)}")
+            offset += (length + 3) & ~3
