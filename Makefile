@@ -22,10 +22,14 @@ STAMP  := $(VENV)/.fabric-console.stamp
 ARGS   ?=
 
 # The build's own requirements ([build-system] in pyproject.toml), kept in the venv so that
-# a changed .pyx is recompiled with --no-build-isolation, offline and in seconds.
+# a changed .pyx is recompiled in place (setup.py build_ext --inplace), offline, and only
+# the extensions whose sources changed.
 BUILD_REQUIRES := 'setuptools>=69' 'Cython>=3.0.10' wheel
 
 ENGINE_SOURCES := $(wildcard console/engine/*.pyx console/engine/*.pxd)
+# A .pyx without its compiled module (new file, or after a partial clean) forces a build.
+ENGINE_UNBUILT := $(strip $(foreach pyx,$(wildcard console/engine/*.pyx),\
+                    $(if $(wildcard $(pyx:.pyx=).cpython-*.so),,$(pyx))))
 
 # Debian 12 packages. Found by installing PySide6 in the venv, listing the NEEDED entries
 # (readelf -d / ldd) of the Qt libraries, the offscreen/xcb/minimal platform plugins, the
@@ -46,7 +50,7 @@ export DEBIAN_FRONTEND := noninteractive
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help run test lint clean sysdeps setup
+.PHONY: help run test lint clean sysdeps setup FORCE
 
 help:
 	@echo "make run    set up if needed, start fabric-console (ARGS='--connect URI FILE')"
@@ -86,19 +90,21 @@ sysdeps:
 # --- virtual environment and build ----------------------------------------------------
 # Full install when the venv is new or pyproject.toml/setup.py changed ($? names the
 # prerequisites newer than the stamp); otherwise only the Cython extensions are rebuilt.
-$(STAMP): pyproject.toml setup.py $(ENGINE_SOURCES) | sysdeps
+$(STAMP): pyproject.toml setup.py $(ENGINE_SOURCES) $(if $(ENGINE_UNBUILT),FORCE) | sysdeps
 	@if [ ! -x "$(BIN)/python" ] || [ ! -e "$@" ] || grep -qwE 'pyproject\.toml|setup\.py' <<<"$?"; then \
 	  echo "make: setting up $(VENV) (pip install -e '.[test]')"; \
 	  [ -x "$(BIN)/python" ] || "$(PYTHON)" -m venv "$(VENV)"; \
 	  "$(BIN)/python" -m pip install -q --upgrade pip $(BUILD_REQUIRES); \
 	  "$(BIN)/python" -m pip install -q -e '.[test]'; \
 	else \
-	  echo "make: recompiling the Cython extensions ($?)"; \
-	  "$(BIN)/python" -m pip install -q --no-deps --no-build-isolation -e .; \
+	  echo "make: recompiling changed Cython extensions ($(strip $(filter-out FORCE,$?) $(ENGINE_UNBUILT)))"; \
+	  "$(BIN)/python" setup.py -q build_ext --inplace; \
 	fi
 	@touch "$@"
 
 setup: $(STAMP)
+
+FORCE:
 
 # --- targets --------------------------------------------------------------------------
 run: $(STAMP)
