@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ip_netns_list, settle
+from conftest import ip_netns_list, others_labs, settle
 from netns_scenarios import overlay, vmfex
 from pyroute2.netlink.exceptions import NetlinkError
 
@@ -143,14 +143,19 @@ def test_netns_without_root_says_so_and_builds_nothing(tmp_path) -> None:
             print("REFUSED:", exc)
     """)
     # Root, but with CAP_NET_ADMIN taken out of the bounding set: what the check looks at.
-    out = subprocess.run(["setpriv", "--bounding-set=-net_admin", "--inh-caps=-net_admin",
-                          sys.executable, "-c", code], cwd=REPO,
-                         capture_output=True, text=True, timeout=60,
-                         env={**os.environ, "PYTHONPATH": str(REPO)})
-    assert "REFUSED:" in out.stdout, out.stderr
-    assert "root (CAP_NET_ADMIN)" in out.stdout
-    assert "Traceback" not in out.stderr
-    assert set(ip_netns_list()) == before
+    proc = subprocess.Popen(["setpriv", "--bounding-set=-net_admin", "--inh-caps=-net_admin",
+                             sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    stdout, stderr = proc.communicate(timeout=60)
+    assert "REFUSED:" in stdout, stderr
+    assert "root (CAP_NET_ADMIN)" in stdout
+    assert "Traceback" not in stderr
+    # Nothing built: no state file of that process (written before any namespace is).
+    assert not [p for p in lab_state.STATE_DIR.glob("netns-*.json")
+                if (lab_state.LabState.read(p) or lab_state.LabState("x", pid=0)).pid
+                == proc.pid]
+    assert set(ip_netns_list()) - before <= others_labs()
 
 
 def test_netns_failed_build_rolls_back(need_lab, tmp_path, monkeypatch) -> None:
@@ -160,6 +165,7 @@ def test_netns_failed_build_rolls_back(need_lab, tmp_path, monkeypatch) -> None:
 
     def failing(self, wire):
         calls["n"] += 1
+        calls["lab"] = self
         if calls["n"] == 2:
             raise NetlinkError(95, "Operation not supported")
         return real(self, wire)
@@ -173,9 +179,10 @@ def test_netns_failed_build_rolls_back(need_lab, tmp_path, monkeypatch) -> None:
     assert "Operation not supported" in str(info.value)
     assert "nothing was left behind" in str(info.value)
     assert backend.state is ConnectionState.FAILED
-    assert set(ip_netns_list()) == before
-    assert not list(lab_state.STATE_DIR.glob("netns-*.json")) or all(
-        lab_state.LabState.read(p).owner_alive() for p in lab_state.STATE_DIR.glob("*.json"))
+    lab = calls["lab"]
+    assert lab.state.namespaces == [] and _ours(lab.state.prefix) == []
+    assert not lab.state.path.exists()
+    assert set(ip_netns_list()) - before <= others_labs()
 
 
 def test_netns_bad_file_is_a_clear_error(need_lab, tmp_path) -> None:
