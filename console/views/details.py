@@ -132,6 +132,7 @@ class DetailsPane(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table_note = QLabel("")
         self.table_note.setStyleSheet("color: #555; padding: 2px")
@@ -145,6 +146,7 @@ class DetailsPane(QWidget):
         self.vtep_table = QTableView()
         self.vtep_table.setModel(self.vtep_model)
         self.vtep_table.verticalHeader().hide()
+        self.vtep_table.verticalHeader().setDefaultSectionSize(22)
         self.vtep_table.horizontalHeader().setStretchLastSection(True)
         self.splitter.addWidget(self.tabs)
 
@@ -331,12 +333,14 @@ class DetailsPane(QWidget):
             self.tabs.addTab(self.table_box, "L2 table")
             rows, bold = vtep_rows(conn.topology, conn.derived, node.key)
             self.vtep_model.set_rows(rows, bold)
+            self.vtep_table.resizeColumnsToContents()
             self.tabs.addTab(self.vtep_table, f"VTEPs ({len(rows)})")
             self.refresh_l2()
         elif node.kind == "profile":
             self.table_model.set_headers(PROFILE_VIF_HEADERS)
             rows = profile_vif_rows(conn.topology, conn.derived, node.key)
             self.table_model.set_rows(rows)
+            self.table.resizeColumnsToContents()
             self.table_note.setText("A change to this profile applies at once to every VIF "
                                     "below.")
             self.tabs.addTab(self.table_box, f"VIFs ({len(rows)})")
@@ -367,9 +371,14 @@ class DetailsPane(QWidget):
             self.table_note.setText("This connection does not report L2 tables.")
             return
         self.table_model.set_headers(L2_HEADERS)
+        first = self.table_model.rowCount() == 0
         self.table_model.set_rows(l2_rows(entries))
-        self.table_note.setText(f"{len(entries)} learned MAC(s) of bridge domain {node.key} "
-                                "(remote entries, as `show bridge-domain mac` lists them).")
+        if first:
+            self.table.resizeColumnsToContents()
+        remote = sum(1 for e in entries if not getattr(e, "local", False))
+        self.table_note.setText(f"Bridge domain {node.key}: {len(entries)} entries in the "
+                                f"VEMs' L2 tables, {remote} learned from remote VTEPs "
+                                "(as `show bridge-domain mac` lists them).")
 
     def cancel(self) -> None:
         if self._l2_task is not None:

@@ -3,7 +3,14 @@ Choosing one selects its object in the connection tree."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from console.models.findings import Finding
@@ -100,6 +107,9 @@ class FindingsPanel(QWidget):
             return
         conn, finding = self.model.rows[self.proxy.mapToSource(index).row()]
         self.findingChosen.emit(conn, finding)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(800, 110)  # a few rows; the graphs above need the height more
 
     def count(self) -> int:
         return self.model.rowCount()

@@ -7,7 +7,7 @@ import logging
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -82,10 +82,15 @@ class MainWindow(QMainWindow):
         self.tree.setAlternatingRowColors(True)
         header = self.tree.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(0, 200)
-        header.resizeSection(1, 140)
+        header.resizeSection(0, 190)
+        header.resizeSection(1, 170)
         header.setStretchLastSection(True)
         self.tree.selectionModel().selectionChanged.connect(self._selection_changed)
+        # A new inventory (after a live change) rebuilds a connection's rows: remember
+        # what was selected and select it again (by kind and name) afterwards.
+        self._remembered: list[tuple[Connection, str, str]] = []
+        self._rebuilding = 0
+        self.model.rowsAboutToBeRemoved.connect(self._rows_leaving)
 
         self.details = DetailsPane(self.refresher)
         self.details.graphs = list(self.prefs.graphs)
@@ -99,7 +104,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.workspace)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([430, 850])
+        self.splitter.setSizes([460, 820])
         self.setCentralWidget(self.splitter)
 
         self.findings = FindingsPanel()
@@ -108,7 +113,7 @@ class MainWindow(QMainWindow):
                                            Qt.DockWidgetArea.BottomDockWidgetArea,
                                            name="findings")
 
-        self.resizeDocks([self.findings_dock], [150], Qt.Orientation.Vertical)
+        self._shown_once = False
         self._build_status_bar()
         self._build_actions()
         self._restore_geometry()
@@ -297,10 +302,26 @@ class MainWindow(QMainWindow):
             return current.conn
         return self.connections[0] if self.connections else None
 
+    def _rows_leaving(self, *_args) -> None:
+        self._rebuilding += 1
+
     def _topology_changed(self, conn: Connection) -> None:
         node = self.model.connection_node(conn)
+        self._rebuilding = 0
         if node is None:
             return
+        again = [self.model.find(c, kind, key) for c, kind, key in self._remembered
+                 if c is conn]
+        again = [n for n in again if n is not None]
+        if again and not self.selected_nodes():
+            selection = self.tree.selectionModel()
+            for i, n in enumerate(again):
+                flags = QItemSelectionModel.SelectionFlag.Select \
+                    | QItemSelectionModel.SelectionFlag.Rows
+                if i == 0:
+                    selection.setCurrentIndex(self.model.index_of(n), flags)
+                else:
+                    selection.select(self.model.index_of(n), flags)
         # Show hosts, VMs and VIFs at once: a new user should not hunt for them (on a
         # small fabric; a large one opens at the host level).
         self.tree.expand(self.model.index_of(node))
@@ -329,8 +350,12 @@ class MainWindow(QMainWindow):
     def _selection_changed(self, *_args) -> None:
         nodes = self.selected_nodes()
         if not nodes:
+            if self._rebuilding:
+                return  # rows are being replaced: keep showing the old object a moment
             current = self.tree.currentIndex()
             nodes = [self.model.node(current)] if current.isValid() else []
+        if nodes:
+            self._remembered = [(n.conn, n.kind, n.key) for n in nodes if n.conn is not None]
         self.details.show_nodes(nodes)
         self._update_status()
 
@@ -476,6 +501,15 @@ class MainWindow(QMainWindow):
         self.refresher.stop()
         self.details.cancel()
         self.details.plots.clear()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            if self.settings.value("window/state") is None:
+                # First run: a short findings panel, the graphs get the height.
+                QTimer.singleShot(0, lambda: self.resizeDocks(
+                    [self.findings_dock], [130], Qt.Orientation.Vertical))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_geometry()

@@ -264,3 +264,88 @@ def test_copy_of_demo_file_opens_by_path(window, qtbot, tmp_path):
     conn = window.add_connection(f"emulated://{copy}")
     wait_connected(qtbot, conn)
     assert conn.topology.name
+
+
+def test_preferences_persist_and_apply(window, qtbot, settings):
+    from console.views.mainwindow import MainWindow
+    from console.views.preferences import Preferences
+
+    conn = window.add_connection("emulated:///demo")
+    wait_connected(qtbot, conn)
+    dialog = window.ask_preferences()
+    assert dialog.isVisible() and dialog.poll.value() == 1.0  # graphs on, 1 s by default
+    assert all(box.isChecked() for box in dialog.graph_boxes.values())
+    dialog.poll.setValue(2.5)
+    dialog.history.setValue(20)
+    dialog.graph_boxes["vif_drops"].setChecked(False)
+    dialog.accept()
+    assert conn.poll_s == 2.5
+    assert conn.history.capacity >= 20 * 60 / 2.5
+    window.mark_user_selection()
+    window.select_node(window.model.find(conn, "vif", "web1/eth0"))
+    assert [p.spec.key for p in window.details.plots.plots] == ["vif_packets", "vif_bits"]
+    again = Preferences.load(settings)
+    assert (again.poll_s, again.history_min) == (2.5, 20)
+    assert "vif_drops" not in again.graphs
+    other = MainWindow(settings)  # a second start reads the same settings
+    try:
+        assert other.prefs == again
+    finally:
+        other.shutdown()
+        other.deleteLater()
+
+
+def test_window_geometry_is_remembered(window, settings):
+    from console.views.mainwindow import MainWindow
+
+    window.resize(640, 480)  # within the offscreen screen (800 wide)
+    window.close()  # saves geometry and dock state
+    other = MainWindow(settings)
+    try:
+        assert (other.size().width(), other.size().height()) == (640, 480)
+    finally:
+        other.shutdown()
+        other.deleteLater()
+
+
+def test_add_connection_dialog_keeps_a_uri_history(window, qtbot, settings):
+    from console.views.preferences import uri_history
+
+    dialog = window.ask_connection()
+    assert dialog.isVisible()
+    assert dialog.uri.findText("emulated:///demo") >= 0
+    dialog.uri.setEditText(f"emulated://{DATA / 'design_example.yaml'}")
+    dialog.accept()
+    assert len(window.connections) == 1
+    wait_connected(qtbot, window.connections[0])
+    assert uri_history(settings)[0] == f"emulated://{DATA / 'design_example.yaml'}"
+
+
+def test_selection_survives_a_live_change(window, qtbot, run):
+    from console.models.changes import PortProfileEdit
+
+    conn = window.add_connection("emulated:///demo")
+    wait_connected(qtbot, conn)
+    window.mark_user_selection()
+    window.select_node(window.model.find(conn, "vif", "web1/eth0"))
+    web = next(p for p in conn.topology.port_profiles if p.name == "web")
+    result = run(conn.backend.apply(PortProfileEdit(web.model_copy(
+        update={"description": "changed"}))))
+    assert result.applied
+    qtbot.waitUntil(lambda: conn.derived.index.port_profiles["web"].description == "changed")
+    qtbot.waitUntil(lambda: [n.key for n in window.selected_nodes()] == ["web1/eth0"])
+    assert window.details.header.text() == "web1/eth0"
+
+
+def test_undo_stack_and_workspace_tab_extension_points(window):
+    from PySide6.QtGui import QUndoStack
+    from PySide6.QtWidgets import QLabel
+
+    stack = QUndoStack(window)
+    window.set_undo_stack(stack)
+    texts = [a.text() for a in window.edit_menu.actions()]
+    assert any("Undo" in t for t in texts) and any("Redo" in t for t in texts)
+    window.set_undo_stack(QUndoStack(window))  # replaces, does not add
+    assert sum("Undo" in a.text() for a in window.edit_menu.actions()) == 1
+    index = window.add_workspace_tab(QLabel("canvas"), "Topology")
+    assert window.workspace.tabText(index) == "Topology"
