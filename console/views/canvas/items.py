@@ -7,11 +7,11 @@ items) and cache to a pixmap, which keeps pan and zoom cheap with thousands of i
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+import numpy as np
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
-    QGraphicsLineItem,
     QGraphicsSceneHoverEvent,
     QStyleOptionGraphicsItem,
     QWidget,
@@ -23,6 +23,7 @@ from console.models.overlay import BridgeDomain
 from console.models.vmfex import PortProfile
 
 NODE_W = 168.0
+LOD_TEXT = 0.4  # below this scale, nodes are drawn as plain blocks
 HEAD_H = 40.0
 NIC_H = 16.0
 PORT_R = 5.0
@@ -39,6 +40,7 @@ COLOURS = {
 LABELS = {"fi": "FI", "host": "VM-FEX host", "vem": "VEM host", "vm": "VM",
           "bd": "Bridge domain", "pp": "Port profile"}
 
+_GREY = QColor("#eeeeee")
 _TITLE_FONT = QFont()
 _TITLE_FONT.setBold(True)
 _SMALL_FONT = QFont()
@@ -119,6 +121,7 @@ class NodeItem(QGraphicsItem):
         if self.kind == "vm":
             self._nics = [f"{n.name}  {n.attach.value}" for n in obj.nics]
         self._rect = QRectF(0, 0, NODE_W, HEAD_H + NIC_H * len(self._nics))
+        self._bounds = self._rect.adjusted(-PORT_R - 2, -10, 12, 2)  # port and badge
         self.setToolTip(f"{LABELS.get(self.style, self.kind)} {obj.name}\n{self._sub}")
         self.update()
 
@@ -142,7 +145,7 @@ class NodeItem(QGraphicsItem):
 
     # ---------------------------------------------------------------- geometry
     def boundingRect(self) -> QRectF:
-        return self._rect.adjusted(-PORT_R - 2, -10, 12, 2)
+        return self._bounds
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -176,6 +179,16 @@ class NodeItem(QGraphicsItem):
               widget: QWidget | None = None) -> None:
         r = self._rect
         selected = self.isSelected()
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < LOD_TEXT:
+            # Too small to read: a plain block (and the badge colour) is all that shows,
+            # and it is what keeps a fit-all view of thousands of items fluid.
+            colour = QColor("#2a6edb") if selected else COLOURS.get(self.style, _GREY)
+            if self.findings:
+                error = any(f.severity is Severity.ERROR for f in self.findings)
+                colour = QColor("#d64541") if error else QColor("#e6a23c")
+            painter.fillRect(r, colour)
+            return
         painter.setPen(QPen(QColor("#2a6edb") if selected else QColor("#7a7f88"),
                             2.5 if selected else 1.0))
         painter.setBrush(QBrush(COLOURS.get(self.style, QColor("#eeeeee"))))
@@ -218,37 +231,154 @@ class NodeItem(QGraphicsItem):
         super().hoverEnterEvent(event)
 
 
+def _cosmetic(colour: str, width: float) -> QPen:
+    # Cosmetic pens (device pixels) take the raster engine's fast line path; scaled wide
+    # pens are stroked into polygons, which made long links cost most of a frame.
+    pen = QPen(QColor(colour), width)
+    pen.setCosmetic(True)
+    return pen
+
+
 LINK_PENS = {
-    "placement": QPen(QColor("#8a8f99"), 1.5),
-    "uplink": QPen(QColor("#3c4a66"), 2.5),
-    "profile": QPen(QColor("#2f6fd0"), 1.5),
-    "segment": QPen(QColor("#d08a2f"), 2, Qt.PenStyle.DashLine),
-    "network": QPen(QColor("#d08a2f"), 1.5, Qt.PenStyle.DotLine),
+    "placement": _cosmetic("#8a8f99", 1),
+    "uplink": _cosmetic("#3c4a66", 2),
+    "profile": _cosmetic("#2f6fd0", 1),
+    "segment": _cosmetic("#d08a2f", 2),  # solid: dashes cost thousands of segments
+    "network": _cosmetic("#e0b060", 1),
 }
 
 
-class LinkItem(QGraphicsLineItem):
-    """A relation between two objects, drawn under the nodes; `nic` is the vNIC index on
-    the source VM when the link starts at a vNIC port."""
+MAX_PASSING_LINKS = 200
+KIND_IDS = {kind: i for i, kind in enumerate(LINK_PENS)}
+
+
+class LinkItem:
+    """A relation between two objects; `nic` is the vNIC index on the source VM when the
+    link starts at a vNIC port. Links are not graphics items of their own: the scene's one
+    LinkLayer draws them all (thousands of separate line items cost a frame each)."""
+
+    __slots__ = ("kind", "src", "dst", "nic", "layer", "slot", "_line")
 
     def __init__(self, kind: str, src: NodeItem, dst: NodeItem, nic: int | None = None):
-        super().__init__()
         self.kind, self.src, self.dst, self.nic = kind, src, dst, nic
-        self.setPen(LINK_PENS.get(kind, QPen(QColor("#888888"), 1)))
-        self.setZValue(0)
-        self.setToolTip(self.describe())
+        self.layer: LinkLayer | None = None
+        self.slot = -1
+        self._line = QLineF()
         src.links.add(self)
         dst.links.add(self)
-        self.adjust()
 
     def describe(self) -> str:
         nic = f"/{self.src.nic_names()[self.nic]}" if self.nic is not None else ""
         return f"{self.src.name}{nic} → {self.dst.name} ({self.kind})"
 
+    def line(self) -> QLineF:
+        return QLineF(self._line)
+
     def adjust(self) -> None:
+        """Follow the nodes (called from NodeItem.itemChange)."""
         a = self.src.port_pos(self.nic) if self.nic is not None else self.src.center()
-        self.setLine(a.x(), a.y(), self.dst.center().x(), self.dst.center().y())
+        old = self._line
+        self._line = QLineF(a, self.dst.center())
+        if self.layer is not None:
+            self.layer.moved(self, old)
 
     def detach(self) -> None:
         self.src.links.discard(self)
         self.dst.links.discard(self)
+
+
+def _rect_of(line: QLineF) -> QRectF:
+    return QRectF(line.p1(), line.p2()).normalized().adjusted(-3, -3, 3, 3)
+
+
+class LinkLayer(QGraphicsItem):
+    """Draws every link of the scene under the nodes: link coordinates live in one numpy
+    array; each frame keeps the links that cross the exposed area, clips them to it
+    (Liang-Barsky, vectorised) and draws them with one drawLines() per link kind. Long
+    lines clipped by the raster engine itself cost tens of milliseconds a frame."""
+
+    def __init__(self):
+        super().__init__()
+        self._coords = np.zeros((256, 4))
+        self._kinds = np.full(256, -1, dtype=np.int16)
+        self._free: list[int] = []
+        self._n = 0
+        self._bounds = QRectF()
+        self.setZValue(0)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+
+    def add(self, link: LinkItem) -> None:
+        if self._free:
+            slot = self._free.pop()
+        else:
+            if self._n == len(self._kinds):
+                self._coords = np.concatenate([self._coords, np.zeros_like(self._coords)])
+                self._kinds = np.concatenate([self._kinds, np.full_like(self._kinds, -1)])
+            slot = self._n
+            self._n += 1
+        link.slot, link.layer = slot, self
+        self._kinds[slot] = KIND_IDS.get(link.kind, 0)
+        link.adjust()
+
+    def discard(self, link: LinkItem) -> None:
+        if link.layer is not self:
+            return
+        self._kinds[link.slot] = -1
+        self._free.append(link.slot)
+        link.layer, link.slot = None, -1
+        self.update(_rect_of(link._line))
+
+    def moved(self, link: LinkItem, old: QLineF) -> None:
+        line = link._line
+        self._coords[link.slot] = (line.x1(), line.y1(), line.x2(), line.y2())
+        rect = _rect_of(line)
+        if not self._bounds.contains(rect):
+            self.prepareGeometryChange()
+            self._bounds = self._bounds.united(rect)
+        self.update(_rect_of(old).united(rect))
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def visible_lines(self, area: QRectF) -> dict[int, np.ndarray]:
+        """Kind id -> (n, 4) array of the link segments inside `area`."""
+        n = self._n
+        kinds = self._kinds[:n]
+        x1, y1, x2, y2 = self._coords[:n].T
+        left, top, right, bottom = area.left(), area.top(), area.right(), area.bottom()
+        keep = ((kinds >= 0) & (np.maximum(x1, x2) >= left) & (np.minimum(x1, x2) <= right)
+                & (np.maximum(y1, y2) >= top) & (np.minimum(y1, y2) <= bottom))
+        # Declutter: when many links only pass through the area (both ends outside), they
+        # say little and cost most of the frame, so they are left out.
+        ends_in = ((x1 >= left) & (x1 <= right) & (y1 >= top) & (y1 <= bottom)) | \
+            ((x2 >= left) & (x2 <= right) & (y2 >= top) & (y2 <= bottom))
+        passing = keep & ~ends_in
+        if np.count_nonzero(passing) > MAX_PASSING_LINKS:
+            keep &= ends_in
+        idx = np.nonzero(keep)[0]
+        x1, y1, x2, y2, kinds = x1[idx], y1[idx], x2[idx], y2[idx], kinds[idx]
+        dx, dy = x2 - x1, y2 - y1
+        t0, t1 = np.zeros(len(idx)), np.ones(len(idx))
+        ok = np.ones(len(idx), dtype=bool)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for p, q in ((-dx, x1 - left), (dx, right - x1), (-dy, y1 - top),
+                         (dy, bottom - y1)):
+                r = q / p
+                ok &= ~((p == 0) & (q < 0))
+                t0 = np.where(p < 0, np.maximum(t0, r), t0)
+                t1 = np.where(p > 0, np.minimum(t1, r), t1)
+        ok &= t0 <= t1
+        segs = np.stack([x1 + t0 * dx, y1 + t0 * dy, x1 + t1 * dx, y1 + t1 * dy], axis=1)[ok]
+        kinds = kinds[ok]
+        return {int(k): segs[kinds == k] for k in np.unique(kinds)}
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        pens = list(LINK_PENS.values())
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        for kind, segs in self.visible_lines(option.exposedRect).items():
+            painter.setPen(pens[kind])
+            painter.drawLines([QLineF(*row) for row in segs.tolist()])
+
+
+_LINK_DEFAULT = _cosmetic("#888888", 1)

@@ -4,6 +4,7 @@ networkx's multipartite layout so related objects line up."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import networkx as nx
@@ -11,6 +12,8 @@ from PySide6.QtCore import QPointF
 
 from console.models import Topology
 from console.views.undo import COLLECTIONS
+
+from .items import HEAD_H, NIC_H
 
 if TYPE_CHECKING:
     from .items import NodeItem
@@ -49,8 +52,12 @@ def layered_positions(topo: Topology) -> dict[tuple[str, str], tuple[float, floa
     layers: dict[int, list] = {}
     for node, data in g.nodes(data=True):
         layers.setdefault(data["layer"], []).append(node)
+    nics = {vm.name: len(vm.nics) for vm in topo.vms}
     x_of: dict = {}
     out: dict[tuple[str, str], tuple[float, float]] = {}
+    # Wide layers wrap into several rows so a big fabric stays near-square on screen.
+    wrap = max(12, int(math.sqrt(g.number_of_nodes()) * 1.5))
+    y = 0.0
     for depth in sorted(layers):
         nodes = layers[depth]
         order = {n: i for i, n in enumerate(nodes)}
@@ -59,12 +66,21 @@ def layered_positions(topo: Topology) -> dict[tuple[str, str], tuple[float, floa
             ups = [x_of[m] for m in g.neighbors(n) if m in x_of]
             return sum(ups) / len(ups) if ups else order[n] + 1e6
         nodes.sort(key=key)
-        width = (len(nodes) - 1) * COL_W
+        per_row = min(len(nodes), wrap)
+        width = (per_row - 1) * COL_W
+        row_h = max(_height(nics, n) for n in nodes) + 50.0
         for i, node in enumerate(nodes):
-            x = i * COL_W - width / 2
+            x = (i % per_row) * COL_W - width / 2
             x_of[node] = x
-            out[node] = (round(x, 1), round(depth * ROW_H, 1))
+            out[node] = (round(x, 1), round(y + (i // per_row) * row_h, 1))
+        rows = (len(nodes) + per_row - 1) // per_row
+        y += max(ROW_H, rows * row_h + 60.0)
     return out
+
+
+def _height(nics: dict[str, int], node: tuple[str, str]) -> float:
+    collection, name = node
+    return HEAD_H + NIC_H * nics.get(name, 0) if collection == "vms" else HEAD_H
 
 
 def place_unpositioned(scene: TopologyScene, nodes: list[NodeItem]) -> None:

@@ -23,7 +23,7 @@ from console.views.undo import COLLECTIONS, KIND_OF, Macro, MovePositions, Remov
 
 from . import factory
 from .findings import FindingsIndex
-from .items import LinkItem, NodeItem, item_id
+from .items import LinkItem, LinkLayer, NodeItem, item_id
 from .layout import place_unpositioned
 
 
@@ -66,6 +66,8 @@ class TopologyScene(QGraphicsScene):
             for collection, slot in self._slots.items():
                 getattr(self._topo.events, collection).disconnect(slot)
         self.clear()
+        self.link_layer = LinkLayer()
+        self.addItem(self.link_layer)
         self._by_kind.clear()
         self.nodes.clear()
         self._out.clear()
@@ -74,13 +76,19 @@ class TopologyScene(QGraphicsScene):
         self._slots = {c: partial(self._sync, c) for c in COLLECTIONS.values()}
         for collection, slot in self._slots.items():
             getattr(topo.events, collection).connect(slot)
+        # Build unindexed, place, then link: adding thousands of items to a BSP index one
+        # by one, and moving linked items, cost seconds on a large fabric.
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self._building = True
         try:
             for collection in COLLECTIONS.values():
                 self._sync(collection, getattr(topo, collection))
+            self._place_pending()
+            for node in list(self.nodes.values()):
+                self._relink(node)
         finally:
             self._building = False
-        self._place_pending()
+            self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self._badge_timer.start()
 
     def _place_pending(self) -> None:
@@ -118,8 +126,9 @@ class TopologyScene(QGraphicsScene):
             self._remove_node(nid)
         self._by_kind[kind] = seen
         self._unplaced.extend(n for n in changed if n.obj.position is None)
-        if not self._building:
-            self._place_pending()
+        if self._building:
+            return
+        self._place_pending()
         for node in changed:
             self._relink(node)
             for src in self._dangling.pop(node.id, set()):
@@ -130,7 +139,7 @@ class TopologyScene(QGraphicsScene):
         node = self.nodes.pop(nid)
         for link in list(node.links):
             link.detach()
-            self.removeItem(link)
+            self.link_layer.discard(link)
             if link.src is not node:
                 self._out.get(link.src.id, []).remove(link)
                 self._dangling.setdefault(nid, set()).add(link.src.id)
@@ -160,7 +169,7 @@ class TopologyScene(QGraphicsScene):
     def _relink(self, node: NodeItem) -> None:
         for link in self._out.pop(node.id, []):
             link.detach()
-            self.removeItem(link)
+            self.link_layer.discard(link)
         links = []
         for kind, target, nic in self._targets(node):
             dst = self.nodes.get(target)
@@ -168,7 +177,7 @@ class TopologyScene(QGraphicsScene):
                 self._dangling.setdefault(target, set()).add(node.id)
                 continue
             link = LinkItem(kind, node, dst, nic)
-            self.addItem(link)
+            self.link_layer.add(link)
             links.append(link)
         self._out[node.id] = links
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRectF, Qt
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
-from PySide6.QtWidgets import QGraphicsView
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
 
+from .items import LOD_TEXT
 from .scene import TopologyScene
 
-MIN_SCALE, MAX_SCALE = 0.05, 4.0
+MIN_SCALE, MAX_SCALE = 0.01, 4.0
 
 
 class TopologyView(QGraphicsView):
@@ -23,12 +24,27 @@ class TopologyView(QGraphicsView):
         self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontSavePainterState)
         self.setAcceptDrops(True)
         self._pan_from: QPoint | None = None
+        self._detailed = True
 
     # ------------------------------------------------------------------ zoom
     def zoom(self, factor: float) -> None:
         current = self.transform().m11()
         factor = max(MIN_SCALE / current, min(MAX_SCALE / current, factor))
         self.scale(factor, factor)
+        self._update_quality()
+
+    def _update_quality(self) -> None:
+        # Antialiasing and per-item pixmap caches only where there is text to read:
+        # zoomed out, nodes are plain blocks that paint faster than a cached pixmap blits.
+        detailed = self.transform().m11() >= LOD_TEXT
+        if detailed == self._detailed:
+            return
+        self._detailed = detailed
+        self.setRenderHint(QPainter.RenderHint.Antialiasing, detailed)
+        mode = (QGraphicsItem.CacheMode.DeviceCoordinateCache if detailed
+                else QGraphicsItem.CacheMode.NoCache)
+        for node in self.scene().nodes.values():
+            node.setCacheMode(mode)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0
@@ -44,6 +60,7 @@ class TopologyView(QGraphicsView):
         if self.transform().m11() > 1.5:
             self.resetTransform()
             self.centerOn(rect.center())
+        self._update_quality()
 
     # ------------------------------------------------------------------- pan
     def pan(self, dx: int, dy: int) -> None:
