@@ -170,12 +170,12 @@ def vtep_reachability(ctx: Context) -> Yield:
       "configured to send'")
 def transport_mtu(ctx: Context) -> Yield:
     members = ctx.derived.segment_members
-    hosts = ctx.index.hosts
+    mtu_of = {h.name: _effective_mtu(ctx, h) for _, h in reversed(list(ctx.vem_hosts()))}
     # Per segment, the two smallest effective MTUs: the worst path from any member is the
     # smaller of its own and the smallest among the others.
     lows: dict[str, list[tuple[int, str]]] = {}
     for bd, names in members.items():
-        ranked = sorted((_effective_mtu(ctx, hosts[n]), n) for n in names)
+        ranked = sorted((mtu_of[n], n) for n in names)
         lows[bd] = ranked[:2]
     for at in ctx.nics:
         host = at.host
@@ -187,7 +187,7 @@ def transport_mtu(ctx: Context) -> Yield:
         others = [x for x in lows.get(seg.bridge_domain, []) if x[1] != host.name]
         if not others:
             continue
-        own = _effective_mtu(ctx, host)
+        own = mtu_of.get(host.name, ctx.topo.underlay.mtu)
         path_mtu, limiter = min((own, host.name), others[0])
         if at.nic.mtu + VXLAN_OVERHEAD > path_mtu:
             yield (f"{at.path}.mtu",
