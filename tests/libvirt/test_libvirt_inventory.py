@@ -82,3 +82,17 @@ def test_connect_failure_is_a_readable_backend_error(run):
         run(b.connect())
     assert b.state is ConnectionState.FAILED
     run(b.close())
+
+
+def test_discovered_topology_saves_and_validates_like_a_file(backend, run):
+    from console.models import topofile
+    from console.models.rules import check
+
+    topo = run(backend("kvm1").inventory())
+    again = topofile.loads(topofile.dumps(topo))
+    assert again == topo
+    # the host's VIC uplinks end on a fabric interconnect libvirt cannot see: implied
+    assert topo.hosts[0].fabric_interconnect == topo.fabric_interconnects[0].name
+    rules = {f.rule for f in check(topo)}
+    assert "vmfex.no-fabric-interconnect" not in rules
+    assert "vmfex.macvtap-private-release" in rules  # web2/eth1 under UCS Manager 2.2

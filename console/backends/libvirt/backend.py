@@ -217,8 +217,14 @@ class LibvirtBackend(Backend):
             p.model_copy(deep=True) for p in ref.port_profiles if p.name not in seen]
         topo.ucs = ref.ucs.model_copy()
         topo.clusters = [c.model_copy() for c in ref.clusters] or topo.clusters
+        if ref.fabric_interconnects and topo.fabric_interconnects:
+            topo.fabric_interconnects = [f.model_copy() for f in ref.fabric_interconnects]
         for host in topo.hosts:
             mine = next((h for h in ref.hosts if h.name == host.name), None)
+            if host.fabric_interconnect is not None and ref.fabric_interconnects:
+                host.fabric_interconnect = (mine.fabric_interconnect if mine is not None
+                                            and mine.fabric_interconnect
+                                            else ref.fabric_interconnects[0].name)
             if mine is not None:
                 host.cluster = mine.cluster
                 if host.vic is not None and mine.vic is not None:

@@ -33,6 +33,7 @@ from console.models import (
     DEFAULT_CLUSTER,
     AttachMode,
     Cluster,
+    FabricInterconnect,
     Host,
     Pf,
     PortProfile,
@@ -58,6 +59,7 @@ CISCO_DEVICES: dict[int, str] = {
 VIC_PF_IDS = frozenset({0x0043, 0x0044})
 VIC_VF_ID = 0x0071
 GENERIC_VIC = "VIC"
+IMPLIED_FI = "fabric-interconnect"
 
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.:-]")
 _MODEL_TOKEN = re.compile(r"\b(M81KR|P81E|\d{4})\b", re.IGNORECASE)
@@ -336,8 +338,13 @@ def host_topology(host_name: str, domains: list[DomainFacts], networks: list[Poo
     vic = vic_of(nodes)
     vem_only = vic is None and any(d.vem_profiles for d in domains) \
         and not any(n.vnic.attach.is_vmfex for d in domains for n in d.nics)
+    # libvirt cannot see the fabric interconnect, but a VIC's uplinks end on one: a VM-FEX
+    # host is shown on an implied FI (a topology file's own FIs replace it, see adopt).
+    vmfex = not vem_only and (vic is not None or any(
+        n.vnic.attach.is_vmfex for d in domains for n in d.nics))
     host = Host(name=host_name, cluster=DEFAULT_CLUSTER,
-                switching=Switching.VEM if vem_only else Switching.VMFEX, vic=vic)
+                switching=Switching.VEM if vem_only else Switching.VMFEX, vic=vic,
+                fabric_interconnect=IMPLIED_FI if vmfex else None)
     names: list[str] = []
     for net in networks:
         for pid in [*net.portgroups.values(), net.profile]:
@@ -352,6 +359,7 @@ def host_topology(host_name: str, domains: list[DomainFacts], networks: list[Poo
                             if n.startswith("lv-") else "")
                 for n in names]
     return Topology(name=host_name, clusters=[Cluster(name=DEFAULT_CLUSTER)],
+                    fabric_interconnects=[FabricInterconnect(name=IMPLIED_FI)] if vmfex else [],
                     port_profiles=profiles, hosts=[host], vms=[d.vm for d in domains])
 
 
@@ -359,8 +367,9 @@ def merge(topologies: list[Topology], name: str = "libvirt") -> Topology:
     """Several hosts' inventories as one topology (first definition of a name wins)."""
     out = Topology(name=name, clusters=[Cluster(name=DEFAULT_CLUSTER)])
     seen_profiles: set[str] = set()
-    hosts, vms, profiles = [], [], []
+    hosts, vms, profiles, fis = [], [], [], []
     for topo in topologies:
+        fis.extend(f for f in topo.fabric_interconnects if f.name not in {x.name for x in fis})
         hosts.extend(topo.hosts)
         vms.extend(topo.vms)
         for p in topo.port_profiles:
@@ -368,6 +377,7 @@ def merge(topologies: list[Topology], name: str = "libvirt") -> Topology:
                 seen_profiles.add(p.name)
                 profiles.append(p)
     out.hosts, out.vms, out.port_profiles = hosts, vms, profiles
+    out.fabric_interconnects = fis
     return out
 
 
