@@ -25,8 +25,15 @@ def test_transport_mtu_message_says_what_to_set():
     d["hosts"][2]["uplink_mtu"] = 1500
     msgs = [f.message for f in findings(d) if f.rule == "vxlan.transport-mtu"]
     assert ("vNIC eth0 of VM app1 sends up to 1500-byte packets in bridge domain bd-m; VXLAN "
-            "adds 50 bytes but the path through vem2 carries 1500; raise the transport MTU to "
-            "at least 1550 or lower the VM MTU to 1450") in msgs
+            "adds 50 bytes but the uplink of vem2 carries 1500 (uplink_mtu); raise the "
+            "transport MTU to at least 1550 or lower the VM MTU to 1450") in msgs
+
+
+def test_transport_mtu_names_the_underlay_when_it_is_the_limit():
+    d = base()
+    d["underlay"]["mtu"] = 1500
+    msgs = [f.message for f in findings(d) if f.rule == "vxlan.transport-mtu"]
+    assert msgs and all("the underlay carries 1500 (underlay.mtu)" in m for m in msgs)
 
 
 def test_native_vlan_outside_vlans_is_found_on_unvalidated_models():

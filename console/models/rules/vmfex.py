@@ -158,14 +158,16 @@ def _vf_overflow(ctx: Context, netlink: bool) -> Yield:
             if by_netlink != netlink:
                 continue
             path = ctx.vif_path.get(vif, "vms")
+            vm, _, nic = vif.partition("/")
+            label = f"vNIC {nic} of VM {vm}"
             if netlink:
                 yield (f"{path}.pf",
-                       f"vNIC {vif} needs VF {n + 1} of PF {pool.pf} on host {pool.host}; the "
+                       f"{label} needs VF {n + 1} of PF {pool.pf} on host {pool.host}; the "
                        f"PF has {pool.vfs} VFs but the host netlink limit allows "
                        f"{pool.netlink_limit} per PF (ucs.netlink_vf_limit)")
             else:
                 yield (f"{path}.pf",
-                       f"vNIC {vif} needs VF {n + 1} of PF {pool.pf} on host {pool.host}, "
+                       f"{label} needs VF {n + 1} of PF {pool.pf} on host {pool.host}, "
                        f"which has only {pool.usable} usable VFs; move it to another PF or host")
 
 

@@ -190,12 +190,16 @@ def transport_mtu(ctx: Context) -> Yield:
         own = mtu_of.get(host.name, ctx.topo.underlay.mtu)
         path_mtu, limiter = min((own, host.name), others[0])
         if at.nic.mtu + VXLAN_OVERHEAD > path_mtu:
+            uplink = ctx.index.hosts[limiter].uplink_mtu
+            if uplink is not None and uplink <= ctx.topo.underlay.mtu:
+                where = f"the uplink of {limiter} carries {path_mtu} (uplink_mtu)"
+            else:
+                where = f"the underlay carries {path_mtu} (underlay.mtu)"
             yield (f"{at.path}.mtu",
                    f"{at.label} sends up to {at.nic.mtu}-byte packets in bridge domain "
-                   f"{seg.bridge_domain}; VXLAN adds {VXLAN_OVERHEAD} bytes but the path "
-                   f"through {limiter} carries {path_mtu}; raise the transport MTU to at least "
-                   f"{at.nic.mtu + VXLAN_OVERHEAD} or lower the VM MTU to "
-                   f"{path_mtu - VXLAN_OVERHEAD}")
+                   f"{seg.bridge_domain}; VXLAN adds {VXLAN_OVERHEAD} bytes but {where}; "
+                   f"raise the transport MTU to at least {at.nic.mtu + VXLAN_OVERHEAD} or "
+                   f"lower the VM MTU to {path_mtu - VXLAN_OVERHEAD}")
 
 
 @rule("vxlan.segmentation-in-use", ERROR,
