@@ -319,6 +319,23 @@ cdef class CompiledPlane:
                 "l2_mac": live["mac"].astype(np.uint64), "l2_kind": live["kind"].astype(np.int64),
                 "l2_port": live["port"].astype(np.int64), "l2_last": live["last"].astype(np.int64)}
 
+    def l2_gauges(self, int64_t now):
+        """Valid L2 entries per switch, and remote ones per segment, at tick `now`."""
+        nsw = self.nvem + len(self.t.fi_names)
+        a_sw = np.zeros(max(nsw, 1), dtype=np.int64)
+        a_seg = np.zeros(self.nseg, dtype=np.int64)
+        cdef int64_t* per_sw = _p(a_sw)
+        cdef int64_t* per_seg = _p(a_seg)
+        cdef uint64_t i
+        cdef Entry* e
+        for i in range(self.cap):
+            e = &self.tab[i]
+            if e.kind != EMPTY and now - <int64_t>e.last < self.aging:
+                per_sw[e.key // self.nseg] += 1
+                if e.kind == REMOTE:
+                    per_seg[e.key % self.nseg] += 1
+        return a_sw[:nsw], a_seg[:len(self.t.seg_keys)]
+
     cdef bytes _table_bytes(self):
         return (<char*> self.tab)[:self.cap * sizeof(Entry)]
 

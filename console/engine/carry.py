@@ -35,6 +35,21 @@ class Totals:
         """[joins, leaves] of a bridge domain."""
         return self.igmp_counts.setdefault(bd, [0, 0])
 
+    def aligned(self, t: Tables) -> dict[str, np.ndarray]:
+        """The totals as arrays in the row order of `t` (zeros for names never seen)."""
+        out = {}
+        for names, key, table, width in ((t.vif_ids, "vif", self.vifs, 6),
+                                         (t.vem_names, "vem", self.vems, 7),
+                                         (t.fi_names, "fi", self.fis, 3),
+                                         (t.bd_names, "bd", self.bds, 2)):
+            arr = np.zeros((len(names), width), dtype=np.int64)
+            for i, name in enumerate(names):
+                row = table.get(name)
+                if row is not None:
+                    arr[i] = row
+            out[key] = arr
+        return out
+
     def absorb(self, t: Tables, counters: dict[str, np.ndarray]) -> None:
         for names, key, table in ((t.vif_ids, "vif", self.vifs), (t.vem_names, "vem", self.vems),
                                   (t.fi_names, "fi", self.fis), (t.bd_names, "bd", self.bds)):

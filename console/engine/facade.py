@@ -111,6 +111,7 @@ class Fabric:
         self._tables = compile_topology(topology, seed)
         self._plane = _make_plane(plane, self._tables)
         self._base = carry.Totals()
+        self._base_cache: dict[str, np.ndarray] | None = None
         for name, members, mode in self._memberships(self._tables):
             if mode is FloodMode.MULTICAST:
                 self._base.igmp(name)[0] += len(members)
@@ -134,34 +135,30 @@ class Fabric:
     def sample(self) -> CounterSample:
         t = self._tables
         c = self._plane.counters()
-        base = self._base
+        base = self._base_arrays()
         s = CounterSample(timestamp=self.now)
-        for i, vid in enumerate(t.vif_ids):
-            s.vifs[vid] = VifCounters(*carry.add(base.vifs.get(vid), c["vif"][i]))
-        sw, seg, kind = self._live_l2()
-        per_sw = np.bincount(sw, minlength=t.nvem + t.nfi) if len(sw) else \
-            np.zeros(t.nvem + t.nfi, dtype=np.int64)
-        remote = kind == REMOTE
-        bd_of_seg = t.seg_bd[seg[remote]] if len(seg) else np.zeros(0, dtype=np.int64)
-        learned = np.bincount(bd_of_seg[bd_of_seg >= 0], minlength=len(t.bd_names)) \
-            if len(bd_of_seg) else np.zeros(len(t.bd_names), dtype=np.int64)
+        rows = (c["vif"] + base["vif"]).tolist()
+        s.vifs = {vid: VifCounters(*row) for vid, row in zip(t.vif_ids, rows)}
+        per_sw, per_seg = self._plane.l2_gauges(self._tick)
+        learned = np.zeros(len(t.bd_names) + 1, dtype=np.int64)
+        np.add.at(learned, t.seg_bd, per_seg)  # VLAN segments (-1) land in the extra slot
+        rows = (c["bd"] + base["bd"]).tolist()
         for i, name in enumerate(t.bd_names):
-            ff, fc = carry.add(base.bds.get(name), c["bd"][i])
-            joins, leaves = base.igmp(name)
-            s.bridge_domains[name] = FloodCounters(ff, fc, joins, leaves, int(learned[i]))
-        for i, name in enumerate(t.vem_names):
-            vals = carry.add(base.vems.get(name), c["vem"][i])
-            s.vems[name] = VemCounters(*vals, l2_entries=int(per_sw[i]))
-        for i, name in enumerate(t.fi_names):
-            s.fabric_interconnects[name] = FiCounters(*carry.add(base.fis.get(name),
-                                                                 c["fi"][i]))
+            joins, leaves = self._base.igmp(name)
+            s.bridge_domains[name] = FloodCounters(*rows[i], joins, leaves, int(learned[i]))
+        rows = (c["vem"] + base["vem"]).tolist()
+        s.vems = {name: VemCounters(*row, l2_entries=int(per_sw[i]))
+                  for i, (name, row) in enumerate(zip(t.vem_names, rows))}
+        rows = (c["fi"] + base["fi"]).tolist()
+        s.fabric_interconnects = {name: FiCounters(*row) for name, row in zip(t.fi_names, rows)}
         return s
 
-    def _live_l2(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(switch, segment, kind) of every L2 entry still valid now."""
-        st = self._plane.l2_snapshot()
-        live = (self._tick - st["l2_last"]) < self._tables.aging_ticks
-        return st["l2_sw"][live], st["l2_seg"][live], st["l2_kind"][live]
+    def _base_arrays(self) -> dict[str, np.ndarray]:
+        """Totals of earlier planes aligned with the current tables (built once per
+        recompile)."""
+        if self._base_cache is None:
+            self._base_cache = self._base.aligned(self._tables)
+        return self._base_cache
 
     # ------------------------------------------------------------------ views
     def l2_table(self, bridge_domain: str) -> list[L2Entry]:
@@ -220,6 +217,7 @@ class Fabric:
         self._base.absorb(old_tables, self._plane.counters())
         steps = self._count_igmp(old_tables, new_tables)
         self._tables, self._plane = new_tables, new_plane
+        self._base_cache = None
         return ChangeResult(change, True, "applied", steps=["recompiled the fabric", *steps])
 
     @staticmethod

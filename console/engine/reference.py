@@ -85,6 +85,17 @@ class ReferencePlane:
 
     l2_snapshot = export_state
 
+    def l2_gauges(self, now: int) -> tuple[np.ndarray, np.ndarray]:
+        """Valid L2 entries per switch, and remote ones per segment, at tick `now`."""
+        per_sw = np.zeros(self.t.nvem + self.t.nfi, dtype=np.int64)
+        per_seg = np.zeros(self.t.nseg, dtype=np.int64)
+        for (sw, seg, _), (kind, _, last) in self.l2.items():
+            if now - last < self.aging:
+                per_sw[sw] += 1
+                if kind == REMOTE:
+                    per_seg[seg] += 1
+        return per_sw, per_seg
+
     def import_state(self, s: dict[str, np.ndarray]) -> None:
         self.l2 = {}
         for sw, seg, mac, kind, port, last in zip(

@@ -15,7 +15,6 @@ model.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from ipaddress import IPv4Interface
 
 import numpy as np
 
@@ -129,6 +128,10 @@ class Tables:
         return -1
 
 
+def _dotted(ip: int) -> str:
+    return f"{ip >> 24}.{ip >> 16 & 255}.{ip >> 8 & 255}.{ip & 255}"
+
+
 def _i64(values) -> np.ndarray:
     return np.asarray(values, dtype=np.int64)
 
@@ -232,12 +235,13 @@ def compile_topology(topo: Topology, seed: int = 0) -> Tables:
     vtep_of: dict[tuple[str, str], int] = {}
     for i, h in enumerate(vems):
         for v in h.vteps:
-            iface = IPv4Interface(v.ip)
+            ip = int(v.ip)  # IPv4Interface: the address; the prefix gives the mask
             vtep_of.setdefault((h.name, v.name), len(vtep_keys))
             vtep_keys.append((h.name, v.name))
-            vtep_ips.append(str(iface.ip))
-            vtep_ip.append(int(iface.ip))
-            vtep_mask.append(int(iface.network.netmask))
+            vtep_ips.append(_dotted(ip))
+            vtep_ip.append(ip)
+            vtep_mask.append((0xFFFF_FFFF << (32 - v.ip.network.prefixlen)) & 0xFFFF_FFFF
+                             if v.ip.network.prefixlen else 0)
             vtep_gw.append(int(v.gateway is not None))
             vtep_vem.append(i)
 

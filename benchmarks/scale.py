@@ -1,0 +1,108 @@
+"""Load time and memory of the emulated fabric at scale.
+
+    python3 benchmarks/scale.py [--vems 10000] [--vms 100000] [--macs 1000000]
+
+Generates a topology with scripts/gen_topology.py (10,000 VEMs with 4 VTEPs each,
+100,000 VMs with one vNIC each, 4,000 bridge domains), writes it to a temporary file, then
+measures: reading the file, compiling it into engine tables, one simulated second of its
+traffic, and filling the VEM L2 tables with --macs learned (remote) MAC entries. Memory is
+the process's resident set (from /proc), and the L2 table's own bytes per MAC entry.
+Prints figures, asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from console.engine.facade import Fabric  # noqa: E402
+from console.models.topofile import load  # noqa: E402
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        pages = int(fh.read().split()[1])
+    import os
+
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vems", type=int, default=10_000)
+    parser.add_argument("--vms", type=int, default=100_000)
+    parser.add_argument("--segments", type=int, default=4000)
+    parser.add_argument("--macs", type=int, default=1_000_000)
+    args = parser.parse_args(argv)
+
+    import gen_topology
+
+    start = time.perf_counter()
+    data = gen_topology.generate(args.vems, args.vms, args.segments, 4, 8, args.vms // 100, 1,
+                                 "scale")
+    text = gen_topology.dumps(data)
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
+        fh.write(text)
+        path = Path(fh.name)
+    print(f"generated {len(text) / 1e6:.1f} MB in {time.perf_counter() - start:.1f} s "
+          f"({args.vems:,} VEMs, {args.vms:,} VMs, {args.segments:,} bridge domains)")
+    base = rss_mb()
+    try:
+        start = time.perf_counter()
+        topo = load(path)
+        load_s = time.perf_counter() - start
+        after_load = rss_mb()
+        start = time.perf_counter()
+        fabric = Fabric(topo, plane="compiled")
+        compile_s = time.perf_counter() - start
+        after_compile = rss_mb()
+        t = fabric._tables
+        print(f"load the file:        {load_s:6.2f} s, +{after_load - base:,.0f} MB resident")
+        print(f"compile the fabric:   {compile_s:6.2f} s, +{after_compile - after_load:,.0f} MB "
+              f"({len(t.vif_ids):,} VIFs, {t.nvem:,} VEMs, {len(t.vtep_ips):,} VTEPs, "
+              f"{len(t.grp_sw):,} groups)")
+        start = time.perf_counter()
+        fabric.run_until(1.0)
+        print(f"1 simulated second:   {time.perf_counter() - start:6.2f} s "
+              f"({fabric.offered:,} frames)")
+
+        # learned MACs: remote entries spread over the VEMs and the bridge domains
+        plane = fabric._plane
+        rng = np.random.default_rng(1)
+        sw = rng.integers(0, t.nvem, args.macs)
+        seg = rng.integers(0, len(t.bd_names), args.macs)  # bridge domains come first
+        macs = (np.uint64(0x02AA00000000) + np.arange(args.macs, dtype=np.uint64))
+        before = rss_mb()
+        table_before = plane.table_bytes()
+        start = time.perf_counter()
+        plane.learn_bulk(sw, seg, macs, fabric._tick)
+        fill_s = time.perf_counter() - start
+        after = rss_mb()
+        entries = len(plane.l2_snapshot()["l2_mac"])
+        table = plane.table_bytes()
+        print(f"learn {args.macs:,} MACs:  {fill_s:6.2f} s ({args.macs / fill_s:,.0f} "
+              f"entries/s), {entries:,} entries in the L2 table")
+        print(f"L2 table: {table / 2**20:,.1f} MiB = {table / entries:.1f} bytes per MAC entry "
+              f"(24-byte slots; was {table_before / 2**20:.1f} MiB); resident +"
+              f"{after - before:,.0f} MB")
+        start = time.perf_counter()
+        s = fabric.sample()
+        print(f"one counter sample:   {time.perf_counter() - start:6.2f} s "
+              f"(learned_macs total {sum(b.learned_macs for b in s.bridge_domains.values()):,})")
+        print(f"resident total: {rss_mb():,.0f} MB")
+    finally:
+        path.unlink()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
