@@ -13,9 +13,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import libvirt
 import pytest
 from conftest import DATA
 
+from console.backends import BackendError
 from console.backends.base import ConnectionState, EventKind
 from console.backends.libvirt import LibvirtBackend
 
@@ -28,20 +30,28 @@ class Daemon:
     """A libvirtd of our own: as root it runs as `nobody` (its QEMU driver refuses to
     start as root without the libvirt-qemu user), with everything under one temp dir."""
 
-    def __init__(self) -> None:
+    def __init__(self, password: str | None = None) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="fc-libvirtd-"))
         os.chmod(self.dir, 0o777)
+        auth = "none" if password is None else "sasl"
         (self.dir / "libvirtd.conf").write_text(
             'listen_tls = 0\nlisten_tcp = 0\n'
             f'unix_sock_dir = "{self.dir}"\nunix_sock_rw_perms = "0777"\n'
-            'auth_unix_rw = "none"\nauth_unix_ro = "none"\n')
+            f'auth_unix_rw = "{auth}"\nauth_unix_ro = "{auth}"\n')
+        if password is not None:  # SASL DIGEST-MD5 with one user, admin
+            (self.dir / "libvirt.conf").write_text(
+                f"mech_list: digest-md5\nsasldb_path: {self.dir / 'passwd.db'}\n")
+            subprocess.run(["saslpasswd2", "-p", "-a", "libvirt", "-f",
+                            str(self.dir / "passwd.db"), "admin"], input=password.encode(),
+                           check=True)
+            os.chmod(self.dir / "passwd.db", 0o666)
         self.socket = self.dir / "libvirt-sock"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         env = {"PATH": os.environ.get("PATH", ""), "HOME": str(self.dir),
                "XDG_RUNTIME_DIR": str(self.dir), "XDG_CONFIG_HOME": str(self.dir),
-               "XDG_CACHE_HOME": str(self.dir)}
+               "XDG_CACHE_HOME": str(self.dir), "SASL_CONF_PATH": str(self.dir)}
         cmd = [LIBVIRTD, "-f", str(self.dir / "libvirtd.conf")]
         if os.geteuid() == 0:
             cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *cmd]
@@ -115,3 +125,48 @@ def test_two_hosts_at_once_one_connection_each(daemon, run):
     finally:
         run(one.close())
         run(two.close())
+
+
+@pytest.fixture
+def sasl_daemon():
+    if shutil.which("saslpasswd2") is None:
+        pytest.skip("saslpasswd2 is not installed (Debian: sasl2-bin)")
+    d = Daemon(password="s3cret")
+    d.start()
+    yield d
+    d.stop()
+    shutil.rmtree(d.dir, ignore_errors=True)
+
+
+def test_password_is_asked_through_the_async_callback(sasl_daemon, run):
+    asked = []
+
+    async def dialog(uri, requests):  # what the GUI's password dialog does
+        asked.append([(r.kind, r.secret) for r in requests])
+        return ["admin" if not r.secret else "s3cret" for r in requests]
+
+    b = LibvirtBackend(sasl_daemon.uri("kvm1"))
+    b.auth = dialog
+    run(b.connect())
+    try:
+        assert run(b.inventory()).hosts[0].name == "kvm1"
+    finally:
+        run(b.close())
+    assert asked == [[(libvirt.VIR_CRED_AUTHNAME, False), (libvirt.VIR_CRED_PASSPHRASE, True)]]
+
+
+def test_wrong_password_or_cancel_is_a_readable_refusal(sasl_daemon, run):
+    async def wrong(uri, requests):
+        return ["admin" if not r.secret else "nope" for r in requests]
+
+    async def cancel(uri, requests):
+        return None
+
+    for callback in (wrong, cancel, None):
+        b = LibvirtBackend(sasl_daemon.uri("kvm1"))
+        b.auth = callback
+        with pytest.raises(BackendError, match="cannot connect") as info:
+            run(b.connect())
+        assert "auth" in str(info.value).lower()
+        assert b.state is ConnectionState.FAILED
+        run(b.close())

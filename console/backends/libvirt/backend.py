@@ -70,6 +70,16 @@ class LibvirtBackend(Backend):
         self.last_poll: stats_mod.PollReport | None = None
         self.bulk_stats = True  # False once the driver says it has no getAllDomainStats
 
+    @property
+    def auth(self) -> AuthCallback | None:
+        """The async credential callback (the GUI's password dialog): set it after
+        open_backend() and before connect(); answers are used once, never stored."""
+        return self.connection.auth
+
+    @auth.setter
+    def auth(self, callback: AuthCallback | None) -> None:
+        self.connection.auth = callback
+
     # ------------------------------------------------------------------ lifecycle
     async def connect(self) -> None:
         self._closing = False
