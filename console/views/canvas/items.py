@@ -72,6 +72,8 @@ def subtitle(kind: str, obj) -> str:
         if obj.bridge_domain:
             return f"VXLAN → {obj.bridge_domain}"
         return "VLAN " + (",".join(map(str, obj.vlans[:4])) if obj.vlans else "1")
+    if kind == "fi":
+        return "switches all VM-FEX traffic"
     return LABELS.get(kind, kind)
 
 

@@ -29,7 +29,7 @@ class Palette(QListWidget):
             item = QListWidgetItem(_swatch(kind), label)
             item.setData(Qt.ItemDataRole.UserRole, kind)
             self.addItem(item)
-        self.setFixedWidth(190)
+        self.setFixedWidth(170)
 
     def mime_for(self, kind: str) -> QMimeData:
         mime = QMimeData()

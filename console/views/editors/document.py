@@ -40,7 +40,10 @@ class Document(QObject):
         self.topology = topology if topology is not None else Topology()
         self.path: Path | None = Path(path) if path else None
         self.settings = settings if settings is not None else QSettings()
-        self.backend = backend
+        self._backend = backend
+        # Where Apply sends changes when no backend was set: e.g. the window's connection
+        # that runs this topology (None: edits stay in the model).
+        self.backend_provider: Callable[[], Backend | None] | None = None
         self.stack = QUndoStack(self)
         self.stack.cleanChanged.connect(lambda _clean: self._emit_title())
         self.stack.indexChanged.connect(lambda _i: self._schedule_changed())
@@ -48,6 +51,16 @@ class Document(QObject):
         self._pending = False
         # Any change of the model, through the stack or not, makes the derived facts stale.
         self.topology.events.connect(self._model_changed)
+
+    @property
+    def backend(self) -> Backend | None:
+        if self._backend is not None:
+            return self._backend
+        return self.backend_provider() if self.backend_provider is not None else None
+
+    @backend.setter
+    def backend(self, backend: Backend | None) -> None:
+        self._backend = backend
 
     # ------------------------------------------------------------------ editing
     def push(self, command: QUndoCommand) -> None:

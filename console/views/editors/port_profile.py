@@ -49,6 +49,7 @@ class PortProfileEditor(EditorBase):
         self.form.addRow("Bridge domain (VXLAN)", self.bridge_domain)
         self.form.addRow("Description", self.description)
         self.vifs_label = QLabel("VIFs using this profile", self)
+        self.vifs_label.setWordWrap(True)
         self.body.addWidget(self.vifs_label)
         self.body.addWidget(self.vifs)
         for edit in (self.name_edit, self.clients, self.vlans, self.native_vlan, self.qos,

@@ -184,6 +184,8 @@ class VtepEditor(EditorBase):
             item = QTreeWidgetItem([other.name, "yes" if ok else "NO", "; ".join(how)])
             item.setToolTip(2, "; ".join(how))
             self.reach.addTopLevelItem(item)
+        if self.reach.topLevelItemCount() == 0:
+            self.reach.addTopLevelItem(QTreeWidgetItem(["", "", "no other VEM to reach"]))
         self.reach.resizeColumnToContents(0)
 
     def reachability(self) -> dict[str, bool]:

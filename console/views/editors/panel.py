@@ -1,0 +1,127 @@
+"""The editor dock: shows the editor of the object selected on the canvas."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.models import Switching
+
+from .bridge_domain import BridgeDomainEditor
+from .document import Document
+from .migration import MigrationDialog
+from .port_profile import PortProfileEditor
+from .vnic import VnicEditor
+from .vtep import VtepEditor
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setWidget(widget)
+    return area
+
+
+class VmPage(QWidget):
+    """A VM: pick one of its vNICs to edit, or migrate it."""
+
+    def __init__(self, document: Document, parent=None):
+        super().__init__(parent)
+        self.doc = document
+        self.vm: str | None = None
+        self.nics = QComboBox(self)
+        self.migrate_button = QPushButton("Migrate VM…", self)
+        self.migrate_button.clicked.connect(self.ask_migration)
+        self.editor = VnicEditor(document, self)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("vNIC", self))
+        top.addWidget(self.nics, 1)
+        top.addWidget(self.migrate_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.editor, 1)
+        self.nics.currentIndexChanged.connect(self._nic_chosen)
+        self.dialog: MigrationDialog | None = None
+
+    def open(self, vm: str) -> None:
+        self.vm = vm
+        obj = self.doc.derived().index.vms.get(vm)
+        self.nics.blockSignals(True)
+        self.nics.clear()
+        for nic in obj.nics if obj else []:
+            self.nics.addItem(nic.name, f"{vm}/{nic.name}")
+        self.nics.blockSignals(False)
+        self._nic_chosen()
+
+    def _nic_chosen(self, *_args) -> None:
+        vif = self.nics.currentData()
+        self.editor.open(vif)
+        if vif is None:
+            self.editor.header.setText(f"VM {self.vm}: no vNIC yet (connect it to a port "
+                                       "profile on the canvas)")
+
+    def ask_migration(self) -> MigrationDialog | None:
+        if self.vm is None:
+            return None
+        self.dialog = MigrationDialog(self.doc, self.vm, self)
+        self.dialog.finished.connect(self.dialog.deleteLater)
+        self.dialog.open()  # not exec(): the asyncio loop keeps running
+        return self.dialog
+
+
+class EditorPanel(QStackedWidget):
+    """One page per kind of object; `show_object(kind, name)` switches to it."""
+
+    def __init__(self, document: Document, parent=None):
+        super().__init__(parent)
+        self.doc = document
+        self.placeholder = QLabel("Select an object on the Topology canvas to edit it.\n"
+                                  "Double-click opens its editor.")
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setMargin(12)
+        self.port_profile = PortProfileEditor(document)
+        self.bridge_domain = BridgeDomainEditor(document)
+        self.vtep = VtepEditor(document)
+        self.vm = VmPage(document)
+        self.pages = {}
+        for key, widget in (("none", self.placeholder), ("pp", self.port_profile),
+                            ("bd", self.bridge_domain), ("vem", self.vtep), ("vm", self.vm)):
+            self.pages[key] = widget
+            self.addWidget(_scrolled(widget) if key != "none" else widget)
+        self.setMinimumWidth(420)
+
+    def show_object(self, kind: str, name: str) -> QWidget:
+        """Edit an object; kinds without an editor (FIs, VM-FEX hosts) say what they are."""
+        page = "none"
+        if kind == "pp":
+            self.port_profile.open(name)
+            page = "pp"
+        elif kind == "bd":
+            self.bridge_domain.open(name)
+            page = "bd"
+        elif kind == "vm":
+            self.vm.open(name)
+            page = "vm"
+        elif kind == "host":
+            host = self.doc.derived().index.hosts.get(name)
+            if host is not None and host.switching is Switching.VEM:
+                self.vtep.open(name)
+                page = "vem"
+            elif host is not None:
+                self.placeholder.setText(f"Host {name} is a VM-FEX host: its VIFs are "
+                                         "switched by the fabric interconnect. Edit its VMs "
+                                         "and port profiles.")
+        elif kind:
+            self.placeholder.setText(f"{name}: nothing to edit here.")
+        widget = self.pages[page]
+        self.setCurrentIndex(list(self.pages).index(page))
+        return widget
