@@ -21,6 +21,7 @@ def overlay(mode: str = "multicast", *, traffic: list[dict] | None = None,
             vtep_ips: tuple[str, str, str] = ("10.0.1.11/24", "10.0.1.12/24", "10.0.1.13/24"),
             gateways: tuple[str | None, ...] = (None, None, None), proxy_arp: bool = False,
             underlay_mtu: int = 1600, vm_mtu: int = 1500, hosts: int = 3,
+            underlay_multicast: bool = True,
             extra_vms: list[dict] | None = None) -> Topology:
     """VEM hosts kvm1..kvmN with one VTEP each, one bridge domain `blue`, VM a on kvm1,
     b on kvm2, c on kvm3 (when there are three hosts)."""
@@ -28,7 +29,8 @@ def overlay(mode: str = "multicast", *, traffic: list[dict] | None = None,
     if mode == "multicast":
         bd["group"] = "239.1.1.1"
     doc = {**HEADER, "name": f"overlay-{mode}",
-           "underlay": {"mtu": underlay_mtu, "multicast": True, "proxy_arp": proxy_arp},
+           "underlay": {"mtu": underlay_mtu, "multicast": underlay_multicast,
+                        "proxy_arp": proxy_arp},
            "bridge_domains": [bd],
            "port_profiles": [{"name": "blue", "clients": ["default"], "bridge_domain": "blue"}],
            "hosts": [], "vms": [], "traffic": traffic or []}

@@ -7,7 +7,8 @@ Where each counter comes from:
   rx_drops = the switch end's tx_dropped (a frame the veth could not hand to the VM, e.g.
   larger than the VM's MTU).
 - vems: encap/decap = the vxlan devices' tx/rx packets; unreachable_drops = their
-  tx_carrier_errors (no route to the remote VTEP); fragments and mtu_drops = the host's
+  tx_carrier_errors (no route to the remote VTEP) and tx_dropped (no destination: a
+  multicast segment on an underlay without multicast); fragments and mtu_drops = the host's
   IPv4 FragCreates and FragFails (/proc/net/snmp of the VEM's namespace); l2_entries = the
   learned entries in the VEM's segment bridges.
 - bridge_domains: learned_macs = learned (not static) unicast entries with a remote `dst` in
@@ -96,7 +97,8 @@ def read_sample(lab: Lab) -> CounterSample:
             retired = lab.retired.get(f"vem:{host}", {})
             vem.encap_packets = retired.get("tx_packets", 0)
             vem.decap_packets = retired.get("rx_packets", 0)
-            vem.unreachable_drops = retired.get("tx_carrier_errors", 0)
+            vem.unreachable_drops = retired.get("tx_carrier_errors", 0) + \
+                retired.get("tx_dropped", 0)
             segments = {seg.ifnames[1]: seg for (h, _), seg in plan.segments.items()
                         if h == host}
             bridges = {seg.ifnames[0] for seg in segments.values()}
@@ -106,7 +108,10 @@ def read_sample(lab: Lab) -> CounterSample:
                 stats = lab.link_stats(role, vxlan)
                 vem.encap_packets += stats.get("tx_packets", 0)
                 vem.decap_packets += stats.get("rx_packets", 0)
-                vem.unreachable_drops += stats.get("tx_carrier_errors", 0)
+                # No route to the remote VTEP, or (tx_dropped) no destination at all: a
+                # multicast segment on an underlay without multicast.
+                vem.unreachable_drops += stats.get("tx_carrier_errors", 0) + \
+                    stats.get("tx_dropped", 0)
             for entry in rawnl.bridge_fdb(sock):
                 mac = entry.mac or ZERO_MAC
                 if mac == ZERO_MAC or int(mac[:2], 16) & 1:

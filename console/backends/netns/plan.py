@@ -194,7 +194,9 @@ def plan_lab(topo: Topology) -> LabPlan:
             designated[member] = vtep.ip.ip if vtep is not None else None
         for member in members:
             group = None
-            if bd.mode is FloodMode.MULTICAST:
+            if bd.mode is FloodMode.MULTICAST and underlay.multicast:
+                # Without underlay multicast the device has no group and no replication
+                # list: the kernel drops (and counts) every flood, as the fabric would.
                 group = bd.group or fallback_group(bd.segment_id)
             plan.segments[(member, bd_name)] = SegmentOnHost(
                 member, bd_name, bd.segment_id, bd.mode, group, designated[member],
