@@ -208,7 +208,11 @@ class LibvirtBackend(Backend):
     async def facts(self) -> inventory.HostFacts:
         if self.connection.conn is None:
             raise BackendError(f"{self.uri}: not connected ({self.state.value})")
-        facts = await self._call(inventory.read, self.uri)
+        try:
+            facts = await self._call(inventory.read, self.uri)
+        except libvirt.libvirtError as exc:
+            raise BackendError(f"{self.uri}: cannot read the inventory: {describe(exc)}") \
+                from None
         self._facts = facts
         return facts
 

@@ -61,7 +61,11 @@ def read(conn: libvirt.virConnect, uri: str) -> HostFacts:
     name = host_name(conn, uri)
     nodes = parse.parse_node_devices(_node_device_xml(conn))
     networks: dict[str, parse.PoolNetwork] = {}
-    for net in conn.listAllNetworks():
+    try:
+        all_networks = conn.listAllNetworks()
+    except libvirt.libvirtError:
+        all_networks = []  # a driver without virtual networks: no pools
+    for net in all_networks:
         try:
             info = parse.parse_network(net.XMLDesc(0))
         except libvirt.libvirtError:
