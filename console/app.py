@@ -12,6 +12,7 @@ import asyncio
 import logging
 import logging.handlers
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -98,6 +99,9 @@ def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
 
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
+    # Ctrl+C in the terminal closes the window as the Quit action does (Qt alone would
+    # ignore it until the next Python callback, and then die with a traceback).
+    signal.signal(signal.SIGINT, lambda *_: window.close())
     with loop:
         loop.run_until_complete(closed.wait())
         loop.run_until_complete(window.close_all())

@@ -152,7 +152,9 @@ class RatePlot(QWidget):
         self.widget.setMinimumHeight(120)
         self.widget.setMenuEnabled(False)
         self.plot_item = self.widget.getPlotItem()
-        self.plot_item.showGrid(x=True, y=True, alpha=0.25)
+        # No grid: pyqtgraph draws it with a translucent pen, the slow path (#533, #2040).
+        self.plot_item.showGrid(x=False, y=False)
+        self.plot_item.layout.setContentsMargins(0, 8, 6, 0)  # room for the top tick label
         self.plot_item.disableAutoRange()
         self.plot_item.setMouseEnabled(x=False, y=False)
         self.plot_item.hideButtons()

@@ -1,0 +1,45 @@
+"""The GUI entry point's arguments and logging (no window)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from console import app
+
+
+def test_default_is_the_emulated_demo():
+    assert app.uris_of(app.parser().parse_args([])) == ["emulated:///demo"]
+
+
+def test_several_connections_and_a_file(tmp_path):
+    topo = tmp_path / "t.yaml"
+    args = app.parser().parse_args(["--connect", "test:///default", "--connect",
+                                    "emulated:///demo", str(topo)])
+    assert app.uris_of(args) == ["test:///default", "emulated:///demo",
+                                 f"emulated://{topo.resolve()}"]
+
+
+def test_cli_namespace_is_accepted():
+    # console/cli.py hands over a Namespace with connect, debug and file
+    ns = argparse.Namespace(connect=None, debug=False, file=None)
+    assert app.uris_of(ns) == ["emulated:///demo"]
+
+
+def test_log_file_in_the_state_dir_and_debug_to_stderr(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    root = logging.getLogger()
+    before = list(root.handlers)
+    try:
+        path = app.setup_logging(debug=True)
+        logging.getLogger("console.test").debug("hello from the test")
+        for h in root.handlers:
+            h.flush()
+        assert path == tmp_path / "fabric-console" / "fabric-console.log"
+        assert "hello from the test" in path.read_text()
+        assert "hello from the test" in capsys.readouterr().err
+    finally:
+        for h in list(root.handlers):
+            if h not in before:
+                root.removeHandler(h)
+                h.close()
