@@ -225,9 +225,9 @@ class EditorBase(QWidget):
             result = ChangeResult(change, False, "; ".join(f.message for f in hard), hard)
             self._show_result(result)
             return result
-        self.name = self.new_name(change)
-        self.doc.push(ChangeCommand(self.doc.topology, change))
         if self.doc.backend is None:
+            self.name = self.new_name(change)
+            self.doc.push(ChangeCommand(self.doc.topology, change))
             note = f" ({len(soft)} new finding{'s' if len(soft) > 1 else ''})" if soft else ""
             result = ChangeResult(change, True, f"Applied to the topology{note}", soft)
             self._show_result(result)
@@ -245,6 +245,17 @@ class EditorBase(QWidget):
             result = await backend.apply(change)
         except Exception as exc:  # a dropped connection must not kill the GUI
             result = ChangeResult(change, False, f"The backend failed: {exc}")
+        if result.applied:
+            # The model follows what the fabric accepted (one undo step); a refusal
+            # leaves both untouched.
+            try:
+                command = ChangeCommand(self.doc.topology, change)
+            except ValueError as exc:
+                result = ChangeResult(change, True, f"Applied live, but the topology here "
+                                      f"has changed meanwhile: {exc}")
+            else:
+                self.name = self.new_name(change)
+                self.doc.push(command)
         self._show_result(result)
 
     def _show_result(self, result: ChangeResult) -> None:

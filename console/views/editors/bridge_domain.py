@@ -108,12 +108,14 @@ class BridgeDomainEditor(EditorBase):
             self.segmentation_result.setText(
                 f"<span style='color:#b3261e'>Refused: {result.message}</span>")
             return result
+        if self.doc.backend is not None:
+            import asyncio
+
+            self.segmentation_result.setText("Sending to the backend…")
+            self._task = asyncio.ensure_future(self._send(change))
+            return ChangeResult(change, True, "sent")
         self.doc.push(ChangeCommand(self.doc.topology, change))
         message = "Segmentation enabled" if on else \
             "Segmentation disabled: every bridge domain was removed"
         self.segmentation_result.setText(f"<span style='color:#1e7b34'>{message}</span>")
-        if self.doc.backend is not None:
-            import asyncio
-
-            self._task = asyncio.ensure_future(self._send(change))
         return ChangeResult(change, True, message)

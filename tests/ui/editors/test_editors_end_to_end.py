@@ -1,0 +1,50 @@
+"""The issue's "done when": build a topology from an empty canvas with the mouse, save it,
+run it on the emulated fabric, then change a port profile live from its editor."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt
+
+from console.models import topofile as tf
+from console.views.editors import install
+from console.views.editors.document import Document
+
+
+def test_build_save_run_and_apply_live(qtbot, window, settings, settle, run, tmp_path):
+    doc = Document(settings=settings)
+    inst = install(window, doc)
+    scene = inst.canvas.scene
+    scene.drop_kind("fi", QPointF(0, 0))
+    scene.drop_kind("host", QPointF(0, 200))
+    scene.drop_kind("vm", scene.nodes["host:kvm1"].center())
+    scene.drop_kind("vm", scene.nodes["host:kvm1"].center())
+    scene.drop_kind("pp", QPointF(0, 600))
+    for vm in ("vm1", "vm2"):
+        assert scene.connect_items(scene.nodes[f"vm:{vm}"], scene.nodes["pp:profile1"])
+    topo = doc.topology
+    assert topo.hosts[0].fabric_interconnect == "fi-1"
+    assert [n.port_profile for vm in topo.vms for n in vm.nics] == ["profile1", "profile1"]
+    assert doc.stack.count() == 7
+
+    path = tmp_path / "built.yaml"
+    inst._save_to(path)
+    assert tf.load(path) == topo and not doc.dirty
+
+    inst.run(window)
+    conn = inst.connection
+    qtbot.waitUntil(lambda: conn.connected, timeout=15000)
+    assert doc.backend is conn.backend
+
+    inst.canvas.scene.find("profile1")
+    editor = inst.panel.port_profile
+    assert editor.name == "profile1"
+    editor.qos.selectAll()
+    qtbot.keyClicks(editor.qos, "100")
+    qtbot.mouseClick(editor.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: editor.last_result is not None, timeout=15000)
+    assert editor.last_result.applied, editor.last_result.message
+    assert doc.topology.port_profiles[0].qos.rate_mbps == 100
+    live = run(conn.backend.inventory())
+    assert live.port_profiles[0].qos.rate_mbps == 100
+    inst._save_to(path)  # leave nothing unsaved for the window's teardown
+    settle(scene._badge_timer, editor._timer, doc=doc)
