@@ -7,19 +7,12 @@ the tests share one asyncio loop and run coroutines on it with `run`.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
 libvirt = pytest.importorskip("libvirt")
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-def node_uri(name: str) -> str:
-    """test:///ABSOLUTE/tests/data/NAME.xml; the test driver re-reads the file on every
-    open, so each connection starts from the file's state."""
-    return f"test://{DATA / (name + '.xml')}"
+from libvirt_nodes import node_uri  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import node_uri
+from libvirt_nodes import node_uri
 
 from console.cli import main
 

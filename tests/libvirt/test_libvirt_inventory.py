@@ -3,7 +3,7 @@ derived facts and views work on a libvirt host."""
 
 from __future__ import annotations
 
-from conftest import node_uri
+from libvirt_nodes import node_uri
 
 from console.backends import open_backend
 from console.backends.libvirt import LibvirtBackend

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import libvirt
 import pytest
-from conftest import DATA
+from libvirt_nodes import DATA
 
 from console.backends import BackendError
 from console.backends.base import ConnectionState, EventKind
