@@ -344,3 +344,21 @@ def test_netns_vem_joins_the_group_only_while_it_has_members(session, tmp_path) 
     assert after["vems"]["kvm3"]["decap_packets"] == 3
     assert after["bridge_domains"]["blue"]["igmp_joins"] == 4
     assert after["bridge_domains"]["blue"]["igmp_leaves"] == 1
+
+
+def test_netns_changes_are_announced_on_the_event_stream(session, tmp_path) -> None:
+    s = session(_save(overlay("unicast-only"), tmp_path))
+    stream = s.backend.events()
+
+    async def migrate_and_listen():
+        import asyncio as aio
+
+        waiter = aio.ensure_future(stream.__anext__())
+        result = await s.backend.apply(Migrate("b", "kvm3"))
+        return result, await aio.wait_for(waiter, 5)
+
+    result, event = s(migrate_and_listen())
+    assert result.applied
+    assert event.kind.value == "lifecycle" and event.subject == "b"
+    assert event.data["change"] == "Migrate" and event.data["steps"]
+    s(stream.aclose())

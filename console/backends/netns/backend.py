@@ -206,7 +206,15 @@ class NetnsBackend(Backend):
         return await self._call(lambda: self.topology.model_copy(deep=True))
 
     async def apply(self, change: Change) -> ChangeResult:
-        return await self._call(self._apply, change)
+        result = await self._call(self._apply, change)
+        if result.applied:  # events go out on the loop's thread, never the worker's
+            kind = EventKind.LIFECYCLE if isinstance(change, (Migrate, VmDefine, VmRemove)) \
+                else EventKind.CONFIG
+            subject = getattr(change, "vm", None) or getattr(change, "host", None) or \
+                type(change).__name__
+            self.emit(BackendEvent(kind, str(subject), result.message,
+                                   {"change": type(change).__name__, "steps": result.steps}))
+        return result
 
     def _apply(self, change: Change) -> ChangeResult:
         if self.lab is None or self.topology is None:
@@ -236,7 +244,6 @@ class NetnsBackend(Backend):
         self.topology = new
         if self._rate is not None:
             self._rate.update(new)
-        self.emit(BackendEvent(EventKind.CONFIG, self.uri, type(change).__name__))
         return ChangeResult(change, True, f"applied to lab {self.lab.lab_id}", steps=steps)
 
     # ---------------------------------------------------------------- counters
