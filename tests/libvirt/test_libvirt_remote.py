@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -57,11 +58,21 @@ class Daemon:
             cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *cmd]
         self.proc = subprocess.Popen(cmd, env=env, cwd=self.dir, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while not self.socket.exists():  # the daemon creates its socket when ready
+        deadline = time.monotonic() + 20
+        while not self._accepting():  # ready when its socket takes connections
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 pytest.skip("libvirtd would not start here")
             time.sleep(0.05)
+
+    def _accepting(self) -> bool:
+        if not self.socket.exists():
+            return False
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(str(self.socket))
+            except OSError:
+                return False
+        return True
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -335,8 +335,9 @@ class LibvirtBackend(Backend):
         assert self._facts is not None
         vifs, report = await self._call(stats_mod.poll, self._facts.targets, self._skip,
                                         self.bulk_stats)
-        if report.bulk_unsupported:
-            self.bulk_stats = False
+        if report.bulk_unsupported or report.bulk_without_net:
+            self.bulk_stats = False  # per-interface calls from now on: the bulk call
+            # would cost a round trip per poll and bring no counters
         return vifs, report
 
 

@@ -29,6 +29,7 @@ class PollReport:
     per_interface_calls: int = 0
     unknown_domains: list[str] = field(default_factory=list)  # running, not in Targets
     bulk_unsupported: bool = False  # the driver has no getAllDomainStats
+    bulk_without_net: bool = False  # it has, but fills no net.* group (the test driver)
 
 
 def _from_bulk(stats: dict, n: int, nics: dict[str, str], vm: str,
@@ -83,7 +84,9 @@ def poll(conn: libvirt.virConnect, targets: Targets, skip: set[tuple[str, str]],
             report.bulk_unsupported = True  # an older driver: per-interface from now on
     if records is None:
         records = [(d, {}) for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)]
+    with_net = 0
     for dom, stats in records:
+        with_net += "net.count" in stats
         vm = dom.name()
         nics = targets.get(vm)
         if nics is None:
@@ -94,4 +97,6 @@ def poll(conn: libvirt.virConnect, targets: Targets, skip: set[tuple[str, str]],
             _from_bulk(stats, n, nics, vm, out)
         else:
             _per_interface(dom, vm, nics, skip, out, report)
+    report.bulk_without_net = bulk and not report.bulk_unsupported and bool(records) \
+        and with_net == 0
     return out, report
