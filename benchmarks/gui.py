@@ -71,7 +71,10 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
     topo = tmp / "bench.yaml"
     make_topology(args.vifs, topo)
     settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
-    Preferences(poll_s=args.poll, history_min=10).save(settings)
+    prefs = Preferences(poll_s=args.poll, history_min=10)
+    if args.no_graphs:  # attribution: what the tree, polling and engine cost alone
+        prefs.graphs = []
+    prefs.save(settings)
     window = MainWindow(settings)
     window.resize(1400, 900)
     window.show()
@@ -90,7 +93,7 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
     plots = window.details.plots.plots
     series = sum(len(p.names) * len(p.spec.metrics) for p in plots)
 
-    redraws: list[float] = []
+    redraws: list[float] = [0.0]
     original = window.refresher.redraw
 
     def timed_redraw() -> None:
@@ -143,6 +146,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--poll", type=float, default=1.0)
     parser.add_argument("--speed", default="1x", help="engine clock: pause, 1x, 10x, max")
+    parser.add_argument("--no-graphs", action="store_true", help="measure without plots")
     args = parser.parse_args()
 
     import qasync
