@@ -150,3 +150,33 @@ def test_the_real_entry_point(tmp_path):
                           cwd=ROOT, timeout=120)
     assert proc.returncode == 1 and "[ref.pf]" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def _generator():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_topology", ROOT / "scripts/gen_topology.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_large_is_what_the_generator_writes():
+    gen = _generator()
+    data = gen.generate(vems=64, vms=2000, segments=200, vteps_per_vem=4, vmfex_hosts=4,
+                        flows=200, seed=1)
+    assert gen.dumps(data) == LARGE.read_text(), \
+        "regenerate: python3 scripts/gen_topology.py --seed 1 -o resources/topologies/large.yaml"
+    assert len(LARGE.read_bytes()) < 2_000_000
+
+
+@pytest.mark.parametrize(("vems", "vms", "segments", "vteps", "vmfex", "seed"), [
+    (1, 1, 1, 1, 0, 0), (3, 50, 7, 2, 1, 5), (40, 400, 30, 4, 3, 9), (70, 300, 13, 3, 0, 2)])
+def test_generated_topologies_validate_clean(tmp_path, capsys, vems, vms, segments, vteps,
+                                             vmfex, seed):
+    out = tmp_path / "g.yaml"
+    assert _generator().main(["--vems", str(vems), "--vms", str(vms), "--segments",
+                              str(segments), "--vteps-per-vem", str(vteps), "--vmfex-hosts",
+                              str(vmfex), "--seed", str(seed), "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert run(capsys, str(out))[:2] == (0, "")

@@ -20,7 +20,10 @@ is allowed) and `apply_to_model(topology, change)` applies it to a model in plac
 backend and editor uses these two, so a change is judged and applied one way.
 
 One module per area: vmfex.py, profiles.py, vxlan.py, openstack.py, references.py,
-duplicates.py; registry.py holds the registry and the per-run Context.
+duplicates.py; registry.py holds the registry and the per-run Context; guards.py and
+apply.py hold guard() and apply_to_model(). A new rule is a generator decorated with
+`@rule(id, severity, summary, source)` in its area's module, yielding (path, message), plus
+a breaking and a keeping case in tests/rules/test_rules_catalog.py (a test insists).
 """
 
 from __future__ import annotations
