@@ -55,7 +55,9 @@ def guard(topo: Topology, change: Change) -> list[Finding]:
     if refusals:
         return refusals
     if isinstance(change, VsmEdit):
-        return _segmentation(topo, change)
+        refusals = _segmentation(topo, change)
+        if refusals:
+            return refusals
     if isinstance(change, Migrate):
         verdict = Derived(topo).migration(change.vm, change.dest_host)
         if not verdict.allowed:
