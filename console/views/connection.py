@@ -117,6 +117,13 @@ class Connection(QObject):
         t = self.topology
         return f"{t.name}: {len(t.hosts)} hosts, {len(t.vms)} VMs"
 
+    async def reconnect(self) -> bool:
+        """Open the connection again (after a failure or a drop), on a fresh backend."""
+        await self.close()
+        self.history.clear()
+        self.history.live = True
+        return await self.open()
+
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()

@@ -168,7 +168,9 @@ class MainWindow(QMainWindow):
         self.watch_action = self._action("&Watch busiest VIF", self.watch_busiest, "Ctrl+G",
                                          "Select the VIF with the most traffic and show its "
                                          "graphs")
-        self.reload_action = self._action("&Refresh inventory", self.reload_current, "F5")
+        self.reload_action = self._action("&Refresh / reconnect", self.reload_current, "F5",
+                                          "Read the inventory again; reconnect a failed "
+                                          "connection")
         self.view_menu.addAction(self.watch_action)
         self.view_menu.addAction(self.reload_action)
         self.view_menu.addSeparator()
@@ -289,9 +291,22 @@ class MainWindow(QMainWindow):
             self._spawn(self.close_connection(conn))
 
     def reload_current(self) -> None:
+        """F5: read the inventory again; on a failed connection, connect again."""
         conn = self.current_connection()
-        if conn is not None and conn.connected:
+        if conn is None:
+            return
+        if conn.connected:
             self._spawn(conn.reload())
+        elif conn.state in ("failed", "disconnected"):
+            self._spawn(self._reopen(conn))
+
+    async def _reopen(self, conn: Connection) -> None:
+        self.progress.show()
+        ok = await conn.reconnect()
+        self.progress.hide()
+        if not ok:
+            self.statusBar().showMessage(f"Could not connect: {conn.detail}", 15000)
+        self._update_status()
 
     def current_connection(self) -> Connection | None:
         nodes = self.selected_nodes()

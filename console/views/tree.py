@@ -21,7 +21,7 @@ from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from console.models.findings import Finding, Severity
-from console.models.inventory import Switching
+from console.models.inventory import Switching, VmState
 
 from .connection import Connection
 from .icons import kind_icon, severity_icon, state_icon
@@ -46,6 +46,7 @@ class Node:
     # traffic sparkline: (history kind, object names, metrics)
     spark: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
     findings: list[Finding] = field(default_factory=list)
+    state: str = ""  # shown in the Status column ("shut off")
     spark_cache: tuple[int, np.ndarray] | None = field(default=None, repr=False)
 
     def add(self, child: Node) -> Node:
@@ -97,7 +98,9 @@ def build_connection_children(root: Node, conn: Connection) -> None:
         cluster.children.append(hn)
         hn.parent = cluster
     for i, vm in enumerate(topo.vms):
-        vn = Node("vm", vm.name, vm.name, f"vms[{i}]", tooltip=f"{vm.name} on {vm.host}")
+        off = " (shut off)" if vm.state is VmState.SHUT_OFF else ""
+        vn = Node("vm", vm.name, vm.name, f"vms[{i}]", tooltip=f"{vm.name} on {vm.host}{off}",
+                  state=off.strip(" ()"))
         ids = []
         for j, nic in enumerate(vm.nics):
             vid = f"{vm.name}/{nic.name}"
@@ -368,9 +371,10 @@ class ConnectionTreeModel(QAbstractItemModel):
                 return "not live"
             return c.state
         n = len(node.findings)
+        state = node.state
         if n:
-            return f"{n} finding{'s' if n > 1 else ''}"
-        return ""
+            return f"{state + ', ' if state else ''}{n} finding{'s' if n > 1 else ''}"
+        return state
 
     def spark_of(self, node: Node) -> np.ndarray | None:
         """The node's last minute of traffic, computed once per sample (a paint asks for

@@ -349,3 +349,14 @@ def test_undo_stack_and_workspace_tab_extension_points(window):
     assert sum("Undo" in a.text() for a in window.edit_menu.actions()) == 1
     index = window.add_workspace_tab(QLabel("canvas"), "Topology")
     assert window.workspace.tabText(index) == "Topology"
+
+
+def test_f5_reconnects_a_dropped_connection(window, qtbot, run):
+    conn = window.add_connection("emulated:///demo")
+    wait_connected(qtbot, conn)
+    run(conn.backend.drop("link down"))
+    qtbot.waitUntil(lambda: conn.state == "failed")
+    window.select_node(window.model.connection_node(conn))
+    window.reload_action.trigger()
+    qtbot.waitUntil(lambda: conn.state == "connected", timeout=20000)
+    qtbot.waitUntil(lambda: conn.history.count > 0 and conn.history.live, timeout=15000)
