@@ -89,8 +89,12 @@ def test_disabling_segmentation_without_vxlan_ports_removes_every_bridge_domain(
     d = base()
     d["vms"] = d["vms"][:1]
     d["traffic"] = []
-    t = topo(d)
     change = VsmEdit(Vsm(segmentation=False))
+    # OpenStack's VXLAN network would be left naming a removed bridge domain
+    (refusal,) = guard(topo(d), change)
+    assert refusal.rule == "ref.bridge-domain" and "network net1" in refusal.message
+    d["networks"] = d["subnets"] = []
+    t = topo(d)
     assert guard(t, change) == []
     apply_to_model(t, change)
     assert t.bridge_domains == [] and t.vsm.segmentation is False
