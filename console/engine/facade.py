@@ -11,8 +11,20 @@ Contract (the emulated backend calls exactly this, from ONE worker thread; not t
     fabric.l2_table(bridge_domain)  [L2Entry(mac, vem, vtep_ip, age_s, local)]
     fabric.vteps(bridge_domain)     [VtepInfo(vem, vtep, ip, designated, member)]
     fabric.topology                 the model the fabric runs now (changes update it)
+    fabric.offered                  frames the VMs offered so far (benchmarks count these)
+    fabric.plane_name               "compiled" or "reference"
 
-`plane="compiled"` raises ImportError when the Cython extension is not built.
+`plane="compiled"` raises ImportError when the Cython extension is not built (the emulated
+backend then falls back to the reference plane). Simulated time only moves forward and in
+whole ticks of 1 ms: run_until(t) carries every tick that ends at or before t.
+
+Counters (CounterSample, DESIGN.md `simulate --json`): a VIF's rx counts every frame
+delivered to its port, floods and unknown unicast included; rx_drops stays 0 (no receive
+queues are modelled). fragments counts IP fragments produced (n per oversized packet
+without DF, each fragment + 50 bytes fitting the path MTU); the packet itself is counted
+once in encap/decap/rx. A flood copy dropped at the sender (unreachable VTEP, MTU) is not
+counted in flood_copies. Multicast: one copy per flood, checked against the group's path
+MTU (the smallest uplink of the sender and every member VEM, and the underlay).
 
 The topology is compiled once into flat tables (console.engine.tables) that both planes
 consume; after a live change it is compiled again and the running state (L2 tables, token

@@ -6,6 +6,30 @@ counters for every topology and traffic. Written for clarity, not speed.
 
 L2 tables are one dict keyed (switch, segment, MAC) -> [kind, port, last_seen_tick]. An
 entry is valid while now - last_seen < aging_ticks; an expired entry is a miss.
+
+Choices the design left open, made here once for both planes:
+- Every switch learns source MACs: a VEM from its local vEths (LOCAL), on decapsulation
+  (REMOTE: the sender's VTEP) and from its uplink (UPLINK); a fabric interconnect from its
+  VIFs, VEM uplinks and peer FIs. No static entries: a VM that never sends is unknown, and
+  frames to it are flooded (unknown unicast), as on a learning switch. The traffic model
+  sends no ARP, so a one-way flow to a silent VM floods for the whole run.
+- Ingress: a VIF without a usable profile/segment drops at ingress (tx_drops); MAC forging
+  (flow src_mac != the vNIC's MAC under deny) is checked before policing, so forged frames
+  cost no tokens. Flows of shut-off or missing VMs send nothing.
+- A VEM sends its encapsulated traffic for a segment from its designated VTEP for that
+  segment (Derived.designated_vtep), which is also where other VEMs send it floods.
+  Reachability of a copy is judged from the sending VTEP: same subnet, underlay.proxy_arp,
+  or a gateway on the sending VTEP. Multicast needs underlay.multicast (else the copy is
+  an unreachable drop); a VEM without a VTEP cannot encapsulate (unreachable drop).
+- A decapsulated frame is never encapsulated again (split horizon): known local -> that
+  VIF, unknown -> every local VIF of the segment. A VEM that has no VM left in the segment
+  still decapsulates and learns (a migrated VM's old VEM), then delivers to nobody.
+- Each fabric interconnect switches the VIFs pinned to it (host.fabric_interconnect, or
+  the first FI) and the VEM uplinks of its hosts; FIs reach each other over the upstream
+  LAN (PEER ports) but never forward a frame from a peer to another peer. hairpin_frames:
+  frames the FI delivers back to a VIF on the host they came from.
+- VLAN segments on a VEM (vEths with a VLAN profile) switch locally and use the host
+  uplink to the FI for floods and for MACs learned behind it.
 """
 
 from __future__ import annotations
