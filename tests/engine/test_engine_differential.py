@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from console.engine.facade import Fabric
-from console.models.changes import Migrate, PortProfileEdit
+from console.models.changes import Migrate, NicDetach, PortProfileEdit
 from console.models.topofile import loads
 from console.models.vmfex import PortProfile, Qos
 
@@ -115,10 +115,12 @@ def _run(doc: dict, plane: str, seed: int, change) -> tuple[list, list]:
 @given(doc=topologies(), seed=st.integers(0, 3), data=st.data())
 def test_planes_agree(doc, seed, data):
     change = None
-    kind = data.draw(st.sampled_from(["none", "migrate", "profile"]))
+    kind = data.draw(st.sampled_from(["none", "migrate", "profile", "detach"]))
     if kind == "migrate":
         vm = data.draw(st.sampled_from(doc["vms"]))["name"]
         change = Migrate(vm, data.draw(st.sampled_from(doc["hosts"]))["name"])
+    elif kind == "detach":
+        change = NicDetach(data.draw(st.sampled_from(doc["vms"]))["name"], "eth0")
     elif kind == "profile":
         p = dict(data.draw(st.sampled_from(doc["port_profiles"])))
         p["qos"] = Qos(rate_mbps=1, burst_kb=2)
