@@ -204,16 +204,29 @@ class StatsHistory:
         return float(block.data[row, METRICS[kind].index(metric), (self.head - 1)
                                 % self.capacity])
 
-    def tail(self, kind: str, names: list[str], metrics: tuple[str, ...], n: int) -> np.ndarray:
-        """The sum over names and metrics of the last n columns (for sparklines)."""
+    def rows_of(self, kind: str, names: list[str] | tuple[str, ...]) -> np.ndarray:
+        """Ring rows of the named objects that have samples (cache it: names are fixed
+        per inventory, rows only grow)."""
         block = self._blocks[kind]
-        rows = [block.names[x] for x in names if x in block.names]
+        return np.fromiter((block.names[x] for x in names if x in block.names), np.intp)
+
+    def tail(self, kind: str, names: list[str] | np.ndarray, metrics: tuple[str, ...],
+             n: int) -> np.ndarray:
+        """The sum over objects and metrics of the last n columns (for sparklines);
+        `names` may be rows from rows_of()."""
+        rows = names if isinstance(names, np.ndarray) else self.rows_of(kind, names)
         n = min(n, self.count, self.capacity)
-        if not rows or n == 0:
+        if len(rows) == 0 or n == 0:
             return np.zeros(0)
-        cols = (np.arange(self.head - n, self.head)) % self.capacity
+        data = self._blocks[kind].data
         ms = [METRICS[kind].index(m) for m in metrics]
-        return block.data[np.ix_(rows, ms, cols)].sum(axis=(0, 1))
+        start = (self.head - n) % self.capacity
+        if start + n <= self.capacity:  # contiguous: slices, no fancy-index copy
+            window = data[rows, :, start:start + n][:, ms]
+        else:
+            cols = np.arange(start, start + n) % self.capacity
+            window = data[np.ix_(rows, ms, cols)]
+        return window.sum(axis=(0, 1))
 
 
 def _rate(prev: int, cur: int, dt: float) -> float:

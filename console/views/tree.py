@@ -9,15 +9,15 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+from pyqtgraph.functions import arrayToQPolygonF
 from PySide6.QtCore import (
     QAbstractItemModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QPointF,
     Qt,
 )
-from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from console.models.findings import Finding, Severity
@@ -48,6 +48,7 @@ class Node:
     findings: list[Finding] = field(default_factory=list)
     state: str = ""  # shown in the Status column ("shut off")
     spark_cache: tuple[int, np.ndarray] | None = field(default=None, repr=False)
+    spark_rows: np.ndarray | None = field(default=None, repr=False)
 
     def add(self, child: Node) -> Node:
         child.parent = self
@@ -386,7 +387,10 @@ class ConnectionTreeModel(QAbstractItemModel):
         if cached is not None and cached[0] == history.generation:
             return cached[1]
         kind, names, metrics = node.spark
-        data = history.tail(kind, list(names), metrics, SPARK_POINTS)
+        rows = node.spark_rows
+        if rows is None or len(rows) < len(names):  # objects without samples yet
+            rows = node.spark_rows = history.rows_of(kind, names)
+        data = history.tail(kind, rows, metrics, SPARK_POINTS)
         node.spark_cache = (history.generation, data)
         return data
 
@@ -429,7 +433,7 @@ class SparklineDelegate(QStyledItemDelegate):
             xs = spark_rect.left() + np.arange(n) * (w / max(SPARK_POINTS - 1, 1)) \
                 + (SPARK_POINTS - n) * w / max(SPARK_POINTS - 1, 1)
             ys = spark_rect.bottom() - data / top * h
-            poly = QPolygonF([QPointF(x, y) for x, y in zip(xs.tolist(), ys.tolist())])
+            poly = arrayToQPolygonF(xs, ys)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(QPen(QColor("#3465a4" if live else "#b0b0b0"), 1))
             painter.drawPolyline(poly)
