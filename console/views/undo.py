@@ -167,12 +167,23 @@ def _dup(value: Any) -> Any:
 
 
 class Macro(QUndoCommand):
-    """Several commands as one undo step (children run in order, undo in reverse)."""
+    """Several commands as one undo step: run in order, undone in reverse.
 
-    def __init__(self, text: str, parent: QUndoCommand | None = None):
-        super().__init__(text, parent)
-        self._children: list[QUndoCommand] = []  # keeps the Python wrappers alive
+    The children are plain Python-held commands, not Qt children (QUndoCommand(text,
+    parent)): with PySide6 6.11 a Qt-parented Python command is freed twice at exit."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self._children: list[QUndoCommand] = []
 
     def adopt(self, commands: Iterable[QUndoCommand]) -> Macro:
         self._children.extend(commands)
         return self
+
+    def redo(self) -> None:
+        for command in self._children:
+            command.redo()
+
+    def undo(self) -> None:
+        for command in reversed(self._children):
+            command.undo()

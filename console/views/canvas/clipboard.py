@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+
 import yaml
 from pydantic import ValidationError
 from PySide6.QtCore import QMimeData
-from PySide6.QtGui import QUndoCommand
+from PySide6.QtGui import QGuiApplication, QUndoCommand
 
 from console.models import Topology, Vm
 from console.views.undo import COLLECTIONS, AddObject, Macro
@@ -15,6 +17,24 @@ from .items import NodeItem
 
 MIME_OBJECTS = "application/x-fabric-console-objects"
 PASTE_OFFSET = 40.0
+
+
+_exit_hook = False
+
+
+def _clear_own_clipboard() -> None:
+    if QGuiApplication.instance() is not None:
+        QGuiApplication.clipboard().clear()
+
+
+def put_on_clipboard(mime: QMimeData) -> None:
+    """Set the clipboard, and clear it at exit: with PySide6 6.11 (offscreen platform at
+    least) a process that exits holding Python-made mime data on the clipboard crashes."""
+    global _exit_hook
+    if not _exit_hook:
+        atexit.register(_clear_own_clipboard)
+        _exit_hook = True
+    QGuiApplication.clipboard().setMimeData(mime)
 
 
 def copy_mime(nodes: list[NodeItem]) -> QMimeData:
@@ -68,7 +88,7 @@ def paste_command(topo: Topology, mime: QMimeData) -> QUndoCommand | None:
                 obj = cls.model_validate(raw)
             except ValidationError:
                 continue
-            children.append(AddObject(topo, collection, obj, parent=macro))
+            children.append(AddObject(topo, collection, obj))
     if not children:
         return None
     macro.setText(f"Paste {len(children)} item{'s' if len(children) > 1 else ''}")

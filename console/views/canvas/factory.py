@@ -170,11 +170,9 @@ def connect_command(topo: Topology, src: tuple[str, str, int | None],
             name = dn if dn not in _names(topo, "port_profiles") else \
                 unique_name(_names(topo, "port_profiles"), f"{dn}-")
             profile = PortProfile(name=name, clients=clusters[:1], bridge_domain=dn)
-            children.append(AddObject(topo, "port_profiles", profile, parent=macro))
+            children.append(AddObject(topo, "port_profiles", profile))
         inner = connect_command(topo, ("vm", sn, snic), ("pp", profile.name, None))
-        # Rebuild the VM edit under the macro so both run as one undo step.
-        assert isinstance(inner, ReplaceObject)
-        children.append(ReplaceObject(topo, "vms", sn, inner.new, parent=macro))
+        children.append(inner)  # both edits are one undo step
         return macro.adopt(children)
     if pair == ("pp", "bd"):
         pp = _get(topo, "pp", sn)

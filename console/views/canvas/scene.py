@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QGraphicsScene,
     QGraphicsSceneDragDropEvent,
     QGraphicsSceneMouseEvent,
+    QMenu,
 )
 
 from console.views.editors.document import Document
@@ -33,6 +34,7 @@ class TopologyScene(QGraphicsScene):
     refused = Signal(str)  # a gesture that means nothing, with the reason
     activated = Signal(str, str)  # double-click: kind, name
     current = Signal(str, str)  # the single selected object: kind, name ("" when none)
+    migrate_requested = Signal(str)  # a VM's name
 
     def __init__(self, document: Document, parent=None):
         super().__init__(parent)
@@ -224,9 +226,14 @@ class TopologyScene(QGraphicsScene):
         nodes = [n for n in self.selectedItems() if isinstance(n, NodeItem)]
         if not nodes:
             return
+        # Highest index first: undo then re-inserts lowest first, restoring the order.
+        topo = self.doc.topology
+        position = {id(x): i for kind in {n.kind for n in nodes}
+                    for i, x in enumerate(getattr(topo, COLLECTIONS[kind]))}
+        nodes.sort(key=lambda n: position.get(id(n.obj), 0), reverse=True)
         macro = Macro(f"Delete {len(nodes)} item{'s' if len(nodes) > 1 else ''}")
-        macro.adopt([RemoveObject(self.doc.topology, COLLECTIONS[n.kind], n.name,
-                                  parent=macro) for n in nodes])
+        macro.adopt([RemoveObject(topo, COLLECTIONS[n.kind], n.name)
+                     for n in nodes])
         self._push(macro)
 
     def node_at(self, pos: QPointF) -> NodeItem | None:
@@ -308,6 +315,28 @@ class TopologyScene(QGraphicsScene):
     def begin_move(self) -> None:
         """Remember where the selected items are (a drag, or a programmatic move)."""
         self._press = {n.id: n.pos() for n in self.selectedItems() if isinstance(n, NodeItem)}
+
+    def context_menu(self, node: NodeItem) -> QMenu:
+        """Edit, migrate (VMs) and delete, for the item under the mouse."""
+        if not node.isSelected():
+            self.clearSelection()
+            node.setSelected(True)
+        menu = QMenu()
+        menu.addAction(f"Edit {node.name}", lambda: self.activated.emit(node.kind, node.name))
+        if node.kind == "vm":
+            menu.addAction("Migrate…", lambda: self.migrate_requested.emit(node.name))
+        menu.addSeparator()
+        menu.addAction("Delete", self.delete_selected)
+        return menu
+
+    def contextMenuEvent(self, event) -> None:
+        node = self.node_at(event.scenePos())
+        if node is None:
+            super().contextMenuEvent(event)
+            return
+        self._menu = self.context_menu(node)
+        self._menu.popup(event.screenPos())  # popup, not exec: no nested event loop
+        event.accept()
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         node = self.node_at(event.scenePos())

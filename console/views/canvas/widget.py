@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from console.views.editors.document import Document
 from console.views.undo import COLLECTIONS, MovePositions
 
-from .clipboard import copy_mime, paste_command
+from .clipboard import copy_mime, paste_command, put_on_clipboard
 from .items import NodeItem
 from .layout import layered_positions
 from .palette import Palette
@@ -131,7 +131,7 @@ class CanvasWidget(QWidget):
     def copy(self) -> None:
         nodes = self.selected_nodes()
         if nodes:
-            QGuiApplication.clipboard().setMimeData(copy_mime(nodes))
+            put_on_clipboard(copy_mime(nodes))
 
     def paste(self) -> None:
         cmd = paste_command(self.doc.topology, QGuiApplication.clipboard().mimeData())

@@ -188,6 +188,11 @@ def install(window, document: Document | None = None) -> Installed:
         dock.show()
         dock.raise_()
 
+    def migrate(vm: str) -> None:
+        activated("vm", vm)
+        panel.vm.ask_migration()
+
+    canvas.scene.migrate_requested.connect(migrate)
     canvas.current.connect(current)
     canvas.activated.connect(activated)
     doc.titleChanged.connect(window.setWindowTitle)

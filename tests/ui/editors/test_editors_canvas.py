@@ -261,3 +261,17 @@ def test_render_canvas_png(qtbot, doc, settle, tmp_path):
     canvas.view.fit()
     path = tmp_path / "canvas.png"
     assert canvas.grab().save(str(path)) and path.stat().st_size > 5000
+
+
+def test_vm_to_bridge_domain_makes_a_profile_for_it_in_one_undo_step(qtbot, doc, settle):
+    canvas = make_canvas(qtbot, doc)
+    s = canvas.scene
+    before = tf.dumps(doc.topology)
+    assert s.connect_items(s.nodes["vm:app1"], s.nodes["bd:tenant-b"])
+    assert doc.topology.port_profiles[-1].name == "tenant-b"
+    assert doc.topology.port_profiles[-1].bridge_domain == "tenant-b"
+    assert doc.topology.vms[1].nics[-1].port_profile == "tenant-b"
+    assert doc.stack.count() == 1
+    doc.stack.undo()
+    assert tf.dumps(doc.topology) == before
+    settle(s._badge_timer, doc=doc)

@@ -106,3 +106,16 @@ def test_render_window_with_editors_png(qtbot, window, doc, settle, tmp_path):
     settle(inst.canvas.scene._badge_timer, inst.panel.port_profile._timer, doc=doc)
     path = tmp_path / "window.png"
     assert window.grab().save(str(path))
+
+
+def test_canvas_context_menu_edits_and_migrates(qtbot, window, doc, settle):
+    inst = install(window, doc)
+    scene = inst.canvas.scene
+    menu = scene.context_menu(scene.nodes["vm:web1"])
+    texts = [a.text() for a in menu.actions()]
+    assert texts[:2] == ["Edit web1", "Migrate…"] and "Delete" in texts
+    menu.actions()[1].trigger()
+    dialog = inst.panel.vm.dialog
+    assert dialog is not None and dialog.isVisible() and dialog.vm == "web1"
+    dialog.reject()
+    settle(scene._badge_timer, inst.panel.vm.editor._timer, doc=doc)
