@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -26,6 +27,10 @@ from console.models.topology import Topology
 from .history import StatsHistory
 
 log = logging.getLogger(__name__)
+
+
+_RULES = ThreadPoolExecutor(1, thread_name_prefix="fabric-rules")
+"""Validation runs here: one thread for every connection (the rules only read)."""
 
 
 def check_topology(topo: Topology) -> list[Finding]:
@@ -149,8 +154,12 @@ class Connection(QObject):
         self.derived = Derived(topo)
         self.history.flood_modes = {bd.name: FloodMode(bd.mode) for bd in topo.bridge_domains}
         self.topologyChanged.emit()
-        self.findings = check_topology(topo)
-        self.findingsChanged.emit()
+        # The rules take ~70 ms per 1,000 VMs: off the GUI thread.
+        findings = await asyncio.get_running_loop().run_in_executor(_RULES, check_topology,
+                                                                    topo)
+        if topo is self.topology:  # not overtaken by a newer inventory meanwhile
+            self.findings = findings
+            self.findingsChanged.emit()
 
     async def _follow_events(self, backend: Backend) -> None:
         async for event in backend.events():
