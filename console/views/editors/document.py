@@ -195,7 +195,11 @@ class Document(QObject):
                     else:
                         done(bool(save_as and save_as()))
                 except (OSError, ValueError) as exc:
-                    QMessageBox.warning(parent, APP_TITLE, f"Cannot save: {exc}")
+                    failed = QMessageBox(QMessageBox.Icon.Warning, APP_TITLE,
+                                         f"Cannot save: {exc}\nThe file on disk is unchanged.",
+                                         QMessageBox.StandardButton.Ok, parent)
+                    failed.finished.connect(failed.deleteLater)
+                    failed.open()  # not exec(): no nested event loop
                     done(False)
             else:
                 done(False)
