@@ -72,6 +72,20 @@ def uris_of(args: argparse.Namespace) -> list[str]:
     return uris or [DEFAULT_URI]
 
 
+def install_editors(window: object) -> None:
+    """The topology canvas, editor dock and Undo/Redo (console.views.editors), when that
+    package is present; the console still runs without it."""
+    try:
+        from console.views.editors import install
+    except ImportError as exc:
+        log.warning("editors not available: %s", exc)
+        return
+    try:
+        window.editors = install(window)  # kept: its objects must outlive this call
+    except Exception:  # a broken editor must not keep the console from starting
+        log.exception("installing the editors failed")
+
+
 def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
     """Run the console until its window closes. `args` is cli.py's Namespace (connect,
     debug, file) or an argv list."""
@@ -93,6 +107,7 @@ def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
     log.info("starting; log file %s", log_path)
 
     window = MainWindow()
+    install_editors(window)
     window.show()
     for uri in uris_of(args):
         window.add_connection(uri)

@@ -523,8 +523,14 @@ class MainWindow(QMainWindow):
             self._shown_once = True
             if self.settings.value("window/state") is None:
                 # First run: a short findings panel, the graphs get the height.
-                QTimer.singleShot(0, lambda: self.resizeDocks(
-                    [self.findings_dock], [130], Qt.Orientation.Vertical))
+                QTimer.singleShot(0, self._first_dock_sizes)
+
+    def _first_dock_sizes(self) -> None:
+        self.resizeDocks([self.findings_dock], [130], Qt.Orientation.Vertical)
+        right = [d for d in self.findChildren(QDockWidget)
+                 if self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
+        if right:  # editor docks: narrow, the graphs keep most of the width
+            self.resizeDocks(right, [300] * len(right), Qt.Orientation.Horizontal)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_geometry()

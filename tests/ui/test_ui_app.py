@@ -43,3 +43,17 @@ def test_log_file_in_the_state_dir_and_debug_to_stderr(tmp_path, monkeypatch, ca
             if h not in before:
                 root.removeHandler(h)
                 h.close()
+
+
+def test_editors_install_into_the_window(window, qtbot):
+    from PySide6.QtCore import QTimer
+
+    app.install_editors(window)
+    titles = [window.workspace.tabText(i) for i in range(window.workspace.count())]
+    assert titles[0] == "Details"
+    if getattr(window, "editors", None) is not None:  # the editors package is present
+        assert "Topology" in titles
+        assert any("Undo" in a.text() for a in window.edit_menu.actions())
+    # the editors' debounce timers are single-shot: let them fire before the leak check
+    timers = [t for t in window.findChildren(QTimer) if t.isSingleShot()]
+    qtbot.waitUntil(lambda: not any(t.isActive() for t in timers), timeout=5000)
