@@ -96,17 +96,8 @@ def _make_plane(plane: str, tables: Tables):
 
 def _guard(topology: Topology, change: Change) -> list:
     """The rules' verdict on a live change: the findings that refuse it (empty: allowed)."""
-    try:
-        from console.models.rules.guards import guard
-    except ImportError:  # the rules' guards not in this checkout yet: migration only
-        from console.models.changes import Migrate
-        from console.models.findings import Finding, Severity
+    from console.models.rules.guards import guard
 
-        if isinstance(change, Migrate):
-            verdict = Derived(topology).migration(change.vm, change.dest_host)
-            return [Finding(f"vms[{change.vm}]", "vmfex.live-migration", Severity.ERROR, r)
-                    for r in verdict.reasons]
-        return []
     return list(guard(topology, change))
 
 
