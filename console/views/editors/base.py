@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from pydantic import ValidationError
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -54,18 +54,15 @@ class EditorBase(QWidget):
 
         self.header = QLabel(self)
         self.header.setStyleSheet("font-size: 13pt; font-weight: bold;")
-        self.banner = QLabel(self)
-        self.banner.setWordWrap(True)
+        self.banner = WrapLabel(self)
         self.banner.setStyleSheet("background: #fff4d6; border: 1px solid #e0c06a; "
                                   "padding: 4px; border-radius: 3px;")
         self.banner.hide()
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.messages = QLabel(self)
-        self.messages.setWordWrap(True)
+        self.messages = WrapLabel(self)
         self.messages.setTextFormat(Qt.TextFormat.RichText)
-        self.result = QLabel(self)
-        self.result.setWordWrap(True)
+        self.result = WrapLabel(self)
         self.apply_button = QPushButton("Apply", self)
         self.apply_button.setDefault(True)
         self.revert_button = QPushButton("Revert", self)
@@ -268,6 +265,25 @@ class EditorBase(QWidget):
                         if f.message not in result.message)
         self.result.setText(f"<span style='color:{colour}'>{_esc(text)}</span>{extra}")
         self.applied.emit(result)
+
+
+class WrapLabel(QLabel):
+    """A word-wrapped label that keeps the height its text needs at its width (a plain
+    wrapped QLabel in a box layout gets squeezed by an expanding neighbour)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        hint = super().minimumSizeHint()
+        width = self.width() if self.width() > 80 else 360
+        return QSize(hint.width(), max(hint.height(), self.heightForWidth(width)))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.updateGeometry()  # the height it needs depends on the new width
 
 
 def no_shrink(label: QLabel) -> QLabel:

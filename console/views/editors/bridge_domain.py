@@ -11,7 +11,7 @@ from console.models.changes import BridgeDomainEdit, ChangeResult, VsmEdit
 from console.models.rules.openstack import READ_ONLY_MESSAGE
 
 from . import fields as F
-from .base import EditorBase, no_shrink
+from .base import EditorBase, WrapLabel
 from .commands import ChangeCommand, refusals
 
 
@@ -37,9 +37,7 @@ class BridgeDomainEditor(EditorBase):
         self.mode.currentIndexChanged.connect(self._mode_changed)
 
         self.segmentation = QCheckBox("Segmentation feature (feature segmentation)", self)
-        self.segmentation_result = QLabel(self)
-        self.segmentation_result.setWordWrap(True)
-        no_shrink(self.segmentation_result)
+        self.segmentation_result = WrapLabel(self)
         self.body.addWidget(QLabel("<b>VSM</b>", self))
         self.body.addWidget(self.segmentation)
         self.body.addWidget(self.segmentation_result)

@@ -5,14 +5,14 @@ limit, MacVTap private against the UCS Manager release."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton
+from PySide6.QtWidgets import QComboBox, QLineEdit, QPushButton
 
 from console.models import AttachMode, Switching, Vnic
 from console.models.changes import NicDetach, NicUpdate
 from console.models.rules.openstack import READ_ONLY_MESSAGE
 
 from . import fields as F
-from .base import EditorBase, no_shrink
+from .base import EditorBase, WrapLabel
 from .commands import ChangeCommand, refusals
 
 ATTACH_HELP = {
@@ -43,9 +43,7 @@ class VnicEditor(EditorBase):
         self.profile = QComboBox(self)
         self.network = QComboBox(self)
         self.policy = QComboBox(self)
-        self.limits = QLabel(self)
-        self.limits.setWordWrap(True)
-        no_shrink(self.limits)
+        self.limits = WrapLabel(self)
         self.limits.setStyleSheet("color: #333; background: #eef3fb; padding: 4px;")
         self.form.addRow("Attach mode", self.attach)
         self.form.addRow("Physical function", self.pf)
