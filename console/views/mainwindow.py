@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTimer
@@ -440,8 +441,14 @@ class MainWindow(QMainWindow):
         if speed is not None:
             speed_text = " (paused)" if speed == 0 else (" (max)" if math.isinf(speed)
                                                          else f" ({speed:g}x)")
-        self.time_label.setText(f"t = {conn.sim_time:,.1f} s{speed_text}")
+        if conn.sim_time > 1e8:  # a real host: wall-clock time
+            clock = time.strftime("%H:%M:%S", time.localtime(conn.sim_time))
+            self.time_label.setText(f"sampled {clock}")
+        else:
+            self.time_label.setText(f"t = {conn.sim_time:,.1f} s{speed_text}")
         self.rate_label.setText(f"{conn.frames_per_s:,.0f} frames/s")
+        for action in self.speed_actions.values():  # only simulated fabrics have a clock
+            action.setEnabled(speed is not None)
         if speed is not None:
             action = self.speed_actions.get(speed)
             if action is not None and not action.isChecked():

@@ -37,6 +37,7 @@ COLORS = {
     "mtu_drops_ps": "#ff7f0e",
 }
 STALE = "#b0b0b0"
+WALL_CLOCK = 1e8  # timestamps above this are epoch seconds (real hosts), not simulated time
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ class RatePlot(QWidget):
         self._generation = -1
         self._ymax = 1.0
         self._live = True
+        self._relative = False
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -159,6 +161,7 @@ class RatePlot(QWidget):
         self.plot_item.setMouseEnabled(x=False, y=False)
         self.plot_item.hideButtons()
         self.plot_item.setLabel("bottom", "time", units="s")
+        self.plot_item.getAxis("bottom").enableAutoSIPrefix(False)
         left = self.plot_item.getAxis("left")
         left.setWidth(60)
         if spec.unit:
@@ -242,6 +245,11 @@ class RatePlot(QWidget):
         t = hist.timeline()
         if len(t) == 0:
             return
+        if t[-1] > WALL_CLOCK:  # a real host's epoch seconds: plot seconds before now
+            t = t - t[-1]
+            if not self._relative:
+                self._relative = True
+                self.plot_item.setLabel("bottom", "seconds before the last sample")
         present = [n for n in self.names if hist.has(self.spec.kind, n)]
         ymax = 0.0
         for metric, curve in self._curves.items():

@@ -360,3 +360,20 @@ def test_f5_reconnects_a_dropped_connection(window, qtbot, run):
     window.reload_action.trigger()
     qtbot.waitUntil(lambda: conn.state == "connected", timeout=20000)
     qtbot.waitUntil(lambda: conn.history.count > 0 and conn.history.live, timeout=15000)
+
+
+def test_wall_clock_samples_plot_as_seconds_before_now(qtbot):
+    from console.models.stats import CounterSample, VifCounters
+    from console.views.history import StatsHistory
+    from console.views.plots import GRAPH_BY_KEY, RatePlot
+
+    history = StatsHistory(10)
+    epoch = 1_795_000_000.0  # a real host's timestamps
+    for i in range(4):
+        history.add(CounterSample(epoch + i, vifs={"vm/eth0": VifCounters(rx_packets=100 * i)}))
+    plot = RatePlot(GRAPH_BY_KEY["vif_packets"], history, ["vm/eth0"])
+    qtbot.addWidget(plot)
+    plot.refresh()
+    x, y = plot._curves["rx_pps"].getData()
+    assert list(x) == [-2.0, -1.0, 0.0] and list(y) == [100.0, 100.0, 100.0]
+    assert "before" in plot.plot_item.getAxis("bottom").labelText
