@@ -4,16 +4,15 @@ kernel without vxlan or bridges), and make sure every lab built here is torn dow
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # netns_scenarios, netns_harness
+
+from netns_support import others_labs  # noqa: E402
 
 from console.backends.netns.state import PREFIX_ROOT  # noqa: E402
 
@@ -60,19 +59,6 @@ def kernel_problem() -> str | None:
     return _kernel_verdict or None
 
 
-def others_labs() -> set[str]:
-    """Namespaces of labs that live processes other than this one own (other test runs or
-    consoles on this machine): not ours to judge."""
-    from console.backends.netns import state
-
-    out: set[str] = set()
-    for path in state.STATE_DIR.glob("netns-*.json") if state.STATE_DIR.is_dir() else []:
-        lab = state.LabState.read(path)
-        if lab is not None and lab.pid != os.getpid() and lab.owner_alive():
-            out.update(n for n in list_namespaces() if n.startswith(lab.prefix))
-    return out
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _no_namespace_left_behind() -> Iterator[None]:
     before = set(list_namespaces()) if has_net_admin() else set()
@@ -113,23 +99,3 @@ def lab_factory(need_lab) -> Iterator[Callable]:
 def run() -> Callable:
     """Run a coroutine to completion (the backend API is asyncio)."""
     return lambda coro: asyncio.run(coro)
-
-
-def ip_netns_list() -> list[str]:
-    """`ip netns list` as a user would run it (tests only; the product uses netlink)."""
-    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False)
-    return [line.split()[0] for line in out.stdout.splitlines() if line.strip()]
-
-
-def settle(read: Callable[[], object], timeout: float = 3.0) -> object:
-    """Read counters until two reads 50 ms apart agree (the kernel delivers frames on
-    softirq, a little after send() returns): polling a condition, bounded."""
-    deadline = time.monotonic() + timeout
-    last = read()
-    while time.monotonic() < deadline:
-        time.sleep(0.05)
-        now = read()
-        if now == last:
-            return now
-        last = now
-    return last

@@ -108,7 +108,7 @@ def results(tmp_path_factory) -> dict:
 
 
 def _run(name: str, results: dict, tmp_path_factory, need) -> tuple[dict, dict]:
-    from conftest import settle
+    from netns_support import settle
 
     if name not in results:
         scenario = CASES[name]

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ip_netns_list, others_labs, settle
 from netns_scenarios import overlay, vmfex
+from netns_support import ip_netns_list, others_labs, settle
 from pyroute2.netlink.exceptions import NetlinkError
 
 from console.backends import open_backend
