@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from ipaddress import IPv4Address
 from typing import ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
 from .base import Model
 from .overlay import Vtep
-from .types import Mac, Mtu, Name
+from .types import Ip, Mac, Mtu, Name
 from .vmfex import AttachMode, Vic
 
 DEFAULT_CLUSTER = "default"
@@ -89,7 +88,7 @@ class Vnic(Model):
     attach: AttachMode = AttachMode.VETH
     pf: Name | None = None
     mtu: Mtu = 1500
-    ip: IPv4Address | None = None
+    ip: Ip | None = None
 
     @model_validator(mode="after")
     def _one_way_to_a_profile(self) -> Vnic:

@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from ipaddress import IPv4Address, IPv4Network
 
 from pydantic import Field, model_validator
 
 from .base import Model, Owner
-from .types import Name, VlanId
+from .types import Ip, IpNetwork, Name, VlanId
 from .vmfex import MacForging, Qos
 
 
@@ -62,9 +61,9 @@ class Subnet(Model):
 
     name: Name
     network: Name
-    cidr: IPv4Network
-    gateway: IPv4Address | None = None
-    pool: tuple[IPv4Address, IPv4Address] | None = None
+    cidr: IpNetwork
+    gateway: Ip | None = None
+    pool: tuple[Ip, Ip] | None = None
     owner: Owner = Owner.CONSOLE
 
     @model_validator(mode="after")

@@ -6,13 +6,12 @@ Source: reference/nexus1000v-kvm-vxlan.txt.
 from __future__ import annotations
 
 from enum import StrEnum
-from ipaddress import IPv4Address, IPv4Interface
 from typing import ClassVar
 
 from pydantic import Field
 
 from .base import Model, Owner
-from .types import Name, SegmentId
+from .types import Ip, IpInterface, Name, SegmentId
 
 VXLAN_OVERHEAD = 50
 """Bytes VXLAN encapsulation adds (outer Ethernet, IP, UDP and VXLAN headers)."""
@@ -37,7 +36,7 @@ class BridgeDomain(Model):
     name: Name
     segment_id: SegmentId
     mode: FloodMode = FloodMode.MULTICAST
-    group: IPv4Address | None = None
+    group: Ip | None = None
     owner: Owner = Owner.CONSOLE
     position: tuple[float, float] | None = None
 
@@ -47,8 +46,8 @@ class Vtep(Model):
     gateway of `transport ip address external`."""
 
     name: Name
-    ip: IPv4Interface
-    gateway: IPv4Address | None = None
+    ip: IpInterface
+    gateway: Ip | None = None
 
 
 class Vsm(Model):

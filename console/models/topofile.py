@@ -262,7 +262,7 @@ def _problems(exc: ValidationError) -> list[Problem]:
         msg = err["msg"].removeprefix("Value error, ")
         got = err.get("input")
         if kind not in ("model_type", "dict_type", "list_type") and _is_scalar(got):
-            msg += f" (got {_short(got)!r})"
+            msg += f" (got {_short(got)!r})" if isinstance(got, str) else f" (got {got})"
         elif kind in ("model_type", "dict_type", "list_type"):
             msg += f" (got {_kind(got)})"
         out.append(Problem(format_path(loc), msg))

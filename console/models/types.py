@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, _BaseAddress, _BaseNetwork
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")
 _MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
@@ -47,3 +48,21 @@ Mtu = Annotated[int, Field(ge=68, le=65535)]
 
 RateMbps = Annotated[float, Field(gt=0, le=400_000)]
 """A policing rate in megabits per second."""
+
+
+def _address_as_text(value: Any) -> Any:
+    """Refuse numbers and booleans for addresses: pydantic would take `ip: 10` as 0.0.0.10
+    and `ip: true` as 0.0.0.1, silently, where a person meant something else."""
+    if isinstance(value, (str, _BaseAddress, _BaseNetwork, IPv4Interface)):
+        return value
+    raise ValueError("an IPv4 address is written as text, e.g. 10.0.1.12 or 10.0.1.12/24")
+
+
+Ip = Annotated[IPv4Address, BeforeValidator(_address_as_text)]
+"""An IPv4 address, written as text."""
+
+IpNetwork = Annotated[IPv4Network, BeforeValidator(_address_as_text)]
+"""An IPv4 network (CIDR), written as text."""
+
+IpInterface = Annotated[IPv4Interface, BeforeValidator(_address_as_text)]
+"""An IPv4 address with its prefix length, written as text."""

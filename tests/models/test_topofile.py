@@ -174,3 +174,12 @@ def test_events_of_nested_objects_reach_group_listeners():
     profile.vlans = [100, 200]
     profile.qos = None
     assert names == ["vlans", "qos"]
+
+
+@pytest.mark.parametrize("value", ["7", "true", "3.5"])
+def test_addresses_must_be_written_as_text(value):
+    # pydantic alone would read `ip: true` as 0.0.0.1 and `group: 7` as 0.0.0.7
+    text = ("format: fabric-console/1\n"
+            f"hosts: [{{name: h, switching: vem, vteps: [{{name: v, ip: {value}}}]}}]")
+    assert any(m.startswith("hosts[0].vteps[0].ip: an IPv4 address is written as text")
+               for m in problems(text))
