@@ -17,6 +17,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from console.models.topofile import TopologyFileError
+
 os.environ.setdefault("QT_API", "pyside6")  # before qasync/pyqtgraph pick a binding
 
 log = logging.getLogger("console")
@@ -64,12 +66,30 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def file_uri(file: str) -> str:
+    return f"emulated://{Path(file).expanduser().resolve()}"
+
+
 def uris_of(args: argparse.Namespace) -> list[str]:
     uris = list(getattr(args, "connect", None) or [])
     file = getattr(args, "file", None)
     if file:
-        uris.append(f"emulated://{Path(file).expanduser().resolve()}")
+        uris.append(file_uri(file))
     return uris or [DEFAULT_URI]
+
+
+def edit_file(window: object, file: str, conn: object) -> None:
+    """`fabric-console FILE` runs FILE and also opens it on the Topology canvas, with the
+    editors' Apply going live to the fabric running it."""
+    editors = getattr(window, "editors", None)
+    if editors is None:
+        return
+    try:
+        editors.document.open(file)
+    except TopologyFileError as exc:  # the connection reports it in the window already
+        log.warning("cannot open %s in the editors: %s", file, exc)
+        return
+    editors.connection = conn
 
 
 def install_editors(window: object) -> None:
@@ -109,8 +129,11 @@ def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
     window = MainWindow()
     install_editors(window)
     window.show()
+    file = getattr(args, "file", None)
     for uri in uris_of(args):
-        window.add_connection(uri)
+        conn = window.add_connection(uri)
+        if file and uri == file_uri(file):
+            edit_file(window, file, conn)
 
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)

@@ -57,3 +57,19 @@ def test_editors_install_into_the_window(window, qtbot):
     # the editors' debounce timers are single-shot: let them fire before the leak check
     timers = [t for t in window.findChildren(QTimer) if t.isSingleShot()]
     qtbot.waitUntil(lambda: not any(t.isActive() for t in timers), timeout=5000)
+
+
+def test_a_file_given_on_the_command_line_opens_on_the_canvas_too(window, qtbot):
+    from pathlib import Path
+
+    from PySide6.QtCore import QTimer
+
+    demo = Path(__file__).parents[2] / "resources" / "topologies" / "demo.yaml"
+    app.install_editors(window)
+    conn = object()  # stands for the window's connection running the file
+    app.edit_file(window, str(demo), conn)
+    assert window.editors.document.path == demo
+    assert [h.name for h in window.editors.document.topology.hosts][:2] == ["kvm1", "kvm2"]
+    assert window.editors.connection is conn  # Apply in the editors goes to that fabric
+    timers = [t for t in window.findChildren(QTimer) if t.isSingleShot()]
+    qtbot.waitUntil(lambda: not any(t.isActive() for t in timers), timeout=5000)
