@@ -37,7 +37,7 @@ async def wait_until(predicate, timeout: float = 30.0) -> None:
 
 
 async def shoot(out: Path) -> list[Path]:
-    from PySide6.QtCore import QSettings
+    from PySide6.QtCore import QSettings, Qt
 
     from console.models.changes import PortProfileEdit
     from console.views.mainwindow import MainWindow
@@ -82,6 +82,27 @@ async def shoot(out: Path) -> list[Path]:
     await save("flood-plots.png")
     window.select_node(window.model.find(conn, "vem", "vem3"))
     await save("vem-plots.png")
+    # The editors: the demo drawn on the Topology canvas, a port profile in the editor.
+    from console.views.editors import install
+
+    window.resize(1920, 1080)
+    editors = install(window)
+    editors.document.open(ROOT / "resources" / "topologies" / "demo.yaml")
+    window.workspace.setCurrentIndex(window.workspace.indexOf(editors.canvas))
+    editors.panel.show_object("pp", "backup")
+    editors.dock.show()
+    # Room for the drawing: the findings dock away, the connection tree narrower.
+    from PySide6.QtWidgets import QDockWidget, QSplitter
+
+    for dock in window.findChildren(QDockWidget):
+        if dock.windowTitle() == "Findings":
+            dock.hide()
+    for splitter in window.findChildren(QSplitter):
+        if splitter.orientation() == Qt.Orientation.Horizontal and splitter.count() == 2:
+            splitter.setSizes([260, 1660])
+            break
+    await asyncio.sleep(1.0)
+    await save("topology-canvas.png")
     await window.close_all()
     window.shutdown()
     window.close()

@@ -25,9 +25,30 @@ class TopologyView(QGraphicsView):
         self.setAcceptDrops(True)
         self._pan_from: QPoint | None = None
         self._detailed = True
+        self._fit_pending = True  # a new topology is shown whole, once the view has a size
+        self._auto_fit = True  # keep refitting on resize until the user zooms or pans
+
+    def request_fit(self) -> None:
+        """Fit the whole topology now if the view is on screen, else when it is shown (a
+        view in a hidden tab has no real size to fit into)."""
+        self._fit_pending = True
+        self._auto_fit = True
+        if self.isVisible() and self.viewport().width() > 50:
+            self.fit()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._fit_pending:
+            self.fit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if (self._fit_pending or self._auto_fit) and self.isVisible():
+            self.fit()
 
     # ------------------------------------------------------------------ zoom
     def zoom(self, factor: float) -> None:
+        self._auto_fit = False
         current = self.transform().m11()
         factor = max(MIN_SCALE / current, min(MAX_SCALE / current, factor))
         self.scale(factor, factor)
@@ -53,6 +74,7 @@ class TopologyView(QGraphicsView):
         event.accept()
 
     def fit(self) -> None:
+        self._fit_pending = False
         rect = self.scene().itemsBoundingRect()
         if rect.isNull():
             rect = QRectF(-200, -100, 400, 200)
@@ -64,6 +86,7 @@ class TopologyView(QGraphicsView):
 
     # ------------------------------------------------------------------- pan
     def pan(self, dx: int, dy: int) -> None:
+        self._auto_fit = False
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + dx)
         self.verticalScrollBar().setValue(self.verticalScrollBar().value() + dy)
 

@@ -36,6 +36,7 @@ class CanvasWidget(QWidget):
         self.doc = document
         self.scene = TopologyScene(document, self)
         self.view = TopologyView(self.scene, self)
+        document.topologyReplaced.connect(lambda _topo: self.view.request_fit())
         self.palette = Palette(self)
         self.status = QLabel(self)
         self.status.setWordWrap(True)
