@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-EXAMPLES = ("emulated:///demo", "test:///default", "qemu:///system")
+EXAMPLES = ("emulated:///demo", "netns:///demo", "test:///default", "qemu:///system")
 
 
 class AddConnectionDialog(QDialog):
@@ -34,6 +34,7 @@ class AddConnectionDialog(QDialog):
         form.addRow("URI:", self.uri)
         layout.addLayout(form)
         hint = QLabel("emulated:///demo, emulated:///path/to/topology.yaml,\n"
+                      "netns:///path/to/topology.yaml (a kernel lab; needs root),\n"
                       "or a libvirt URI: test:///default, qemu:///system, "
                       "qemu+ssh://host/system")
         hint.setStyleSheet("color: #555")

@@ -150,11 +150,14 @@ class MainWindow(QMainWindow):
                                        "Open another connection by URI")
         self.open_action = self._action("&Open topology file…", self.ask_file, "Ctrl+O",
                                         "Run a topology file on an emulated fabric")
+        self.lab_action = self._action(
+            "Run demo in &kernel lab", lambda: self.add_connection("netns:///demo"), None,
+            "Build the demo topology in network namespaces of this machine (needs root)")
         self.close_action = self._action("&Close connection", self.close_current, "Ctrl+W",
                                          "Close the selected connection")
         quit_action = self._action("&Quit", self.close, "Ctrl+Q")
         file_menu = menu.addMenu("&File")
-        for a in (self.add_action, self.open_action, self.close_action):
+        for a in (self.add_action, self.open_action, self.lab_action, self.close_action):
             file_menu.addAction(a)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)

@@ -73,3 +73,15 @@ def test_a_file_given_on_the_command_line_opens_on_the_canvas_too(window, qtbot)
     assert window.editors.connection is conn  # Apply in the editors goes to that fabric
     timers = [t for t in window.findChildren(QTimer) if t.isSingleShot()]
     qtbot.waitUntil(lambda: not any(t.isActive() for t in timers), timeout=5000)
+
+
+def test_kernel_lab_is_offered_in_the_file_menu_and_the_connect_dialog(window):
+    from console.views.connect_dialog import AddConnectionDialog
+
+    file_menu = window.menuBar().actions()[0].menu()
+    assert window.lab_action in file_menu.actions()
+    assert "root" in window.lab_action.statusTip()
+    dialog = AddConnectionDialog([])
+    uris = [dialog.uri.itemText(i) for i in range(dialog.uri.count())]
+    assert "netns:///demo" in uris
+    dialog.deleteLater()
