@@ -25,12 +25,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from console.models import topofile
 from console.models.changes import Change, ChangeResult
 from console.models.stats import CounterSample
 from console.models.topology import Topology
 
-from .base import Backend, BackendError, BackendEvent, ConnectionState, EventKind
+from .base import (
+    Backend,
+    BackendError,
+    BackendEvent,
+    ConnectionState,
+    EventKind,
+    load_topology,
+)
 from .registry import register
 
 log = logging.getLogger(__name__)
@@ -174,12 +180,7 @@ class EmulatedBackend(Backend):
                                                              name=f"clock {self.uri}")
 
     def _load(self) -> Topology:
-        try:
-            return topofile.load(self.path)
-        except topofile.TopologyFileError as exc:
-            raise BackendError(str(exc)) from None
-        except OSError as exc:
-            raise BackendError(f"{self.path}: {exc.strerror or exc}") from None
+        return load_topology(self.path)
 
     def _build(self, topo: Topology) -> Any:
         from console.engine.facade import Fabric

@@ -17,7 +17,6 @@ from urllib.parse import unquote, urlsplit
 
 from pyroute2.netlink.exceptions import NetlinkError
 
-from console.models import topofile
 from console.models.changes import (
     Change,
     ChangeResult,
@@ -35,7 +34,14 @@ from console.models.rules.guards import guard
 from console.models.stats import CounterSample
 from console.models.topology import Topology
 
-from ..base import Backend, BackendError, BackendEvent, ConnectionState, EventKind
+from ..base import (
+    Backend,
+    BackendError,
+    BackendEvent,
+    ConnectionState,
+    EventKind,
+    load_topology,
+)
 from .counters import read_sample
 from .lab import Lab
 from .nsctl import has_net_admin, list_namespaces, remove_namespace
@@ -142,12 +148,7 @@ class NetnsBackend(Backend):
     def _load(self) -> Topology:
         if not has_net_admin():
             raise BackendError(NEEDS_ROOT)
-        try:
-            return topofile.load(self.path)
-        except topofile.TopologyFileError as exc:
-            raise BackendError(str(exc)) from None
-        except OSError as exc:
-            raise BackendError(f"{self.path}: {exc.strerror or exc}") from None
+        return load_topology(self.path)
 
     def _build(self, topo: Topology) -> None:
         try:
