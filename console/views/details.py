@@ -42,6 +42,15 @@ from .tree import Node
 
 log = logging.getLogger(__name__)
 
+# Which configuration each kind of tree object previews: NX-OS and UCSM for profiles,
+# bridge domains and hosts; libvirt XML for VMs (domain), VIFs (interface), hosts (VF pool
+# networks) and profiles (portgroup), so a profile edit shows in the interface XML.
+PREVIEW_FORMATS = (
+    ("Nexus 1000V (NX-OS)", "nxos", ("profile", "bd", "host", "vem")),
+    ("UCS Manager", "ucsm", ("profile", "bd", "host", "vem")),
+    ("libvirt XML", "libvirt", ("vm", "vif", "host", "profile")),
+)
+
 KIND_NAMES = {
     "connection": "Connection", "cluster": "Cluster", "host": "Host", "vm": "Virtual machine",
     "vif": "VIF", "vem": "VEM", "vtep": "VTEP", "bd": "Bridge domain",
@@ -300,11 +309,13 @@ class DetailsPane(QWidget):
                 path = f"dynamic_profiles[{dyn.index(node.key)}]"
         if node.kind == "vem":
             path = node.path
-        if not path or node.kind not in ("profile", "bd", "host", "vem"):
+        formats = [(label, module) for label, module, kinds in PREVIEW_FORMATS
+                   if node.kind in kinds and not (module == "libvirt" and "dynamic" in path)]
+        if not path or not formats:
             return "No configuration preview for this kind of object.\n" \
-                   "(Previews exist for port profiles, bridge domains and hosts.)"
+                   "(Previews exist for port profiles, bridge domains, hosts, VMs and VIFs.)"
         parts = []
-        for label, module in (("Nexus 1000V (NX-OS)", "nxos"), ("UCS Manager", "ucsm")):
+        for label, module in formats:
             try:
                 mod = __import__(f"console.export.{module}", fromlist=["render_object"])
                 text = mod.render_object(conn.topology, path)

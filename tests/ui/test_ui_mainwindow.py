@@ -377,3 +377,19 @@ def test_wall_clock_samples_plot_as_seconds_before_now(qtbot):
     x, y = plot._curves["rx_pps"].getData()
     assert list(x) == [-2.0, -1.0, 0.0] and list(y) == [100.0, 100.0, 100.0]
     assert "before" in plot.plot_item.getAxis("bottom").labelText
+
+
+def test_vif_preview_is_its_libvirt_interface_and_follows_a_profile_change(window, qtbot, run):
+    from console.models.changes import NicUpdate
+
+    conn = window.add_connection("emulated:///demo")
+    wait_connected(qtbot, conn)
+    window.mark_user_selection()
+    window.select_node(window.model.find(conn, "vif", "web1/eth0"))
+    text = window.details.config.toPlainText()
+    assert "<interface" in text and "profileid=\"web\"" in text.replace("'", '"')
+    web1 = next(vm for vm in conn.topology.vms if vm.name == "web1")
+    nic = web1.nics[0].model_copy(update={"port_profile": "db"})
+    assert run(conn.backend.apply(NicUpdate("web1", nic))).applied
+    qtbot.waitUntil(lambda: "profileid=\"db\"" in
+                    window.details.config.toPlainText().replace("'", '"'), timeout=10000)
