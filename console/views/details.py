@@ -54,7 +54,8 @@ PREVIEW_FORMATS = (
 KIND_NAMES = {
     "connection": "Connection", "cluster": "Cluster", "host": "Host", "vm": "Virtual machine",
     "vif": "VIF", "vem": "VEM", "vtep": "VTEP", "bd": "Bridge domain",
-    "profile": "Port profile", "group": "",
+    "profile": "Port profile", "group": "", "pf": "SR-IOV physical function",
+    "vf": "SR-IOV virtual function",
 }
 
 
@@ -218,6 +219,10 @@ class DetailsPane(QWidget):
             host, vtep = node.key.split("/", 1)
             h = idx.hosts.get(host)
             return next((v for v in h.vteps if v.name == vtep), None) if h else None
+        if node.kind == "pf" and "/" in node.key:
+            host, pf = node.key.split("/", 1)
+            h = idx.hosts.get(host)
+            return next((p for p in h.vic.pfs if p.name == pf), None) if h and h.vic else None
         table = {"host": idx.hosts, "vem": idx.hosts, "vm": idx.vms, "cluster": idx.clusters,
                  "bd": idx.bridge_domains, "profile": conn.derived.all_profiles}.get(node.kind)
         return table.get(node.key) if table is not None else None
@@ -280,6 +285,12 @@ class DetailsPane(QWidget):
             rows.append(("segments", ", ".join(d.segments_on(node.key)) or "—"))
         elif node.kind == "profile":
             rows.append(("VIFs using it", str(len(d.vifs_using(node.key)))))
+        elif node.kind == "pf":
+            pool = d.vf_pools.get(tuple(node.key.split("/", 1)))
+            if pool is not None:
+                rows += [("VFs", str(pool.vfs)), ("netlink limit", str(pool.netlink_limit)),
+                         ("usable", str(pool.usable)), ("in use", str(len(pool.holders))),
+                         ("free", str(pool.free)), ("held by", ", ".join(pool.holders) or "—")]
         return rows
 
     def _fill_findings(self, node: Node) -> None:

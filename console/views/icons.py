@@ -20,6 +20,8 @@ KIND_STYLE: dict[str, tuple[str, str]] = {
     "profile": ("#8f5902", "P"),
     "group": ("#888a85", ""),
     "fi": ("#204a87", "FI"),
+    "pf": ("#4e9a06", "PF"),
+    "vf": ("#73d216", "VF"),
 }
 
 STATE_COLORS = {

@@ -98,6 +98,7 @@ def build_connection_children(root: Node, conn: Connection) -> None:
         host_nodes[host.name] = hn
         cluster.children.append(hn)
         hn.parent = cluster
+        _add_vf_pools(hn, i, host, derived)
     for i, vm in enumerate(topo.vms):
         off = " (shut off)" if vm.state is VmState.SHUT_OFF else ""
         vn = Node("vm", vm.name, vm.name, f"vms[{i}]", tooltip=f"{vm.name} on {vm.host}{off}",
@@ -119,7 +120,8 @@ def build_connection_children(root: Node, conn: Connection) -> None:
         vn.parent = parent
         parent.children.append(vn)
     for hn in host_nodes.values():
-        ids = tuple(v for vm in hn.children for v in vifs_of_vm.get(vm.key, ()))
+        ids = tuple(v for vm in hn.children if vm.kind == "vm"
+                    for v in vifs_of_vm.get(vm.key, ()))
         hn.spark = ("vif", ids, VIF_TRAFFIC)
     all_vifs = tuple(v for ids in vifs_of_vm.values() for v in ids)
     for cn in clusters.values():
@@ -444,3 +446,24 @@ class SparklineDelegate(QStyledItemDelegate):
         painter.drawText(rect.adjusted(rect.width() - text_w, 0, 0, 0),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
         painter.restore()
+
+
+def _add_vf_pools(hn: Node, i: int, host, derived) -> None:
+    """A VM-FEX host's SR-IOV PFs, each with its VFs in use (VF n -> the VIF holding it)."""
+    if host.vic is None:
+        return
+    for k, pf in enumerate(host.vic.pfs):
+        pool = derived.vf_pools.get((host.name, pf.name))
+        if pool is None:
+            continue
+        used = min(len(pool.holders), pool.usable)
+        limit = f" (netlink limit {pool.netlink_limit})" if pool.vfs > pool.netlink_limit else ""
+        pn = Node("pf", f"PF {pf.name}  {used}/{pool.usable} VFs", f"{host.name}/{pf.name}",
+                  f"hosts[{i}].vic.pfs[{k}]", parent=hn,
+                  tooltip=f"{pf.name} of {host.vic.model}: {pool.vfs} VFs{limit}, "
+                          f"{pool.free} free")
+        for n, vif in enumerate(pool.holders):
+            label = f"VF {n}  {vif}" if n < pool.usable else f"(no VF)  {vif}"
+            pn.children.append(Node("vf", label, f"{host.name}/{pf.name}/{n}", parent=pn,
+                                    tooltip=f"VF {n} of {pf.name} is held by {vif}"))
+        hn.children.append(pn)

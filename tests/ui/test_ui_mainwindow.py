@@ -393,3 +393,23 @@ def test_vif_preview_is_its_libvirt_interface_and_follows_a_profile_change(windo
     assert run(conn.backend.apply(NicUpdate("web1", nic))).applied
     qtbot.waitUntil(lambda: "profileid=\"db\"" in
                     window.details.config.toPlainText().replace("'", '"'), timeout=10000)
+
+
+@pytest.mark.parametrize("uri", ["emulated:///demo", f"test://{DATA / 'kvm1.xml'}"])
+def test_vmfex_hosts_show_their_pfs_and_the_vifs_holding_vfs(window, qtbot, uri):
+    pytest.importorskip("libvirt") if uri.startswith("test:") else None
+    conn = window.add_connection(uri)
+    wait_connected(qtbot, conn)
+    pfs = nodes(window, conn, "pf")
+    assert pfs, "no PF in the tree"
+    pools = conn.derived.vf_pools
+    for pf in pfs:
+        pool = pools[tuple(pf.key.split("/", 1))]
+        assert f"{min(len(pool.holders), pool.usable)}/{pool.usable} VFs" in pf.name
+        assert [c.name.split()[-1] for c in pf.children] == pool.holders
+    window.mark_user_selection()
+    window.select_node(pfs[0])
+    props = {window.details.properties.topLevelItem(i).text(0):
+             window.details.properties.topLevelItem(i).text(1)
+             for i in range(window.details.properties.topLevelItemCount())}
+    assert props["usable"] == str(pools[tuple(pfs[0].key.split("/", 1))].usable)
