@@ -458,12 +458,13 @@ def _add_vf_pools(hn: Node, i: int, host, derived) -> None:
             continue
         used = min(len(pool.holders), pool.usable)
         limit = f" (netlink limit {pool.netlink_limit})" if pool.vfs > pool.netlink_limit else ""
-        pn = Node("pf", f"PF {pf.name}  {used}/{pool.usable} VFs", f"{host.name}/{pf.name}",
-                  f"hosts[{i}].vic.pfs[{k}]", parent=hn,
+        # The usage goes in the Status column, where the Name column cannot cut it off.
+        pn = Node("pf", f"PF {pf.name}", f"{host.name}/{pf.name}",
+                  f"hosts[{i}].vic.pfs[{k}]", parent=hn, state=f"{used}/{pool.usable} VFs",
                   tooltip=f"{pf.name} of {host.vic.model}: {pool.vfs} VFs{limit}, "
                           f"{pool.free} free")
         for n, vif in enumerate(pool.holders):
-            label = f"VF {n}  {vif}" if n < pool.usable else f"(no VF)  {vif}"
+            label = f"VF {n}" if n < pool.usable else "(no VF)"
             pn.children.append(Node("vf", label, f"{host.name}/{pf.name}/{n}", parent=pn,
-                                    tooltip=f"VF {n} of {pf.name} is held by {vif}"))
+                                    state=vif, tooltip=f"{label} of {pf.name}: {vif}"))
         hn.children.append(pn)

@@ -405,8 +405,8 @@ def test_vmfex_hosts_show_their_pfs_and_the_vifs_holding_vfs(window, qtbot, uri)
     pools = conn.derived.vf_pools
     for pf in pfs:
         pool = pools[tuple(pf.key.split("/", 1))]
-        assert f"{min(len(pool.holders), pool.usable)}/{pool.usable} VFs" in pf.name
-        assert [c.name.split()[-1] for c in pf.children] == pool.holders
+        assert pf.state == f"{min(len(pool.holders), pool.usable)}/{pool.usable} VFs"
+        assert [c.state for c in pf.children] == pool.holders
     window.mark_user_selection()
     window.select_node(pfs[0])
     props = {window.details.properties.topLevelItem(i).text(0):
