@@ -24,6 +24,7 @@ from console.models.overlay import FloodMode
 from console.models.stats import CounterSample
 from console.models.topology import Topology
 
+from .credentials import ask_credentials
 from .history import StatsHistory
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,9 @@ class Connection(QObject):
         self._set_state(ConnectionState.CONNECTING.value, f"connecting to {self.uri}…")
         try:
             self.backend = open_backend(self.uri)
+            if hasattr(self.backend, "auth") and self.backend.auth is None:
+                # libvirt asks for user names and passwords through this (a dialog)
+                self.backend.auth = ask_credentials
             self._spawn(self._follow_events(self.backend), "events")
             await self.backend.connect()
             await self.reload()
