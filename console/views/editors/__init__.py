@@ -44,6 +44,22 @@ class Installed:
             self.document.new()
             self.connection = None
 
+    def edit_connection(self, window) -> None:
+        """Edit the selected connection's fabric (a libvirt host, an emulated fabric, a
+        lab): its topology opens on the canvas and Apply in the editors goes to it."""
+        conn = window.current_connection()
+        if conn is None or getattr(conn, "topology", None) is None or not conn.connected:
+            self._tell("No live connection", "Select a connected fabric in the tree first.")
+            return
+
+        def confirmed(ok: bool) -> None:
+            if ok:
+                self.document.edit_copy(conn.topology)
+                self.connection = conn
+                window.workspace.setCurrentIndex(window.workspace.indexOf(self.canvas))
+
+        self.document.confirm_discard(self.canvas.window(), confirmed, self.ask_save_as)
+
     def ask_open(self) -> QFileDialog:
         dialog = QFileDialog(self.canvas.window(), "Edit topology file", "", FILE_FILTER)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
@@ -214,6 +230,9 @@ def install(window, document: Document | None = None) -> Installed:
     act("save_as", "Save topology &as…", installed.ask_save_as, "Ctrl+Shift+S")
     act("run", "&Run on emulated fabric", lambda: installed.run(window), "Ctrl+R",
         "Run the saved topology on an emulated fabric; editor changes then apply live")
+    act("edit_live", "Edit &connection's fabric", lambda: installed.edit_connection(window),
+        "Ctrl+Shift+E", "Open the selected connection's fabric in the editors; Apply changes "
+        "it live")
     menu = _file_menu(window)
     if menu is not None:
         first = menu.actions()[0] if menu.actions() else None
@@ -221,7 +240,7 @@ def install(window, document: Document | None = None) -> Installed:
             menu.insertAction(first, installed.actions[key])
         installed.recent_menu = QMenu("Open &recent topology", menu)
         menu.insertMenu(first, installed.recent_menu)
-        for key in ("save", "save_as", "run"):
+        for key in ("save", "save_as", "run", "edit_live"):
             menu.insertAction(first, installed.actions[key])
         menu.insertSeparator(first)
         installed.recent_menu.aboutToShow.connect(installed.fill_recent)

@@ -119,6 +119,10 @@ class Document(QObject):
         self._replace(topo, Path(path))
         self.add_recent(path)
 
+    def edit_copy(self, topo: Topology) -> None:
+        """Edit a copy of a live fabric's topology (no file behind it until Save As)."""
+        self._replace(topo.model_copy(deep=True), None)
+
     def save(self) -> None:
         if self.path is None:
             raise ValueError("no file name yet: use save_as")
