@@ -253,6 +253,12 @@ def install(window, document: Document | None = None) -> Installed:
     window.installEventFilter(guard)
     installed.close_guard = guard
     window.setWindowTitle(doc.title if doc.path or doc.dirty else APP_TITLE)
+
+    def live_result(result) -> None:  # an undo/redo that went to the live fabric
+        verb = "Applied live" if result.applied else "Not applied live"
+        window.statusBar().showMessage(f"{verb}: {result.message}", 10000)
+
+    doc.liveResult.connect(live_result)
     return installed
 
 

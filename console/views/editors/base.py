@@ -246,7 +246,8 @@ class EditorBase(QWidget):
             # The model follows what the fabric accepted (one undo step); a refusal
             # leaves both untouched.
             try:
-                command = ChangeCommand(self.doc.topology, change)
+                command = ChangeCommand(self.doc.topology, change, live=backend,
+                                        on_live=self.doc.liveResult.emit)
             except ValueError as exc:
                 result = ChangeResult(change, True, f"Applied live, but the topology here "
                                       f"has changed meanwhile: {exc}")

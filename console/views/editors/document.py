@@ -32,6 +32,7 @@ class Document(QObject):
     changed = Signal()  # any edit, undo or redo (coalesced to one per event-loop turn)
     pathChanged = Signal(str)
     recentChanged = Signal(list)
+    liveResult = Signal(object)  # ChangeResult of an undo or redo sent to the live fabric
 
     def __init__(self, topology: Topology | None = None, path: str | os.PathLike | None = None,
                  settings: QSettings | None = None, backend: Backend | None = None,

@@ -137,3 +137,35 @@ def test_render_port_profile_editor_png(editor, settle, doc, tmp_path):
     path = tmp_path / "pp.png"
     assert editor.grab().save(str(path))
     settle(editor._timer, doc=doc)
+
+
+def test_undo_and_redo_of_a_live_change_reach_the_fabric(qtbot, editor, settle, doc, run,
+                                                         example_file):
+    backend = open_backend(f"emulated://{example_file}")
+    run(backend.connect())
+    results = []
+    doc.liveResult.connect(results.append)
+
+    def live_rate():
+        live = run(backend.inventory())
+        return next(p for p in live.port_profiles if p.name == "web").qos.rate_mbps
+
+    try:
+        doc.backend = backend
+        editor.open("web")
+        before = live_rate()
+        retype(qtbot, editor.qos, "125")
+        editor.apply()
+        qtbot.waitUntil(lambda: editor.last_result is not None, timeout=10000)
+        assert live_rate() == 125
+        doc.stack.undo()  # the model and the fabric go back together
+        qtbot.waitUntil(lambda: len(results) == 1, timeout=10000)
+        assert results[0].applied, results[0].message
+        assert live_rate() == before
+        assert doc.topology.port_profiles[0].qos.rate_mbps == before
+        doc.stack.redo()
+        qtbot.waitUntil(lambda: len(results) == 2, timeout=10000)
+        assert live_rate() == 125
+    finally:
+        run(backend.close())
+    settle(editor._timer, doc=doc)
