@@ -19,6 +19,7 @@ from .bridge_domain import BridgeDomainEditor
 from .document import Document
 from .migration import MigrationDialog
 from .port_profile import PortProfileEditor
+from .traffic import TrafficEditor
 from .vnic import VnicEditor
 from .vtep import VtepEditor
 
@@ -41,6 +42,7 @@ class VmPage(QWidget):
         self.migrate_button = QPushButton("Migrate VM…", self)
         self.migrate_button.clicked.connect(self.ask_migration)
         self.editor = VnicEditor(document, self)
+        self.traffic = TrafficEditor(document, self)
         top = QHBoxLayout()
         top.addWidget(QLabel("vNIC", self))
         top.addWidget(self.nics, 1)
@@ -49,6 +51,7 @@ class VmPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.editor, 1)
+        layout.addWidget(self.traffic)
         self.nics.currentIndexChanged.connect(self._nic_chosen)
         self.dialog: MigrationDialog | None = None
 
@@ -61,6 +64,7 @@ class VmPage(QWidget):
             self.nics.addItem(nic.name, f"{vm}/{nic.name}")
         self.nics.blockSignals(False)
         self._nic_chosen()
+        self.traffic.open(vm)
 
     def _nic_chosen(self, *_args) -> None:
         vif = self.nics.currentData()

@@ -48,3 +48,34 @@ def test_build_save_run_and_apply_live(qtbot, window, settings, settle, run, tmp
     assert live.port_profiles[0].qos.rate_mbps == 100
     inst._save_to(path)  # leave nothing unsaved for the window's teardown
     settle(scene._badge_timer, editor._timer, doc=doc)
+
+
+def test_drawn_topology_with_typed_traffic_runs_and_carries_it(qtbot, window, settings,
+                                                               settle, tmp_path):
+    """From an empty canvas to frames on the emulated fabric, with mouse and keyboard."""
+    doc = Document(settings=settings)
+    inst = install(window, doc)
+    scene = inst.canvas.scene
+    scene.drop_kind("fi", QPointF(0, 0))
+    scene.drop_kind("host", QPointF(0, 200))
+    scene.drop_kind("vm", scene.nodes["host:kvm1"].center())
+    scene.drop_kind("vm", scene.nodes["host:kvm1"].center())
+    scene.drop_kind("pp", QPointF(0, 600))
+    for vm in ("vm1", "vm2"):
+        assert scene.connect_items(scene.nodes[f"vm:{vm}"], scene.nodes["pp:profile1"])
+
+    inst.panel.show_object("vm", "vm1")
+    traffic = inst.panel.vm.traffic
+    qtbot.mouseClick(traffic.add_button, Qt.MouseButton.LeftButton)
+    dest = f"vm2/{doc.topology.vms[1].nics[0].name}"
+    item = traffic.table.item(0, 1)
+    item.setText(dest)  # what typing into the cell does
+    qtbot.mouseClick(traffic.apply_button, Qt.MouseButton.LeftButton)
+    assert [(f.to, f.pps) for f in doc.topology.traffic] == [(dest, 100)]
+
+    inst._save_to(tmp_path / "drawn.yaml")
+    inst.run(window)
+    conn = inst.connection
+    qtbot.waitUntil(lambda: conn.connected, timeout=15000)
+    qtbot.waitUntil(lambda: conn.history.latest("vif", dest, "rx_pps") > 0, timeout=20000)
+    settle(scene._badge_timer, inst.panel.vm.editor._timer, doc=doc)
