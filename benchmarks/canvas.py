@@ -88,7 +88,7 @@ def main() -> None:
     empty.close()
 
     # Zoomed in (1:1): a normal working view, panning across the fabric.
-    view.resetTransform()
+    view.reset_zoom()
     view.centerOn(scene.itemsBoundingRect().center())
     frames(view, lambda i: view.pan(40, 0), 10)  # warm the item caches
     report("pan at 1:1", frames(view, lambda i: view.pan(40 if i % 40 < 20 else -40, 0), n))

@@ -54,6 +54,12 @@ class TopologyView(QGraphicsView):
         self.scale(factor, factor)
         self._update_quality()
 
+    def reset_zoom(self) -> None:
+        """Actual size (1:1), with the drawing quality that scale gets."""
+        self._auto_fit = False
+        self.resetTransform()
+        self._update_quality()
+
     def _update_quality(self) -> None:
         # Antialiasing and per-item pixmap caches only where there is text to read:
         # zoomed out, nodes are plain blocks that paint faster than a cached pixmap blits.
