@@ -10,10 +10,8 @@ from console.views.editors import install
 from console.views.editors.document import Document
 
 
-def test_build_save_run_and_apply_live(qtbot, window, settings, settle, run, tmp_path):
-    doc = Document(settings=settings)
-    inst = install(window, doc)
-    scene = inst.canvas.scene
+def draw_two_vms_on_a_profile(scene):
+    """With the palette: an FI, a VM-FEX host, two VMs on it, both on one port profile."""
     scene.drop_kind("fi", QPointF(0, 0))
     scene.drop_kind("host", QPointF(0, 200))
     scene.drop_kind("vm", scene.nodes["host:kvm1"].center())
@@ -21,6 +19,13 @@ def test_build_save_run_and_apply_live(qtbot, window, settings, settle, run, tmp
     scene.drop_kind("pp", QPointF(0, 600))
     for vm in ("vm1", "vm2"):
         assert scene.connect_items(scene.nodes[f"vm:{vm}"], scene.nodes["pp:profile1"])
+    return scene
+
+
+def test_build_save_run_and_apply_live(qtbot, window, settings, settle, run, tmp_path):
+    doc = Document(settings=settings)
+    inst = install(window, doc)
+    scene = draw_two_vms_on_a_profile(inst.canvas.scene)
     topo = doc.topology
     assert topo.hosts[0].fabric_interconnect == "fi-1"
     assert [n.port_profile for vm in topo.vms for n in vm.nics] == ["profile1", "profile1"]
@@ -55,14 +60,7 @@ def test_drawn_topology_with_typed_traffic_runs_and_carries_it(qtbot, window, se
     """From an empty canvas to frames on the emulated fabric, with mouse and keyboard."""
     doc = Document(settings=settings)
     inst = install(window, doc)
-    scene = inst.canvas.scene
-    scene.drop_kind("fi", QPointF(0, 0))
-    scene.drop_kind("host", QPointF(0, 200))
-    scene.drop_kind("vm", scene.nodes["host:kvm1"].center())
-    scene.drop_kind("vm", scene.nodes["host:kvm1"].center())
-    scene.drop_kind("pp", QPointF(0, 600))
-    for vm in ("vm1", "vm2"):
-        assert scene.connect_items(scene.nodes[f"vm:{vm}"], scene.nodes["pp:profile1"])
+    scene = draw_two_vms_on_a_profile(inst.canvas.scene)
 
     inst.panel.show_object("vm", "vm1")
     traffic = inst.panel.vm.traffic
