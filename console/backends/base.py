@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from console.models import topofile
 from console.models.changes import Change, ChangeResult
 from console.models.stats import CounterSample
 from console.models.topology import Topology
@@ -47,15 +45,6 @@ class BackendEvent:
 class BackendError(Exception):
     """A backend operation failed; the message is for the administrator."""
 
-
-def load_topology(path: str | os.PathLike[str]) -> Topology:
-    """Read the topology file a backend runs, with its problems as one BackendError."""
-    try:
-        return topofile.load(path)
-    except topofile.TopologyFileError as exc:
-        raise BackendError(str(exc)) from None
-    except OSError as exc:
-        raise BackendError(f"{path}: {exc.strerror or exc}") from None
 
 
 class Backend(abc.ABC):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.resources
 import logging
 import math
 import threading
@@ -23,7 +22,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from console.models.changes import Change, ChangeResult
 from console.models.stats import CounterSample
@@ -35,9 +33,9 @@ from .base import (
     BackendEvent,
     ConnectionState,
     EventKind,
-    load_topology,
 )
 from .registry import register
+from .topofiles import file_of_uri, load_topology
 
 log = logging.getLogger(__name__)
 
@@ -49,45 +47,9 @@ MAX_CATCH_UP_S = 1.0
 ever-longer engine runs."""
 
 
-def resource_path(relative: str) -> Path | None:
-    """A file under resources/, from an installed package (console.resources) or from a
-    source checkout (the repository's top-level resources/ folder)."""
-    try:
-        candidate = importlib.resources.files("console.resources").joinpath(relative)
-        if candidate.is_file():
-            return Path(str(candidate))
-    except (ModuleNotFoundError, TypeError, FileNotFoundError):
-        pass
-    checkout = Path(__file__).resolve().parents[2] / "resources" / relative
-    return checkout if checkout.is_file() else None
-
-
-def demo_path() -> Path:
-    """The demo topology file."""
-    path = resource_path("topologies/demo.yaml")
-    if path is None:
-        # A source checkout without the demo yet: the DESIGN.md example stands in.
-        fallback = Path(__file__).resolve().parents[2] / "tests" / "data" / "design_example.yaml"
-        if fallback.is_file():
-            return fallback
-        raise BackendError("the demo topology (resources/topologies/demo.yaml) is not "
-                           "installed")
-    return path
-
-
 def parse_uri(uri: str) -> tuple[Path, dict[str, str]]:
     """(topology file, options) of an emulated:// URI."""
-    parts = urlsplit(uri)
-    if parts.scheme != "emulated":
-        raise BackendError(f"'{uri}' is not an emulated:// URI")
-    raw = unquote(parts.path or "")
-    if parts.netloc and parts.netloc not in ("", "localhost"):
-        raw = f"/{parts.netloc}{raw}"  # emulated://demo written with two slashes
-    options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    name = raw.strip("/")
-    if name in ("", "demo"):
-        return demo_path(), options
-    return Path(raw).expanduser(), options
+    return file_of_uri(uri, "emulated")
 
 
 def _speed_of(text: str) -> float:

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from console.backends.base import BackendError, ConnectionState, EventKind
-from console.backends.emulated import EmulatedBackend, demo_path, parse_uri
+from console.backends.emulated import EmulatedBackend, parse_uri
 from console.backends.registry import open_backend
+from console.backends.topofiles import demo_path
 from console.models.changes import Migrate, PortProfileEdit
 from console.models.topofile import load
 

@@ -257,7 +257,7 @@ def test_path_prefixes_find_the_deepest_object():
 
 
 def test_copy_of_demo_file_opens_by_path(window, qtbot, tmp_path):
-    from console.backends.emulated import demo_path
+    from console.backends.topofiles import demo_path
 
     copy = tmp_path / "mine.yaml"
     shutil.copy(demo_path(), copy)

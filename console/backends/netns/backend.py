@@ -13,7 +13,6 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from pyroute2.netlink.exceptions import NetlinkError
 
@@ -40,8 +39,8 @@ from ..base import (
     BackendEvent,
     ConnectionState,
     EventKind,
-    load_topology,
 )
+from ..topofiles import file_of_uri, load_topology
 from .counters import read_sample
 from .lab import Lab
 from .nsctl import has_net_admin, list_namespaces, remove_namespace
@@ -73,17 +72,7 @@ def _teardown_at_exit() -> None:
 
 
 def path_of(uri: str) -> Path:
-    parts = urlsplit(uri)
-    if parts.scheme != "netns":
-        raise BackendError(f"'{uri}' is not a netns:// URI")
-    raw = unquote(parts.path or "")
-    if parts.netloc and parts.netloc != "localhost":
-        raw = f"/{parts.netloc}{raw}"
-    if raw.strip("/") in ("", "demo"):
-        from ..emulated import demo_path
-
-        return demo_path()
-    return Path(raw).expanduser()
+    return file_of_uri(uri, "netns")[0]
 
 
 def _kernel_message(exc: Exception, step: str) -> str:

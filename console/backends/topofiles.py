@@ -1,0 +1,66 @@
+"""What the file-backed backends (emulated://, netns://) share: where the shipped
+topologies are, how a URI names a file (`scheme:///demo` or `scheme:///path.yaml`), and
+reading that file with its problems as one BackendError."""
+
+from __future__ import annotations
+
+import importlib.resources
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from console.models import topofile
+from console.models.topology import Topology
+
+from .base import BackendError
+
+
+def resource_path(relative: str) -> Path | None:
+    """A file under resources/, from an installed package (console.resources) or from a
+    source checkout (the repository's top-level resources/ folder)."""
+    try:
+        candidate = importlib.resources.files("console.resources").joinpath(relative)
+        if candidate.is_file():
+            return Path(str(candidate))
+    except (ModuleNotFoundError, TypeError, FileNotFoundError):
+        pass
+    checkout = Path(__file__).resolve().parents[2] / "resources" / relative
+    return checkout if checkout.is_file() else None
+
+
+def demo_path() -> Path:
+    """The demo topology file."""
+    path = resource_path("topologies/demo.yaml")
+    if path is None:
+        # A source checkout without the demo yet: the DESIGN.md example stands in.
+        fallback = Path(__file__).resolve().parents[2] / "tests" / "data" / "design_example.yaml"
+        if fallback.is_file():
+            return fallback
+        raise BackendError("the demo topology (resources/topologies/demo.yaml) is not "
+                           "installed")
+    return path
+
+
+def file_of_uri(uri: str, scheme: str) -> tuple[Path, dict[str, str]]:
+    """(topology file, query options) of `scheme:///path.yaml`; `scheme:///demo` (or no
+    path) is the shipped demo."""
+    parts = urlsplit(uri)
+    if parts.scheme != scheme:
+        raise BackendError(f"'{uri}' is not a {scheme}:// URI")
+    raw = unquote(parts.path or "")
+    if parts.netloc and parts.netloc != "localhost":
+        raw = f"/{parts.netloc}{raw}"  # scheme://demo written with two slashes
+    options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    if raw.strip("/") in ("", "demo"):
+        return demo_path(), options
+    return Path(raw).expanduser(), options
+
+
+def load_topology(path: str | os.PathLike[str]) -> Topology:
+    """Read the topology file a backend runs, with its problems as one BackendError."""
+    try:
+        return topofile.load(path)
+    except topofile.TopologyFileError as exc:
+        raise BackendError(str(exc)) from None
+    except OSError as exc:
+        raise BackendError(f"{path}: {exc.strerror or exc}") from None
