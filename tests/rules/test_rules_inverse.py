@@ -68,3 +68,23 @@ def test_turning_segmentation_off_has_no_single_inverse():
     topo = tf.load(DEMO)
     assert inverse_of(topo, VsmEdit(topo.vsm.model_copy(update={"segmentation": False}))) \
         is None
+
+
+def test_apply_to_model_replaces_only_the_fields_touches_names():
+    from console.models.changes import BridgeDomainRemove, PortProfileRemove
+    from console.models.rules.apply import TOUCHES
+
+    base = tf.load(DEMO)
+    web = next(p for p in base.port_profiles if p.name == "web")
+    tenant_b = next(b for b in base.bridge_domains if b.name == "tenant-b")
+    extra = [PortProfileRemove("backup"), BridgeDomainRemove("tenant-b"),
+             BridgeDomainEdit(tenant_b.model_copy(update={"name": "tb"}), old_name="tenant-b"),
+             VsmEdit(base.vsm.model_copy(update={"segmentation": False})),
+             PortProfileEdit(web.model_copy(update={"name": "w2"}), old_name="web")]
+    for change in _changes(base) + extra:
+        topo = tf.load(DEMO)
+        before = topo.model_dump()
+        apply_to_model(topo, change)
+        after = topo.model_dump()
+        changed = {k for k in before if before[k] != after[k]}
+        assert changed <= set(TOUCHES[type(change)]), (type(change).__name__, changed)

@@ -26,6 +26,23 @@ from ..changes import (
 from ..inventory import Host, Vm
 from ..topology import Topology
 
+# The Topology fields apply_to_model may replace, per kind of change: an undo history
+# snapshots just these (keep in step with apply_to_model; a test checks it).
+TOUCHES: dict[type, tuple[str, ...]] = {
+    PortProfileEdit: ("port_profiles", "vms"),
+    PortProfileRemove: ("port_profiles",),
+    NicAttach: ("vms",),
+    NicUpdate: ("vms",),
+    NicDetach: ("vms", "traffic"),
+    VmDefine: ("vms",),
+    VmRemove: ("vms", "traffic"),
+    VtepEdit: ("hosts",),
+    BridgeDomainEdit: ("bridge_domains", "port_profiles", "networks", "hosts"),
+    BridgeDomainRemove: ("bridge_domains",),
+    VsmEdit: ("vsm", "bridge_domains", "port_profiles", "hosts"),
+    Migrate: ("vms",),
+}
+
 
 def find_vm(topo: Topology, name: str) -> Vm:
     for vm in topo.vms:

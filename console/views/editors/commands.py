@@ -33,7 +33,7 @@ from console.models.changes import (
     VtepEdit,
 )
 from console.models.findings import Finding
-from console.models.rules.apply import apply_to_model
+from console.models.rules.apply import TOUCHES, apply_to_model
 from console.models.rules.guards import guard
 from console.models.rules.inverse import inverse_of
 
@@ -43,20 +43,6 @@ from console.models.rules.inverse import inverse_of
 HARD_RULES = frozenset({"openstack.read-only", "vxlan.segmentation-in-use",
                         "vmfex.live-migration", "change.unknown-object"})
 
-_TOUCHES: dict[type, tuple[str, ...]] = {
-    PortProfileEdit: ("port_profiles", "vms"),
-    PortProfileRemove: ("port_profiles",),
-    NicAttach: ("vms",),
-    NicUpdate: ("vms",),
-    NicDetach: ("vms", "traffic"),
-    VmDefine: ("vms",),
-    VmRemove: ("vms", "traffic"),
-    VtepEdit: ("hosts",),
-    BridgeDomainEdit: ("bridge_domains", "port_profiles", "networks", "hosts"),
-    BridgeDomainRemove: ("bridge_domains",),
-    VsmEdit: ("vsm", "bridge_domains", "port_profiles", "hosts"),
-    Migrate: ("vms",),
-}
 
 
 def describe(change: Change) -> str:
@@ -101,7 +87,7 @@ def applied_copy(topo: Topology, change: Change) -> Topology:
     """A new topology: `topo` with `change` applied (the original is not touched; fields
     the change cannot touch are shared, not copied)."""
     scratch = type(topo)(**{name: getattr(topo, name) for name in type(topo).model_fields})
-    for f in _TOUCHES[type(change)]:
+    for f in TOUCHES[type(change)]:
         setattr(scratch, f, _copy(getattr(topo, f)))
     apply_to_model(scratch, change)
     return scratch
@@ -118,7 +104,7 @@ class ChangeCommand(QUndoCommand):
         `on_live` hears how each of those went."""
         super().__init__(text or describe(change), parent)
         self.topo, self.change = topo, change
-        self.fields = _TOUCHES[type(change)]
+        self.fields = TOUCHES[type(change)]
         self.before = {f: _copy(getattr(topo, f)) for f in self.fields}
         scratch = applied_copy(topo, change)  # ValueError when it names a missing object
         self.after = {f: getattr(scratch, f) for f in self.fields}
