@@ -275,10 +275,11 @@ def render(topology: Topology) -> dict[str, str]:
     return out
 
 
-def render_object(topology: Topology, path: str) -> str:
+def render_object(topology: Topology, path: str, derived: Derived | None = None) -> str:
     """The XML of one object: `vms[i]` (its domain), `vms[i].nics[j]` (its interface),
-    `hosts[i]` (its pool networks) or `port_profiles[i]` (its portgroup)."""
-    derived = Derived(topology)
+    `hosts[i]` (its pool networks) or `port_profiles[i]` (its portgroup). A caller that
+    holds the topology's Derived passes it, so a preview does not build it again."""
+    derived = derived or Derived(topology)
     m = _NIC_PATH_RE.match(path.strip())
     if m is not None:
         vm = _item(topology.vms, int(m.group(1)), path, "vms")

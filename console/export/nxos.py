@@ -53,21 +53,22 @@ def render(topology: Topology) -> dict[str, str]:
     return {FILE_NAME: join_sections(_header(topology), _sections(topology))}
 
 
-def render_object(topology: Topology, path: str) -> str:
+def render_object(topology: Topology, path: str, derived: Derived | None = None) -> str:
     """The configuration of one object (`bridge_domains[1]`, `port_profiles[0]`,
-    `policy_profiles[0]`, `dynamic_profiles[0]`, `hosts[2]`)."""
-    collection, i = _check(topology, path)
+    `policy_profiles[0]`, `dynamic_profiles[0]`, `hosts[2]`). A caller that holds the
+    topology's Derived passes it, so a preview does not build it again."""
+    derived = derived or Derived(topology)
+    collection, i = _check(topology, path, derived)
     if collection == "hosts" and topology.hosts[i].switching is not Switching.VEM:
         host = topology.hosts[i]
         return (f"! host {host.name} is a VM-FEX host: its VIFs are switched by the fabric "
                 "interconnect, not by a VEM; see the UCS Manager export\n")
-    return section_for(_sections(topology), path)
+    return section_for(_sections(topology, derived), path)
 
 
 # ----------------------------------------------------------------------------- sections
-def _check(topo: Topology, path: str) -> tuple[str, int]:
+def _check(topo: Topology, path: str, derived: Derived) -> tuple[str, int]:
     if path.startswith("dynamic_profiles["):
-        derived = Derived(topo)
         # dynamic profiles are not a list of the file: check against the derived ones
         _, i = parse_path(path)
         if i >= len(derived.dynamic_profiles):
@@ -84,8 +85,8 @@ def _header(topo: Topology) -> list[str]:
     ]
 
 
-def _sections(topo: Topology) -> list[Section]:
-    derived = Derived(topo)
+def _sections(topo: Topology, derived: Derived | None = None) -> list[Section]:
+    derived = derived or Derived(topo)
     dynamic = list(derived.dynamic_profiles.values())
     segmentation = topo.vsm.segmentation
     qos_names = qos_policy_names(

@@ -37,9 +37,10 @@ def render(topology: Topology) -> dict[str, str]:
     return {FILE_NAME: join_sections(_header(topology), _sections(topology))}
 
 
-def render_object(topology: Topology, path: str) -> str:
+def render_object(topology: Topology, path: str, derived: Derived | None = None) -> str:
     """The configuration of one object (`port_profiles[0]`); for objects UCS Manager has
-    no configuration for (bridge domains, VEM hosts...), a comment that says why."""
+    no configuration for (bridge domains, VEM hosts...), a comment that says why.
+    `derived` is accepted like the other formats' (a port profile's UCSM text needs none)."""
     collection, i = check_path(topology, path, OBJECTS)
     if collection == "port_profiles":
         return section_for(_sections(topology), path)

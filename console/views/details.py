@@ -329,7 +329,9 @@ class DetailsPane(QWidget):
         for label, module in formats:
             try:
                 mod = __import__(f"console.export.{module}", fromlist=["render_object"])
-                text = mod.render_object(conn.topology, path)
+                # the connection's Derived is current: building it again per format is
+                # work done three times on the GUI thread
+                text = mod.render_object(conn.topology, path, conn.derived)
             except ImportError:
                 continue
             except (ValueError, KeyError) as exc:
