@@ -77,6 +77,21 @@ def subtitle(kind: str, obj) -> str:
     return LABELS.get(kind, kind)
 
 
+SELECTED = QColor("#2a6edb")
+ERROR = QColor("#d64541")
+WARNING = QColor("#e6a23c")
+
+
+def block_colour(node: NodeItem) -> QColor:
+    """The colour of a node drawn as a plain block: selection, then its worst finding,
+    then its kind."""
+    if node.isSelected():
+        return SELECTED
+    if node.findings:
+        return ERROR if any(f.severity is Severity.ERROR for f in node.findings) else WARNING
+    return COLOURS.get(node.style, _GREY)
+
+
 class NodeItem(QGraphicsItem):
     """A topology object on the canvas: FI, host (VIC or VEM), VM (with vNIC ports),
     bridge domain or port profile."""
@@ -88,6 +103,8 @@ class NodeItem(QGraphicsItem):
         self.findings: list[Finding] = []
         self.obj = obj
         self._syncing = False
+        self.overview = None  # the scene's Overview, which draws this node when zoomed out
+        self.overview_slot = -1
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
@@ -126,6 +143,9 @@ class NodeItem(QGraphicsItem):
         self._bounds = self._rect.adjusted(-PORT_R - 2, -10, 12, 2)  # port and badge
         self.setToolTip(f"{LABELS.get(self.style, self.kind)} {obj.name}\n{self._sub}")
         self.update()
+        if self.overview is not None:
+            self.overview.place(self)
+            self.overview.restyle(self)
 
     def set_pos_silently(self, pos: QPointF) -> None:
         """Move without it counting as a user drag (model -> view)."""
@@ -144,6 +164,8 @@ class NodeItem(QGraphicsItem):
             tip += "\n\n" + "\n".join(f"• {f.message} [{f.rule}]" for f in findings)
         self.setToolTip(tip)
         self.update()
+        if self.overview is not None:
+            self.overview.restyle(self)
 
     # ---------------------------------------------------------------- geometry
     def boundingRect(self) -> QRectF:
@@ -153,6 +175,10 @@ class NodeItem(QGraphicsItem):
         path = QPainterPath()
         path.addRoundedRect(self._rect, 6, 6)
         return path
+
+    def block_rect(self) -> QRectF:
+        """The node's body in scene coordinates (what the zoomed-out drawing fills)."""
+        return self._rect.translated(self.pos())
 
     def center(self) -> QPointF:
         return self.pos() + QPointF(NODE_W / 2, HEAD_H / 2)
@@ -174,6 +200,11 @@ class NodeItem(QGraphicsItem):
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
             for link in self.links:
                 link.adjust()
+            if self.overview is not None:
+                self.overview.place(self)
+        elif (change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
+              and self.overview is not None):
+            self.overview.restyle(self)
         return super().itemChange(change, value)
 
     # ------------------------------------------------------------------ paint
@@ -183,13 +214,9 @@ class NodeItem(QGraphicsItem):
         selected = self.isSelected()
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if lod < LOD_TEXT:
-            # Too small to read: a plain block (and the badge colour) is all that shows,
-            # and it is what keeps a fit-all view of thousands of items fluid.
-            colour = QColor("#2a6edb") if selected else COLOURS.get(self.style, _GREY)
-            if self.findings:
-                error = any(f.severity is Severity.ERROR for f in self.findings)
-                colour = QColor("#d64541") if error else QColor("#e6a23c")
-            painter.fillRect(r, colour)
+            # Too small to read: a plain block (and the badge colour) is all that shows.
+            # Views draw zoomed-out scenes through the Overview; this is for scene.render().
+            painter.fillRect(r, block_colour(self))
             return
         painter.setPen(QPen(QColor("#2a6edb") if selected else QColor("#7a7f88"),
                             2.5 if selected else 1.0))
@@ -233,7 +260,7 @@ class NodeItem(QGraphicsItem):
         super().hoverEnterEvent(event)
 
 
-def _cosmetic(colour: str, width: float) -> QPen:
+def cosmetic_pen(colour: str, width: float) -> QPen:
     # Cosmetic pens (device pixels) take the raster engine's fast line path; scaled wide
     # pens are stroked into polygons, which made long links cost most of a frame.
     pen = QPen(QColor(colour), width)
@@ -242,11 +269,11 @@ def _cosmetic(colour: str, width: float) -> QPen:
 
 
 LINK_PENS = {
-    "placement": _cosmetic("#8a8f99", 1),
-    "uplink": _cosmetic("#3c4a66", 2),
-    "profile": _cosmetic("#2f6fd0", 1),
-    "segment": _cosmetic("#d08a2f", 2),  # solid: dashes cost thousands of segments
-    "network": _cosmetic("#e0b060", 1),
+    "placement": cosmetic_pen("#8a8f99", 1),
+    "uplink": cosmetic_pen("#3c4a66", 2),
+    "profile": cosmetic_pen("#2f6fd0", 1),
+    "segment": cosmetic_pen("#d08a2f", 2),  # solid: dashes cost thousands of segments
+    "network": cosmetic_pen("#e0b060", 1),
 }
 
 
@@ -306,6 +333,7 @@ class LinkLayer(QGraphicsItem):
         self._free: list[int] = []
         self._n = 0
         self._bounds = QRectF()
+        self.on_change = None  # called with each scene rectangle a link change touches
         self.setZValue(0)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
 
@@ -329,6 +357,8 @@ class LinkLayer(QGraphicsItem):
         self._free.append(link.slot)
         link.layer, link.slot = None, -1
         self.update(_rect_of(link._line))
+        if self.on_change is not None:
+            self.on_change(_rect_of(link._line))
 
     def moved(self, link: LinkItem, old: QLineF) -> None:
         line = link._line
@@ -338,12 +368,17 @@ class LinkLayer(QGraphicsItem):
             self.prepareGeometryChange()
             self._bounds = self._bounds.united(rect)
         self.update(_rect_of(old).united(rect))
+        if self.on_change is not None:
+            if not old.isNull():
+                self.on_change(_rect_of(old))
+            self.on_change(rect)
 
     def boundingRect(self) -> QRectF:
         return self._bounds
 
-    def visible_lines(self, area: QRectF) -> dict[int, np.ndarray]:
-        """Kind id -> (n, 4) array of the link segments inside `area`."""
+    def visible_lines(self, area: QRectF, declutter: bool = True) -> dict[int, np.ndarray]:
+        """Kind id -> (n, 4) array of the link segments inside `area`; with `declutter`,
+        links that only pass through are left out when there are many."""
         n = self._n
         kinds = self._kinds[:n]
         x1, y1, x2, y2 = self._coords[:n].T
@@ -355,7 +390,7 @@ class LinkLayer(QGraphicsItem):
         ends_in = ((x1 >= left) & (x1 <= right) & (y1 >= top) & (y1 <= bottom)) | \
             ((x2 >= left) & (x2 <= right) & (y2 >= top) & (y2 <= bottom))
         passing = keep & ~ends_in
-        if np.count_nonzero(passing) > MAX_PASSING_LINKS:
+        if declutter and np.count_nonzero(passing) > MAX_PASSING_LINKS:
             keep &= ends_in
         idx = np.nonzero(keep)[0]
         x1, y1, x2, y2, kinds = x1[idx], y1[idx], x2[idx], y2[idx], kinds[idx]
@@ -383,4 +418,4 @@ class LinkLayer(QGraphicsItem):
             painter.drawLines([QLineF(*row) for row in segs.tolist()])
 
 
-_LINK_DEFAULT = _cosmetic("#888888", 1)
+_LINK_DEFAULT = cosmetic_pen("#888888", 1)

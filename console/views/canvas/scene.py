@@ -12,6 +12,7 @@ from functools import partial
 from PySide6.QtCore import QLineF, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen, QUndoCommand
 from PySide6.QtWidgets import (
+    QGraphicsItem,
     QGraphicsLineItem,
     QGraphicsScene,
     QGraphicsSceneDragDropEvent,
@@ -26,6 +27,7 @@ from . import factory
 from .findings import FindingsIndex
 from .items import LinkItem, LinkLayer, NodeItem, item_id
 from .layout import place_unpositioned
+from .overview import Overview
 
 
 class TopologyScene(QGraphicsScene):
@@ -60,6 +62,9 @@ class TopologyScene(QGraphicsScene):
         self._by_kind: dict[str, set[str]] = {}
         self._unplaced: list[NodeItem] = []
         self._building = False
+        # How nodes are drawn, set by the view for its scale (see set_quality).
+        self.detailed = True
+        self.node_cache = QGraphicsItem.CacheMode.DeviceCoordinateCache
         self._rebuild(document.topology)
 
     # ------------------------------------------------------------- model -> view
@@ -70,6 +75,9 @@ class TopologyScene(QGraphicsScene):
         self.clear()
         self.link_layer = LinkLayer()
         self.addItem(self.link_layer)
+        self.overview = Overview(self.link_layer)
+        self.addItem(self.overview)
+        self._apply_quality_to_layers()
         self._by_kind.clear()
         self.nodes.clear()
         self._out.clear()
@@ -112,8 +120,10 @@ class TopologyScene(QGraphicsScene):
             node = self.nodes.get(nid)
             if node is None:
                 node = NodeItem(kind, obj)
+                self._apply_quality(node)
                 self.nodes[nid] = node
                 self.addItem(node)
+                self.overview.add(node)
                 changed.append(node)
             elif node.obj is not obj:
                 if node.obj != obj:
@@ -146,6 +156,7 @@ class TopologyScene(QGraphicsScene):
                 self._out.get(link.src.id, []).remove(link)
                 self._dangling.setdefault(nid, set()).add(link.src.id)
         self._out.pop(nid, None)
+        self.overview.discard(node)
         self.removeItem(node)
 
     def _targets(self, node: NodeItem) -> list[tuple[str, str, int | None]]:
@@ -182,6 +193,30 @@ class TopologyScene(QGraphicsScene):
             self.link_layer.add(link)
             links.append(link)
         self._out[node.id] = links
+
+    # ------------------------------------------------------------------ quality
+    def set_quality(self, detailed: bool, node_cache: QGraphicsItem.CacheMode) -> None:
+        """Detailed: each node paints itself (text, ports, badge) through `node_cache`.
+        Not detailed (zoomed out): the Overview draws links and node blocks in batches and
+        the nodes paint nothing, though they still take clicks, drags and the rubber band."""
+        if detailed == self.detailed and node_cache == self.node_cache:
+            return
+        self.detailed, self.node_cache = detailed, node_cache
+        self._apply_quality_to_layers()
+        for node in self.nodes.values():
+            self._apply_quality(node)
+
+    def _apply_quality_to_layers(self) -> None:
+        self.link_layer.setVisible(self.detailed)
+        self.overview.set_active(not self.detailed)
+
+    def _apply_quality(self, node: NodeItem) -> None:
+        flag = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
+        if bool(node.flags() & flag) == self.detailed:
+            node.setFlag(flag, not self.detailed)
+        mode = self.node_cache if self.detailed else QGraphicsItem.CacheMode.NoCache
+        if node.cacheMode() != mode:
+            node.setCacheMode(mode)
 
     def links(self) -> list[LinkItem]:
         return [link for links in self._out.values() for link in links]

@@ -3,7 +3,7 @@ rubber-band selection."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRectF, Qt
+from PySide6.QtCore import QPoint, QRectF, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
 
@@ -11,6 +11,7 @@ from .items import LOD_TEXT
 from .scene import TopologyScene
 
 MIN_SCALE, MAX_SCALE = 0.01, 4.0
+SETTLE_MS = 200  # a zoom gesture is over when no zoom step came for this long
 
 
 class TopologyView(QGraphicsView):
@@ -27,6 +28,11 @@ class TopologyView(QGraphicsView):
         self._detailed = True
         self._fit_pending = True  # a new topology is shown whole, once the view has a size
         self._auto_fit = True  # keep refitting on resize until the user zooms or pans
+        self.zooming = False
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self.settle)
 
     def request_fit(self) -> None:
         """Fit the whole topology now if the view is on screen, else when it is shown (a
@@ -51,27 +57,40 @@ class TopologyView(QGraphicsView):
         self._auto_fit = False
         current = self.transform().m11()
         factor = max(MIN_SCALE / current, min(MAX_SCALE / current, factor))
+        # A zoom gesture (wheel, keys) draws from caches made at the previous scale and
+        # renders sharp once it settles: re-rendering every item at every step cost more
+        # than a frame.
+        self.zooming = True
+        self._settle.start()
         self.scale(factor, factor)
         self._update_quality()
+
+    def settle(self) -> None:
+        """The zoom gesture is over: render sharp at the scale it ended on."""
+        self._settle.stop()
+        self.zooming = False
+        self._update_quality()
+        self.viewport().update()
 
     def reset_zoom(self) -> None:
         """Actual size (1:1), with the drawing quality that scale gets."""
         self._auto_fit = False
         self.resetTransform()
-        self._update_quality()
+        self.settle()
 
     def _update_quality(self) -> None:
-        # Antialiasing and per-item pixmap caches only where there is text to read:
-        # zoomed out, nodes are plain blocks that paint faster than a cached pixmap blits.
+        # Zoomed in, nodes paint themselves into device-pixel caches, antialiased; during
+        # a zoom gesture into caches at their own resolution, which scale without
+        # re-rendering. Zoomed out (no readable text), the scene's Overview draws it all.
         detailed = self.transform().m11() >= LOD_TEXT
-        if detailed == self._detailed:
-            return
-        self._detailed = detailed
-        self.setRenderHint(QPainter.RenderHint.Antialiasing, detailed)
-        mode = (QGraphicsItem.CacheMode.DeviceCoordinateCache if detailed
-                else QGraphicsItem.CacheMode.NoCache)
-        for node in self.scene().nodes.values():
-            node.setCacheMode(mode)
+        if detailed != self._detailed:
+            self._detailed = detailed
+            self.setRenderHint(QPainter.RenderHint.Antialiasing, detailed)
+        cache = (QGraphicsItem.CacheMode.ItemCoordinateCache if self.zooming
+                 else QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        scene = self.scene()
+        scene.overview.zooming = self.zooming
+        scene.set_quality(detailed, cache)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0
@@ -88,7 +107,7 @@ class TopologyView(QGraphicsView):
         if self.transform().m11() > 1.5:
             self.resetTransform()
             self.centerOn(rect.center())
-        self._update_quality()
+        self.settle()
 
     # ------------------------------------------------------------------- pan
     def pan(self, dx: int, dy: int) -> None:

@@ -1,0 +1,287 @@
+"""The zoomed-out canvas, drawn by one item from arrays instead of one paint() per node.
+
+Below the scale where labels can be read (items.LOD_TEXT) the view stops painting nodes one
+by one (they keep ItemHasNoContents, so they still take clicks, drags and the rubber band) and
+this layer draws every link and node block in batches: links with one drawLines() per kind,
+blocks with one drawRects() per colour. The result is kept in a snapshot image of the visible
+area at the view's scale:
+
+- a pan blits the snapshot, rendering only the strip that comes into view;
+- during a zoom gesture the snapshot is drawn scaled (and what it does not cover is drawn
+  directly), and it is rendered sharp again once the gesture settles (`zooming` goes false);
+- an edit (a node moved, selected, badged, a link added or removed) re-renders only the scene
+  rectangles it touched, found through the node's slot, never by a scan of the scene.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from .items import LINK_PENS, LinkLayer, NodeItem, block_colour, cosmetic_pen
+
+# Zoomed out, thousands of links overlap into a solid mat of colour that hides the nodes:
+# lighter shades of the link colours keep the kinds apart and let the blocks stand out.
+OVERVIEW_PENS = {
+    "placement": cosmetic_pen("#c8ccd3", 1),
+    "uplink": cosmetic_pen("#3c4a66", 2),
+    "profile": cosmetic_pen("#a8c3ec", 1),
+    "segment": cosmetic_pen("#e2a95e", 2),
+    "network": cosmetic_pen("#f0d6a8", 1),
+}
+assert list(OVERVIEW_PENS) == list(LINK_PENS)  # the link layer's kind ids index both
+
+MAX_DIRTY = 16  # more dirty rectangles than this are merged into their bounding rectangle
+MARGIN = 160  # device pixels rendered beyond the view when a pan extends the snapshot
+
+
+class _Snapshot:
+    """An image of the scene rectangle `rect`, rendered through `transform` (scene -> image
+    pixels, a scale and a translation)."""
+
+    def __init__(self, rect: QRectF, transform: QTransform, size: tuple[int, int], dpr: float):
+        self.rect = rect
+        self.transform = transform
+        self.scale = transform.m11()
+        self.image = QImage(max(1, round(size[0] * dpr)), max(1, round(size[1] * dpr)),
+                            QImage.Format.Format_ARGB32_Premultiplied)
+        self.image.setDevicePixelRatio(dpr)
+        self.image.fill(Qt.GlobalColor.transparent)
+
+
+def _minus(a: QRectF, b: QRectF) -> list[QRectF]:
+    """`a` less `b`, as at most four rectangles."""
+    if not a.intersects(b):
+        return [a] if not a.isEmpty() else []
+    out = []
+    if a.top() < b.top():
+        out.append(QRectF(a.left(), a.top(), a.width(), b.top() - a.top()))
+    if a.bottom() > b.bottom():
+        out.append(QRectF(a.left(), b.bottom(), a.width(), a.bottom() - b.bottom()))
+    top, bottom = max(a.top(), b.top()), min(a.bottom(), b.bottom())
+    if a.left() < b.left():
+        out.append(QRectF(a.left(), top, b.left() - a.left(), bottom - top))
+    if a.right() > b.right():
+        out.append(QRectF(b.right(), top, a.right() - b.right(), bottom - top))
+    return [r for r in out if r.width() > 0 and r.height() > 0]
+
+
+class Overview(QGraphicsItem):
+    """Every node block and link of the scene, for zoomed-out views (see the module doc)."""
+
+    def __init__(self, links: LinkLayer):
+        super().__init__()
+        self._links = links
+        links.on_change = self.mark_dirty
+        self._rects = np.zeros((256, 4))  # x, y, w, h per slot
+        self._colour = np.full(256, -1, dtype=np.int16)  # palette index, -1 for a free slot
+        self._free: list[int] = []
+        self._n = 0
+        self._palette: list[QColor] = []
+        self._palette_ids: dict[int, int] = {}
+        self._bounds = QRectF()
+        self._snap: _Snapshot | None = None
+        self._dirty: list[QRectF] = []
+        self.active = False
+        self.zooming = False  # a zoom gesture is under way: draw the snapshot scaled
+        self.setZValue(0)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
+
+    # ----------------------------------------------------------------- state
+    def set_active(self, active: bool) -> None:
+        if active == self.active:
+            return
+        self.active = active
+        self._snap = None  # edits made while inactive were not tracked
+        self._dirty.clear()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, not active)
+        self.update()
+
+    def add(self, node: NodeItem) -> None:
+        if self._free:
+            slot = self._free.pop()
+        else:
+            if self._n == len(self._colour):
+                self._rects = np.concatenate([self._rects, np.zeros_like(self._rects)])
+                self._colour = np.concatenate([self._colour, np.full_like(self._colour, -1)])
+            slot = self._n
+            self._n += 1
+        node.overview, node.overview_slot = self, slot
+        self._colour[slot] = self._colour_id(block_colour(node))
+        self.place(node)
+
+    def discard(self, node: NodeItem) -> None:
+        if node.overview is not self:
+            return
+        slot = node.overview_slot
+        x, y, w, h = self._rects[slot]
+        self._colour[slot] = -1
+        self._free.append(slot)
+        node.overview, node.overview_slot = None, -1
+        self.mark_dirty(QRectF(x, y, w, h))
+
+    def place(self, node: NodeItem) -> None:
+        """The node moved or changed size."""
+        slot = node.overview_slot
+        x, y, w, h = self._rects[slot]
+        old = QRectF(x, y, w, h)
+        rect = node.block_rect()
+        self._rects[slot] = (rect.x(), rect.y(), rect.width(), rect.height())
+        if not self._bounds.contains(rect):
+            self.prepareGeometryChange()
+            self._bounds = self._bounds.united(rect.adjusted(-4, -4, 4, 4))
+        if old.isValid():
+            self.mark_dirty(old)
+        self.mark_dirty(rect)
+
+    def restyle(self, node: NodeItem) -> None:
+        """The node's block colour may have changed (selection, findings, kind)."""
+        colour = self._colour_id(block_colour(node))
+        if self._colour[node.overview_slot] != colour:
+            self._colour[node.overview_slot] = colour
+            x, y, w, h = self._rects[node.overview_slot]
+            self.mark_dirty(QRectF(x, y, w, h))
+
+    def _colour_id(self, colour: QColor) -> int:
+        key = colour.rgba()
+        if key not in self._palette_ids:
+            self._palette_ids[key] = len(self._palette)
+            self._palette.append(QColor(colour))
+        return self._palette_ids[key]
+
+    def mark_dirty(self, rect: QRectF) -> None:
+        """Something in `rect` (scene coordinates) changed: re-render it at the next paint."""
+        if not self.active:
+            return
+        rect = rect.adjusted(-2, -2, 2, 2)
+        if self._snap is not None:
+            self._dirty.append(rect)
+        self.update(rect)
+
+    # -------------------------------------------------------------- geometry
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def blocks_in(self, area: QRectF) -> dict[int, np.ndarray]:
+        """Palette index -> (n, 4) array of the node blocks that meet `area`."""
+        n = self._n
+        x, y, w, h = self._rects[:n].T
+        colour = self._colour[:n]
+        keep = ((colour >= 0) & (x + w >= area.left()) & (x <= area.right())
+                & (y + h >= area.top()) & (y <= area.bottom()))
+        rects, colour = self._rects[:n][keep], colour[keep]
+        return {int(c): rects[colour == c] for c in np.unique(colour)}
+
+    # ----------------------------------------------------------------- paint
+    def draw(self, painter: QPainter, area: QRectF) -> None:
+        """Links, then node blocks, in `area` (scene coordinates) through the painter's
+        transform; no antialiasing: at this scale it only blurs and costs."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        pens = list(OVERVIEW_PENS.values())
+        for kind, segs in self._links.visible_lines(area, declutter=False).items():
+            painter.setPen(pens[kind])
+            painter.drawLines([QLineF(*row) for row in segs.tolist()])
+        for colour, rects in self.blocks_in(area).items():
+            fill = self._palette[colour]
+            painter.setBrush(fill)
+            painter.setPen(QPen(fill.darker(170), 0))
+            painter.drawRects([QRectF(*row) for row in rects.tolist()])
+
+    def _render(self, snap: _Snapshot, areas: Iterable[QRectF]) -> None:
+        """Re-render scene rectangles of the snapshot, each aligned to whole pixels."""
+        painter = QPainter(snap.image)
+        inverse, _ = snap.transform.inverted()
+        margin = 2 / snap.scale
+        for area in areas:
+            pixels = snap.transform.mapRect(area).toAlignedRect()
+            if pixels.isEmpty():
+                continue
+            painter.resetTransform()
+            painter.setClipRect(pixels)
+            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Clear)
+            painter.fillRect(pixels, Qt.GlobalColor.transparent)
+            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
+            painter.setTransform(snap.transform)
+            self.draw(painter, inverse.mapRect(QRectF(pixels)).adjusted(
+                -margin, -margin, margin, margin))
+        painter.end()
+
+    def _snapshot(self, world: QTransform, view: QRectF, dpr: float) -> _Snapshot:
+        """A new snapshot of `view` (scene coordinates) at the view's transform, with its
+        top-left corner on a whole device pixel."""
+        device = world.mapRect(view).toAlignedRect()
+        transform = world * QTransform.fromTranslate(-device.x(), -device.y())
+        inverse, _ = transform.inverted()
+        rect = inverse.mapRect(QRectF(0, 0, device.width(), device.height()))
+        return _Snapshot(rect, transform, (device.width(), device.height()), dpr)
+
+    def _extend(self, old: _Snapshot, world: QTransform, view: QRectF,
+                dpr: float) -> _Snapshot:
+        """Pan: a snapshot around the new view keeping what the old one has."""
+        margin = MARGIN / old.scale
+        wanted = view.adjusted(-margin, -margin, margin, margin) & self._bounds
+        snap = self._snapshot(world, wanted, dpr)
+        painter = QPainter(snap.image)
+        offset = snap.transform.map(old.rect.topLeft())
+        painter.drawImage(QPointF(round(offset.x()), round(offset.y())), old.image)
+        painter.end()
+        self._render(snap, _minus(snap.rect, old.rect))
+        return snap
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        if not self.active:
+            return
+        world = painter.worldTransform()
+        exposed = option.exposedRect
+        if widget is None or world.isRotating():
+            self.draw(painter, exposed)  # a one-off render (printing, scene.render)
+            return
+        inverse, _ = world.inverted()
+        view = inverse.mapRect(QRectF(widget.rect())) & self._bounds
+        if view.isEmpty():
+            return
+        dpr = widget.devicePixelRatioF()
+        snap = self._snap
+        same_scale = snap is not None and abs(snap.scale - world.m11()) < 1e-9
+        if snap is None or (not same_scale and not self.zooming):
+            snap = self._snap = self._snapshot(world, view, dpr)
+            self._dirty.clear()
+            self._render(snap, [snap.rect])
+            same_scale = True
+        elif same_scale and not snap.rect.contains(view):
+            snap = self._snap = self._extend(snap, world, view, dpr)
+        if self._dirty:
+            dirty, self._dirty = self._dirty, []
+            if len(dirty) > MAX_DIRTY:
+                whole = QRectF(dirty[0])
+                for rect in dirty[1:]:
+                    whole = whole.united(rect)
+                dirty = [whole]
+            self._render(snap, [r & snap.rect for r in dirty if r.intersects(snap.rect)])
+        if same_scale:
+            # Blit the exposed part one to one, in device pixels.
+            origin = world.map(snap.rect.topLeft())
+            ox, oy = round(origin.x()), round(origin.y())
+            target = world.mapRect(exposed).toAlignedRect()
+            source = target.translated(-ox, -oy) & QRect(0, 0, round(snap.image.width() / dpr),
+                                                        round(snap.image.height() / dpr))
+            painter.save()
+            painter.resetTransform()
+            painter.drawImage(QPointF(source.x() + ox, source.y() + oy), snap.image,
+                              QRectF(source.x() * dpr, source.y() * dpr,
+                                     source.width() * dpr, source.height() * dpr))
+            painter.restore()
+            return
+        # Zoom gesture: the old snapshot scaled, and what it lacks drawn directly.
+        painter.drawImage(snap.rect, snap.image)
+        for area in _minus(exposed, snap.rect):
+            painter.save()
+            painter.setClipRect(area)
+            self.draw(painter, area)
+            painter.restore()
