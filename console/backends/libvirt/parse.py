@@ -267,6 +267,10 @@ def parse_domain(text: str, host: str, running: bool, networks: dict[str, PoolNe
     for i, iface in enumerate(dom.findall("./devices/interface")):
         kind = iface.get("type", "")
         source = iface.find("source")
+        if kind == "direct" and source is not None and source.get("network"):
+            # a running guest's XML shows a network interface as the device libvirt
+            # gave it (type='direct', source network=... dev=... mode=...)
+            kind = "network"
         target_el = iface.find("target")
         target = target_el.get("dev") if target_el is not None else None
         alias_el = iface.find("alias")

@@ -7,11 +7,22 @@ DetachDeviceFlags: AFFECT_LIVE|AFFECT_CONFIG on a running persistent domain, AFF
 on an inactive one. A driver without those calls (libvirt's test driver) gets the domain's
 persistent definition redefined instead, and the step says the running domain keeps its
 old device until it restarts.
+
+What real QEMU refuses live (libvirt 9.0, qemuDomainChangeNet; found on a running TCG
+guest): any change of an interface's virtualport (so every port profile change of a
+`direct` interface or of a `network` one on a passthrough pool), of its source device or
+mode, or of its MTU, and any change at all to a `hostdev` interface, all with
+VIR_ERR_OPERATION_UNSUPPORTED. libvirt checks the live part before it saves the config, so
+nothing is half-applied: the step then writes the persistent definition alone and says the
+running guest keeps its old interface until the domain restarts. QEMU's driver also refuses
+`<mtu>` on a `direct` interface at define/attach time ("not supported yet": a macvtap
+takes its lower device's MTU), so the element is left out for that driver.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,19 +104,61 @@ def _redefine(conn: libvirt.virConnect, dom: libvirt.virDomain,
     return "definition updated"
 
 
-def _device_op(conn: libvirt.virConnect, vm: str, op: str, xml: str,
+LIVE_AND_CONFIG = "live and config"
+CONFIG_ONLY = "config only"
+
+_NOT_LIVE = {
+    "attach": "QEMU cannot add this interface to the running domain",
+    "detach": "QEMU cannot remove this interface from the running domain",
+    "update": "QEMU cannot change this interface on the running domain",
+}
+_UNTIL_RESTART = {
+    "attach": "the interface appears when the domain restarts",
+    "detach": "the interface stays until the domain restarts",
+    "update": "the guest keeps its current interface until the domain restarts",
+}
+
+
+def for_driver(conn: libvirt.virConnect, el: ET.Element) -> ET.Element:
+    """The interface (or domain) element as this connection's driver accepts it: QEMU
+    refuses `<mtu>` on `direct` (macvtap) interfaces, whose MTU is the lower device's."""
+    try:
+        qemu = conn.getType() == "QEMU"
+    except libvirt.libvirtError:
+        qemu = False
+    if not qemu:
+        return el
+    el = copy.deepcopy(el)  # the planned element stays as the topology says
+    ifaces = [el] if el.tag == "interface" else el.findall("./devices/interface")
+    for iface in ifaces:
+        mtu = iface.find("mtu")
+        if iface.get("type") == "direct" and mtu is not None:
+            iface.remove(mtu)
+    return el
+
+
+def _device_op(conn: libvirt.virConnect, vm: str, op: str, el: ET.Element,
                edit: Callable[[ET.Element], None]) -> str:
     dom = conn.lookupByName(vm)
     method = {"attach": dom.attachDeviceFlags, "detach": dom.detachDeviceFlags,
               "update": dom.updateDeviceFlags}[op]
     flags = _flags(dom)
+    xml = _text(for_driver(conn, el))
     try:
         method(xml, flags)
     except libvirt.libvirtError as exc:
-        if exc.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
+        code = exc.get_error_code()
+        if code == libvirt.VIR_ERR_NO_SUPPORT:
+            return _redefine(conn, dom, edit)
+        both = libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG
+        if code != libvirt.VIR_ERR_OPERATION_UNSUPPORTED or flags != both:
             raise
-        return _redefine(conn, dom, edit)
-    return "live and config" if flags & libvirt.VIR_DOMAIN_AFFECT_LIVE else "config"
+        # The hypervisor refused the live half; libvirt saved nothing. The persistent
+        # definition alone can still take it (an error there is the step's failure).
+        method(xml, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        reason = exc.get_error_message() or str(exc)
+        return f"{CONFIG_ONLY}: {_NOT_LIVE[op]} ({reason}); {_UNTIL_RESTART[op]}"
+    return LIVE_AND_CONFIG if flags & libvirt.VIR_DOMAIN_AFFECT_LIVE else "config"
 
 
 def _current_interface(conn: libvirt.virConnect, vm: str, nic: str,
@@ -199,7 +252,7 @@ def vm_define_steps(conn: libvirt.virConnect, after: Topology, vm: Vm) -> list[S
             ET.SubElement(root, "uuid").text = uuid
         except libvirt.libvirtError:
             pass
-        dom = c.defineXML(_text(root))
+        dom = c.defineXML(_text(for_driver(c, root)))
         if vm.state.value == "running" and not dom.isActive():
             dom.create()
             return "defined and started"
@@ -222,7 +275,7 @@ def _nic_steps(conn: libvirt.virConnect, after: Topology, vm_name: str, nic: Vni
                           f"{profile})", _attach(vm_name, new_el)))
     elif old.get("type") == new_el.get("type") and _mac(old) == nic.mac:
         steps.append(Step(f"update interface {what} (port profile {profile})",
-                          _update(vm_name, nic.name, nic.mac, new_el)))
+                          update_interface(vm_name, nic.name, nic.mac, new_el)))
     else:  # a new interface type cannot be an update: replace the device
         steps.append(Step(f"detach interface {what} ({old.get('type')})",
                           _detach(vm_name, nic.name, _mac(old), old)))
@@ -237,13 +290,12 @@ def _mac(el: ET.Element) -> str | None:
 
 
 def _attach(vm: str, el: ET.Element) -> Action:
-    xml = _text(el)
-    return lambda conn: _device_op(conn, vm, "attach", xml, lambda devs: devs.append(el))
+    return lambda conn: _device_op(conn, vm, "attach", el, lambda devs: devs.append(el))
 
 
-def _update(vm: str, nic: str, mac: str, el: ET.Element) -> Action:
-    xml = _text(el)
-
+def update_interface(vm: str, nic: str, mac: str | None, el: ET.Element) -> Action:
+    """Replace vNIC `nic` (found by alias, target or `mac`) of domain `vm` with `el`: live
+    and config where the hypervisor can, else config only (the note says which)."""
     def edit(devs: ET.Element) -> None:
         old = find_interface(devs, nic, mac)
         if old is None:
@@ -253,18 +305,16 @@ def _update(vm: str, nic: str, mac: str, el: ET.Element) -> Action:
         devs.remove(old)
         devs.insert(pos, el)
 
-    return lambda conn: _device_op(conn, vm, "update", xml, edit)
+    return lambda conn: _device_op(conn, vm, "update", el, edit)
 
 
 def _detach(vm: str, nic: str, mac: str | None, el: ET.Element) -> Action:
-    xml = _text(el)
-
     def edit(devs: ET.Element) -> None:
         old = find_interface(devs, nic, mac)
         if old is not None:
             devs.remove(old)
 
-    return lambda conn: _device_op(conn, vm, "detach", xml, edit)
+    return lambda conn: _device_op(conn, vm, "detach", el, edit)
 
 
 def _remove_vm(name: str) -> Action:

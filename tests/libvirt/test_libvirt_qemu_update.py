@@ -1,0 +1,140 @@
+"""Interface changes on a RUNNING guest of real QEMU (TCG), through the backend's apply.
+
+A private root libvirtd with the QEMU driver (qemu_support.QemuDaemon) runs a tiny guest
+whose vNIC is a macvtap on one end of a veth pair: the veth stands in for a VIC PF. What
+this exercises of the real path: libvirt's qemuDomainChangeNet on a live macvtap, its
+answer, the backend's fallback and its words. What it cannot: an 802.1Qbh association
+(that needs a Cisco enic PF, which answers the port profile netlink request), so the
+running interface here has no virtualport, and the product's XML brings one.
+
+Found on QEMU 7.2 / libvirt 9.0: a virtualport change on a running `direct` interface, or
+any update of a `network` interface on a passthrough pool (libvirt allocates the new
+definition a device of its own before comparing, so even an identical update would move
+it), is refused with VIR_ERR_OPERATION_UNSUPPORTED; a link state change goes out live.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import xml.etree.ElementTree as ET
+
+import libvirt
+import pytest
+from qemu_support import qemu_daemon, qemu_skip_reason, tiny_domain, veth_pair
+
+from console.backends.libvirt import LibvirtBackend, steps
+from console.models import AttachMode, Cluster, PortProfile, Topology
+from console.models.changes import NicUpdate
+
+pytestmark = pytest.mark.skipif(qemu_skip_reason() is not None,
+                                reason=qemu_skip_reason() or "")
+
+MAC = "52:54:00:fc:00:01"
+PROFILES = Topology(name="ucs", clusters=[Cluster(name="default")],
+                    port_profiles=[PortProfile(name=n, clients=["default"])
+                                   for n in ("web", "db")])
+
+
+def _direct(dev: str, mode: str = "private") -> str:
+    return (f"<interface type='direct'><mac address='{MAC}'/>"
+            f"<source dev='{dev}' mode='{mode}'/><model type='virtio'/>"
+            "<alias name='ua-eth0'/></interface>")
+
+
+@pytest.fixture
+def host(run):
+    """(daemon, backend, veth lower end, veth peer) with the backend connected."""
+    with qemu_daemon("fcqup") as daemon, veth_pair("up") as (lower, peer):
+        backend = LibvirtBackend(daemon.uri)
+        backend.adopt(PROFILES)  # UCS Manager's port profiles: libvirt knows only ids
+        run(backend.connect())
+        try:
+            yield daemon, backend, lower, peer
+        finally:
+            run(backend.close())
+
+
+def _start(daemon, name: str, interfaces: str) -> libvirt.virDomain:
+    conn = daemon.open()
+    dom = conn.defineXML(tiny_domain(name, interfaces))
+    dom.create()
+    return dom
+
+
+def _iface(dom: libvirt.virDomain, flags: int) -> ET.Element:
+    return ET.fromstring(dom.XMLDesc(flags)).find("./devices/interface")
+
+
+def test_port_profile_change_on_running_macvtap_goes_to_config_only(host, run):
+    daemon, backend, lower, _peer = host
+    dom = _start(daemon, "web1", _direct(lower))
+    topo = run(backend.inventory())
+    nic = topo.index().vms["web1"].nics[0]
+    assert (nic.attach, nic.pf) == (AttachMode.MACVTAP_PRIVATE, lower)
+
+    result = run(backend.apply(NicUpdate("web1", nic.model_copy(update={"port_profile":
+                                                                         "web"}))))
+
+    assert result.applied, result.message
+    [step] = result.steps
+    assert step.startswith("done: update interface web1/eth0 (port profile web)")
+    # QEMU's own refusal, named, and what that means for the running guest
+    assert "config only" in step and "unable to change config on 'direct'" in step
+    assert "keeps its current interface until the domain restarts" in step
+    assert dom.isActive()
+    live = _iface(dom, 0)
+    assert live.find("virtualport") is None  # the running guest: untouched
+    saved = _iface(dom, libvirt.VIR_DOMAIN_XML_INACTIVE)
+    assert saved.find("virtualport").get("type") == "802.1Qbh"
+    assert saved.find("virtualport/parameters").get("profileid") == "web"
+    assert saved.find("mtu") is None  # QEMU refuses <mtu> on macvtap: left out
+    # the backend reads the profile back from the definition the next start uses
+    shown = ET.fromstring(run(backend.xml_of("web1", "eth0", inactive=True)))
+    assert shown.find("virtualport/parameters").get("profileid") == "web"
+
+
+def test_change_qemu_can_make_live_goes_live_and_config(host, run):
+    daemon, backend, lower, _peer = host
+    dom = _start(daemon, "web2", _direct(lower))
+    el = ET.fromstring(run(backend.xml_of("web2", "eth0")))
+    ET.SubElement(el, "link", state="down")
+    for tag in ("target", "address"):  # what libvirt fills in on a running guest
+        with contextlib.suppress(TypeError):
+            el.remove(el.find(tag))
+    change = NicUpdate("web2", run(backend.inventory()).index().vms["web2"].nics[0])
+
+    result = run(backend.run_steps(change, [steps.Step(
+        "link down web2/eth0", steps.update_interface("web2", "eth0", MAC, el))]))
+
+    assert result.applied and result.steps == ["done: link down web2/eth0 [live and config]"]
+    assert _iface(dom, 0).find("link").get("state") == "down"
+    assert _iface(dom, libvirt.VIR_DOMAIN_XML_INACTIVE).find("link").get("state") == "down"
+
+
+def test_network_interface_on_passthrough_pool_goes_to_config_only(host, run):
+    daemon, backend, lower, peer = host
+    conn = daemon.open()
+    pool = f"vmfex-{backend.host}-{lower}"  # the pool name the product gives lower's VFs
+    # Both veth ends as the pool's "VFs": libvirt hands one to the guest (a VIC's pool
+    # would be built from <pf dev>, which needs real VFs in sysfs)
+    net = conn.networkDefineXML(
+        f"<network><name>{pool}</name><forward mode='passthrough'>"
+        f"<interface dev='{lower}'/><interface dev='{peer}'/></forward>"
+        "<portgroup name='web'/><portgroup name='db'/></network>")
+    net.create()
+    dom = _start(daemon, "app1", f"<interface type='network'><mac address='{MAC}'/>"
+                 f"<source network='{pool}' portgroup='web'/><model type='virtio'/>"
+                 "<mtu size='1500'/><alias name='ua-eth0'/></interface>")
+    nic = run(backend.inventory()).index().vms["app1"].nics[0]
+    assert (nic.attach, nic.port_profile) == (AttachMode.MACVTAP_PASSTHROUGH, "web")
+
+    result = run(backend.apply(NicUpdate("app1", nic.model_copy(update={"port_profile":
+                                                                         "db"}))))
+
+    assert result.applied, result.message
+    update = next(s for s in result.steps if "update interface app1/eth0" in s)
+    assert "config only" in update and "unable to change config on 'network'" in update
+    live, saved = _iface(dom, 0), _iface(dom, libvirt.VIR_DOMAIN_XML_INACTIVE)
+    assert live.find("source").get("portgroup") == "web"
+    assert saved.find("source").get("portgroup") == "db"
+    assert saved.find("virtualport/parameters").get("profileid") == "db"
