@@ -224,8 +224,7 @@ class Overview(QGraphicsItem):
                 dpr: float) -> _Snapshot:
         """Pan: a snapshot around the new view keeping what the old one has."""
         margin = MARGIN / old.scale
-        wanted = view.adjusted(-margin, -margin, margin, margin) & self._bounds
-        snap = self._snapshot(world, wanted, dpr)
+        snap = self._snapshot(world, view.adjusted(-margin, -margin, margin, margin), dpr)
         painter = QPainter(snap.image)
         offset = snap.transform.map(old.rect.topLeft())
         painter.drawImage(QPointF(round(offset.x()), round(offset.y())), old.image)
@@ -243,8 +242,8 @@ class Overview(QGraphicsItem):
             self.draw(painter, exposed)  # a one-off render (printing, scene.render)
             return
         inverse, _ = world.inverted()
-        view = inverse.mapRect(QRectF(widget.rect())) & self._bounds
-        if view.isEmpty():
+        view = inverse.mapRect(QRectF(widget.rect()))
+        if not view.intersects(self._bounds):
             return
         dpr = widget.devicePixelRatioF()
         snap = self._snap

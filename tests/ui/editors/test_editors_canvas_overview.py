@@ -1,0 +1,224 @@
+"""The zoomed-out canvas (the Overview layer) and the zoom gesture's drawing quality: below
+the text scale the batched drawing must still follow every edit, select, drag, take the
+rubber band and open editors, and match what a fresh render would show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QGraphicsItem
+
+from console.models import Vtep
+from console.models import topofile as tf
+from console.models.changes import VtepEdit
+from console.views.canvas import CanvasWidget
+from console.views.canvas.items import LOD_TEXT, SELECTED, block_colour
+from console.views.editors.commands import ChangeCommand
+
+DEMO = Path(__file__).parents[3] / "resources" / "topologies" / "demo.yaml"
+NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
+
+
+def zoomed_out(qtbot, doc, scale: float = 0.25, size=(1200, 800)) -> CanvasWidget:
+    canvas = CanvasWidget(doc)
+    qtbot.addWidget(canvas)
+    canvas.resize(*size)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    canvas.auto_layout()  # saved positions: undoing an edit puts nodes back where they were
+    # A fixed scene rectangle: one that grows with an edit scrolls the view, and the frames
+    # compared here would differ by that scroll.
+    canvas.scene.setSceneRect(canvas.scene.itemsBoundingRect().adjusted(-3000, -3000, 3000, 3000))
+    view = canvas.view
+    view.reset_zoom()
+    view.zoom(scale)
+    view.settle()
+    view.centerOn(canvas.scene.itemsBoundingRect().center())
+    return canvas
+
+
+def frame(canvas: CanvasWidget) -> QImage:
+    QApplication.processEvents()  # a grown scene rectangle may scroll the view first
+    viewport = canvas.view.viewport()
+    viewport.repaint()
+    return viewport.grab().toImage()
+
+
+def pixel(canvas: CanvasWidget, image: QImage, scene_pos: QPointF) -> QColor:
+    p = canvas.view.mapFromScene(scene_pos)
+    return QColor(image.pixel(p.x(), p.y()))
+
+
+def fresh(canvas: CanvasWidget) -> QImage:
+    """What the view shows when the Overview renders from nothing."""
+    canvas.scene.overview._snap = None
+    return frame(canvas)
+
+
+def same(a: QImage, b: QImage) -> bool:
+    """Equal but for a few pixels: a line re-rendered from a clipped piece may step one
+    pixel differently where two renders meet."""
+    assert a.size() == b.size() and a.format() == b.format()
+    pa = np.frombuffer(a.constBits(), dtype=np.uint32, count=a.sizeInBytes() // 4)
+    pb = np.frombuffer(b.constBits(), dtype=np.uint32, count=b.sizeInBytes() // 4)
+    return np.count_nonzero(pa != pb) <= max(3, pa.size // 5000)
+
+
+def drag(canvas, src: QPointF, dst: QPointF) -> None:
+    vp = canvas.view.viewport()
+    a, b = canvas.view.mapFromScene(src), canvas.view.mapFromScene(dst)
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
+    for i in range(1, 6):
+        QTest.mouseMove(vp, a + (b - a) * i / 5)
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
+
+
+def test_below_the_text_scale_nodes_paint_nothing_and_the_overview_draws(qtbot, doc, settle):
+    canvas = zoomed_out(qtbot, doc)
+    s = canvas.scene
+    assert canvas.view.transform().m11() < LOD_TEXT
+    assert s.overview.active and not s.link_layer.isVisible()
+    assert all(n.flags() & NO_CONTENTS for n in s.nodes.values())
+    image = frame(canvas)
+    kvm1 = s.nodes["host:kvm1"]
+    assert pixel(canvas, image, kvm1.block_rect().center()) == block_colour(kvm1)
+    # Back above the text scale: nodes paint themselves again, the overview stops.
+    canvas.view.reset_zoom()
+    assert not s.overview.active and s.link_layer.isVisible()
+    assert not any(n.flags() & NO_CONTENTS for n in s.nodes.values())
+    assert all(n.cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
+               for n in s.nodes.values())
+    settle(s._badge_timer, doc=doc)
+
+
+def test_zoomed_out_a_drag_moves_the_block_and_its_links_in_one_undo_step(
+        qtbot, doc, settle):
+    canvas = zoomed_out(qtbot, doc)
+    s = canvas.scene
+    web1 = s.nodes["vm:web1"]
+    link = next(x for x in s.links() if x.describe() == "web1 → kvm1 (placement)")
+    start, centre = web1.pos(), web1.block_rect().center()
+    frame(canvas)  # the snapshot exists: the move must update it, not make a new one
+    snap = s.overview._snap
+    drag(canvas, centre, centre + QPointF(0, 400))
+    assert web1.pos() == start + QPointF(0, 400)
+    assert link.line().p1() == web1.center()
+    assert doc.stack.count() == 2
+    image = frame(canvas)
+    assert s.overview._snap is snap
+    assert pixel(canvas, image, web1.block_rect().center()) == SELECTED  # dragged = selected
+    assert pixel(canvas, image, centre) != SELECTED
+    assert same(image, fresh(canvas))
+    doc.stack.undo()
+    link = next(x for x in s.links() if x.describe() == "web1 → kvm1 (placement)")
+    assert web1.pos() == start and link.line().p1() == web1.center()
+    image = frame(canvas)
+    assert pixel(canvas, image, centre) == SELECTED
+    assert same(image, fresh(canvas))
+    settle(s._badge_timer, doc=doc)
+
+
+def test_zoomed_out_a_link_added_removed_and_undone_is_drawn_as_it_is(qtbot, doc, settle):
+    canvas = zoomed_out(qtbot, doc)
+    s = canvas.scene
+    before = frame(canvas)
+    n_before = sum(len(v) for v in s.link_layer.visible_lines(s.sceneRect(), False).values())
+    assert s.connect_items(s.nodes["vm:app1"], s.nodes["pp:web"])  # a new vNIC on `web`
+    after = frame(canvas)
+    n_after = sum(len(v) for v in s.link_layer.visible_lines(s.sceneRect(), False).values())
+    assert n_after == n_before + 1
+    assert not same(after, before) and same(after, fresh(canvas))
+    doc.stack.undo()
+    assert same(frame(canvas), before)
+    doc.stack.redo()
+    assert same(frame(canvas), after)
+    s.clearSelection()
+    s.nodes["vm:app1"].setSelected(True)
+    s.delete_selected()  # the VM and all its links
+    assert same(frame(canvas), fresh(canvas))
+    doc.stack.undo()
+    settle(s._badge_timer, doc=doc)
+    assert same(frame(canvas), fresh(canvas))
+
+
+def test_zoomed_out_click_rubber_band_find_and_double_click(qtbot, doc, settle):
+    canvas = zoomed_out(qtbot, doc)
+    s = canvas.scene
+    vms = [s.nodes[f"vm:{n}"] for n in ("web1", "app1", "app2")]
+    box = vms[0].block_rect().united(vms[-1].block_rect()).adjusted(-30, -30, 30, 30)
+    drag(canvas, box.topLeft(), box.bottomRight())
+    assert {n.name for n in canvas.selected_nodes()} == {"web1", "app1", "app2"}
+    image = frame(canvas)
+    assert all(pixel(canvas, image, n.block_rect().center()) == SELECTED for n in vms)
+    node = canvas.find("kvm2")
+    assert node is s.nodes["host:kvm2"] and canvas.selected_nodes() == [node]
+    image = frame(canvas)
+    assert pixel(canvas, image, node.block_rect().center()) == SELECTED
+    assert pixel(canvas, image, vms[0].block_rect().center()) == block_colour(vms[0])
+    with qtbot.waitSignal(canvas.activated) as signal:
+        QTest.mouseDClick(canvas.view.viewport(), Qt.MouseButton.LeftButton,
+                          Qt.KeyboardModifier.NoModifier,
+                          canvas.view.mapFromScene(vms[1].block_rect().center()))
+    assert signal.args == ["vm", "app1"]
+    settle(s._badge_timer, doc=doc)
+
+
+def test_zoomed_out_badges_colour_the_block(qtbot, doc, settle):
+    canvas = zoomed_out(qtbot, doc)
+    s = canvas.scene
+    settle(s._badge_timer, doc=doc)
+    kvm2 = s.nodes["host:kvm2"]
+    before = pixel(canvas, frame(canvas), kvm2.block_rect().center())
+    assert before == block_colour(kvm2) and not kvm2.findings
+    vteps = tuple(Vtep(name=f"vtep{i}", ip=f"10.0.1.{20 + i}/24") for i in range(5))
+    doc.push(ChangeCommand(doc.topology, VtepEdit("kvm2", vteps)))  # a fifth VTEP
+    settle(s._badge_timer, doc=doc)
+    assert kvm2.findings
+    badged = pixel(canvas, frame(canvas), kvm2.block_rect().center())
+    assert badged == block_colour(kvm2) != before
+    doc.stack.undo()
+    settle(s._badge_timer, doc=doc)
+    assert pixel(canvas, frame(canvas), kvm2.block_rect().center()) == before
+
+
+def test_panning_zoomed_out_matches_a_fresh_render(qtbot, settings, settle):
+    from console.views.editors.document import Document
+
+    doc = Document(tf.load(DEMO), DEMO, settings=settings)
+    canvas = zoomed_out(qtbot, doc, scale=0.3, size=(500, 400))
+    view = canvas.view
+    view.centerOn(canvas.scene.itemsBoundingRect().topLeft() + QPointF(400, 400))
+    frame(canvas)
+    for dx, dy in ((37, 0), (37, 0), (0, 53), (200, 120), (-90, -40)):
+        view.pan(dx, dy)
+        image = frame(canvas)  # from the snapshot, extended by strips
+        assert same(image, fresh(canvas)), (dx, dy)
+    settle(canvas.scene._badge_timer, doc=doc)
+
+
+def test_a_zoom_gesture_draws_from_caches_and_renders_sharp_once_it_settles(
+        qtbot, doc, settle):
+    canvas = zoomed_out(qtbot, doc, scale=1.0)
+    view, s = canvas.view, canvas.scene
+    view.zoom(1.2)
+    assert view.zooming
+    assert all(n.cacheMode() == QGraphicsItem.CacheMode.ItemCoordinateCache
+               for n in s.nodes.values())
+    qtbot.waitUntil(lambda: not view.zooming, timeout=3000)
+    assert all(n.cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
+               for n in s.nodes.values())
+    # Zoomed out: the gesture scales the snapshot, the settled view is a fresh render.
+    view.zoom(0.2)
+    frame(canvas)
+    view.zoom(0.8)
+    assert s.overview.zooming
+    gesture = frame(canvas)
+    view.settle()
+    assert not s.overview.zooming
+    sharp = frame(canvas)
+    assert same(sharp, fresh(canvas)) and not same(sharp, gesture)
+    settle(s._badge_timer, doc=doc)
