@@ -8,7 +8,8 @@
 # Set-up is idempotent and cheap when nothing changed: Debian packages are checked with one
 # dpkg-query call and installed only when missing; the virtual environment is rebuilt only
 # when pyproject.toml or setup.py is newer than its stamp, and the Cython extensions are
-# recompiled (without reinstalling anything) when a console/engine/*.pyx or *.pxd changes.
+# recompiled (without reinstalling anything) when a console/engine/*.pyx, .pxd or .pxi
+# changes.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -26,7 +27,7 @@ ARGS   ?=
 # the extensions whose sources changed.
 BUILD_REQUIRES := 'setuptools>=69' 'Cython>=3.0.10' wheel
 
-ENGINE_SOURCES := $(wildcard console/engine/*.pyx console/engine/*.pxd)
+ENGINE_SOURCES := $(wildcard console/engine/*.pyx console/engine/*.pxd console/engine/*.pxi)
 # A .pyx without its compiled module (new file, or after a partial clean) forces a build.
 ENGINE_UNBUILT := $(strip $(foreach pyx,$(wildcard console/engine/*.pyx),\
                     $(if $(wildcard $(pyx:.pyx=).cpython-*.so),,$(pyx))))

@@ -4,14 +4,22 @@ frame by frame, in C.
 
 It walks the same Tables (console.engine.tables) through raw pointers into their numpy
 arrays (kept alive by this object), and keeps every VEM and fabric interconnect L2 table
-in ONE open-addressing hash table with linear probing, keyed (switch * nseg + segment,
-MAC): 24 bytes per slot, grown at 70% load, so at most ~69 and typically ~50 bytes per
-MAC entry. Expired entries stay in place as misses until the table grows (a rehash drops
-them). No Python object is created per frame.
+in one hash table (_l2table.pxi). No Python object is created per frame.
+
+Fast path (_flowcache.pxi): after policing, a frame whose flow has a valid recording only
+counts itself; otherwise it takes the slow path, which records what it does. A recording
+is kept only when its frame changed no forwarding state (the plane's generation `gen` did
+not move), so the next frame of the flow would do exactly the same, and it stays valid
+while `gen` stays: every L2 insertion, change of an entry's port or kind, re-learning of an
+expired entry and table growth moves `gen`. Time: a recording ends when an L2 entry it hit
+would expire, and when its flow has been silent for the aging time (its own source entries
+may have expired and must be learned again, which moves `gen`). Static tables (profiles,
+reachability, MTU) never change within a plane: a live change compiles a new plane.
+`flow_cache=False` runs every frame through the slow path (tests and benchmarks compare).
 """
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, free, malloc
 
 cimport cython
 
@@ -20,12 +28,8 @@ import numpy as np
 from .tables import MODE_MULTICAST as _MODE_MULTICAST
 from .tables import OVERHEAD as _OVERHEAD
 
-cdef enum:
-    EMPTY = 0
-    LOCAL = 1
-    REMOTE = 2
-    UPLINK = 3
-    PEER = 4
+include "_l2table.pxi"
+include "_flowcache.pxi"
 
 cdef enum:
     TX_P = 0
@@ -52,21 +56,7 @@ cdef enum:
 cdef int64_t OVERHEAD = _OVERHEAD
 cdef int64_t MODE_MULTICAST = _MODE_MULTICAST
 cdef int64_t MICRO = 1000000
-
-ctypedef struct Entry:
-    uint64_t mac
-    uint32_t key     # switch * nseg + segment
-    uint32_t last    # tick of the last frame that refreshed it
-    int32_t port
-    uint8_t kind     # EMPTY, LOCAL, REMOTE, UPLINK, PEER
-
-
-cdef inline uint64_t _hash(uint64_t mac, uint64_t key) noexcept nogil:
-    cdef uint64_t h = (mac ^ (key << 48) ^ (key >> 16)) * <uint64_t>0x9E3779B97F4A7C15
-    h ^= h >> 29
-    h *= <uint64_t>0xBF58476D1CE4E5B9
-    h ^= h >> 32
-    return h
+cdef int64_t NEVER = <int64_t>0x7FFFFFFFFFFFFFFF
 
 
 cdef inline int64_t _fragments(int64_t size, int64_t pmtu) noexcept nogil:
@@ -149,22 +139,41 @@ cdef class CompiledPlane:
     cdef int64_t *bd_c
     cdef int64_t *tokens
     cdef int64_t *tok_tick
-    cdef Entry *tab
-    cdef uint64_t cap, mask, used
+    cdef L2Table l2
+    cdef uint64_t gen  # forwarding state generation (see the module docstring)
+    cdef FlowCache* fc
+    cdef Recording rec
+    cdef int32_t* dirty  # flows replayed since their learned entries were refreshed
+    cdef int64_t ndirty
+    cdef bint use_cache
+    cdef readonly int64_t slow_frames  # frames that took the slow path (benchmarks print it)
     cdef int64_t now
     # the frame being processed
     cdef uint64_t src, dst
     cdef int64_t size, ip, df, flood
 
     def __cinit__(self):
-        self.tab = NULL
+        self.l2.tab = NULL
+        self.fc = NULL
+        self.dirty = NULL
+        self.rec.effects = NULL
+        self.rec.learned = NULL
 
     def __dealloc__(self):
-        if self.tab != NULL:
-            free(self.tab)
+        cdef int64_t f
+        free(self.l2.tab)
+        if self.fc != NULL:
+            for f in range(self.nflows):
+                fc_free(&self.fc[f])
+            free(self.fc)
+        free(self.dirty)
+        free(self.rec.effects)
+        free(self.rec.learned)
 
-    def __init__(self, t):
+    def __init__(self, t, flow_cache=True):
         self.t = t
+        self.use_cache = bool(flow_cache)
+        self.gen = 1
         self.keep = []
         self.nvem = t.nvem
         self.nseg = max(t.nseg, 1)
@@ -231,6 +240,14 @@ cdef class CompiledPlane:
                            np.ascontiguousarray(t.fl_count, dtype=np.int64).copy(),
                            np.ascontiguousarray(t.fl_acc, dtype=np.int64).copy())
         self._alloc(1024)
+        self.fc = <FlowCache*> calloc(max(self.nflows, 1), sizeof(FlowCache))
+        self.dirty = <int32_t*> malloc(max(self.nflows, 1) * sizeof(int32_t))
+        self.rec.capeffects, self.rec.caplearned = 256, 64
+        self.rec.effects = <Effect*> malloc(self.rec.capeffects * sizeof(Effect))
+        self.rec.learned = <Entry**> malloc(self.rec.caplearned * sizeof(Entry*))
+        if (self.fc == NULL or self.dirty == NULL or self.rec.effects == NULL
+                or self.rec.learned == NULL):
+            raise MemoryError("cannot allocate the flow cache")
 
     cdef int64_t* _i(self, arr):
         a = np.ascontiguousarray(arr, dtype=np.int64)
@@ -284,19 +301,34 @@ cdef class CompiledPlane:
                 self.fl_acc = _p(a)
 
     cdef _alloc(self, uint64_t cap):
-        if self.tab != NULL:
-            free(self.tab)
-        self.tab = <Entry*> calloc(cap, sizeof(Entry))
-        if self.tab == NULL:
+        if l2_alloc(&self.l2, cap) != 0:
             raise MemoryError("cannot allocate the L2 table")
-        self.cap = cap
-        self.mask = cap - 1
-        self.used = 0
+        self.gen += 1
+
+    # ------------------------------------------------------------------ flow cache
+    cdef void flush_dirty(self) noexcept:
+        """Write the deferred L2 refreshes of every replayed flow (before an entry's age is
+        read or entries move)."""
+        cdef int64_t i
+        for i in range(self.ndirty):
+            fc_flush(&self.fc[self.dirty[i]])
+        self.ndirty = 0
+
+    cdef void materialize(self) noexcept:
+        cdef int64_t f
+        for f in range(self.nflows):
+            fc_materialize(&self.fc[f])
+
+    cdef inline void add(self, int64_t* counter, int64_t delta) noexcept:
+        counter[0] += delta
+        if self.rec.on:
+            rec_effect(&self.rec, counter, delta)
 
     # ------------------------------------------------------------------ state
     def counters(self):
         # A flood adds to its group's counter once instead of to each VIF (O(1) per flood
         # however many VIFs the group has); resolve per VIF here.
+        self.materialize()
         vif = self.a_vif_c[:self.nvif].copy()
         g = np.asarray(self.t.vif_group, dtype=np.int64)
         member = g >= 0
@@ -310,6 +342,7 @@ cdef class CompiledPlane:
 
     def l2_snapshot(self):
         """The L2 entries as arrays (expired entries included; callers filter by age)."""
+        self.flush_dirty()
         arr = np.frombuffer(self._table_bytes(), dtype=np.dtype(
             [("mac", "<u8"), ("key", "<u4"), ("last", "<u4"), ("port", "<i4"),
              ("kind", "u1")], align=True))
@@ -328,8 +361,9 @@ cdef class CompiledPlane:
         cdef int64_t* per_seg = _p(a_seg)
         cdef uint64_t i
         cdef Entry* e
-        for i in range(self.cap):
-            e = &self.tab[i]
+        self.flush_dirty()
+        for i in range(self.l2.cap):
+            e = &self.l2.tab[i]
             if e.kind != EMPTY and now - <int64_t>e.last < self.aging:
                 per_sw[e.key // self.nseg] += 1
                 if e.kind == REMOTE:
@@ -337,7 +371,7 @@ cdef class CompiledPlane:
         return a_sw[:nsw], a_seg[:len(self.t.seg_keys)]
 
     cdef bytes _table_bytes(self):
-        return (<char*> self.tab)[:self.cap * sizeof(Entry)]
+        return (<char*> self.l2.tab)[:self.l2.cap * sizeof(Entry)]
 
     def export_state(self):
         out = self.l2_snapshot()
@@ -366,7 +400,7 @@ cdef class CompiledPlane:
 
     def table_bytes(self):
         """Bytes the L2 hash table occupies."""
-        return int(self.cap * sizeof(Entry))
+        return int(self.l2.cap * sizeof(Entry))
 
     def learn_bulk(self, sw, seg, macs, int64_t now):
         """Install remote entries (the scale benchmark fills tables this way)."""
@@ -382,62 +416,42 @@ cdef class CompiledPlane:
     cdef inline void learn(self, int64_t sw, int64_t seg, uint64_t mac, int64_t kind,
                            int64_t port) noexcept:
         cdef uint32_t key = <uint32_t>(sw * self.nseg + seg)
-        cdef uint64_t i = _hash(mac, key) & self.mask
-        cdef Entry* e
-        while True:
-            e = &self.tab[i]
-            if e.kind == EMPTY:
-                break
-            if e.mac == mac and e.key == key:
-                e.kind = <uint8_t>kind
-                e.port = <int32_t>port
-                e.last = <uint32_t>self.now
-                return
-            i = (i + 1) & self.mask
-        e.mac = mac
-        e.key = key
+        cdef Entry* e = l2_slot(&self.l2, key, mac)
+        if e.kind == EMPTY:
+            e.mac = mac
+            e.key = key
+            self.l2.used += 1
+            self.gen += 1
+        elif (e.kind != kind or e.port != port
+                or self.now - <int64_t>e.last >= self.aging):
+            # a move, or an expired entry coming back: lookups cached as misses or as
+            # the old port are stale (an entry only looking expired, its refresh still
+            # deferred, costs a re-recording, nothing else)
+            self.gen += 1
         e.kind = <uint8_t>kind
         e.port = <int32_t>port
         e.last = <uint32_t>self.now
-        self.used += 1
-        if self.used * 10 > self.cap * 7:
-            self._grow()
-
-    cdef void _grow(self) noexcept:
-        cdef Entry* old = self.tab
-        cdef uint64_t oldcap = self.cap, i, j, live = 0
-        for i in range(oldcap):
-            if old[i].kind != EMPTY and self.now - <int64_t>old[i].last < self.aging:
-                live += 1
-        cdef uint64_t cap = oldcap
-        if live * 10 > cap * 4:
-            cap *= 2
-        cdef Entry* tab = <Entry*> calloc(cap, sizeof(Entry))
-        if tab == NULL:
-            return  # keep probing the full table; slower, never wrong
-        self.tab, self.cap, self.mask, self.used = tab, cap, cap - 1, 0
-        for i in range(oldcap):
-            if old[i].kind != EMPTY and self.now - <int64_t>old[i].last < self.aging:
-                j = _hash(old[i].mac, old[i].key) & self.mask
-                while tab[j].kind != EMPTY:
-                    j = (j + 1) & self.mask
-                tab[j] = old[i]
-                self.used += 1
-        free(old)
+        if self.rec.on:
+            rec_learned(&self.rec, e)
+        if self.l2.used * 10 > self.l2.cap * 7:
+            self.flush_dirty()  # ages are read and entries move
+            l2_grow(&self.l2, self.now, self.aging)
+            self.gen += 1
 
     cdef inline Entry* lookup(self, int64_t sw, int64_t seg, uint64_t mac) noexcept:
         cdef uint32_t key = <uint32_t>(sw * self.nseg + seg)
-        cdef uint64_t i = _hash(mac, key) & self.mask
-        cdef Entry* e
-        while True:
-            e = &self.tab[i]
-            if e.kind == EMPTY:
+        cdef Entry* e = l2_slot(&self.l2, key, mac)
+        if e.kind == EMPTY:
+            return NULL
+        if self.now - <int64_t>e.last >= self.aging:
+            if self.ndirty == 0:
                 return NULL
-            if e.mac == mac and e.key == key:
-                if self.now - <int64_t>e.last >= self.aging:
-                    return NULL
-                return e
-            i = (i + 1) & self.mask
+            self.flush_dirty()  # a replayed flow may have refreshed it since
+            if self.now - <int64_t>e.last >= self.aging:
+                return NULL
+        if self.rec.on and <int64_t>e.last + self.aging < self.rec.until:
+            self.rec.until = <int64_t>e.last + self.aging
+        return e
 
     cdef inline int64_t group_of(self, int64_t sw, int64_t seg) noexcept:
         cdef int64_t key = sw * self.nseg + seg
@@ -477,22 +491,18 @@ cdef class CompiledPlane:
 
     # ------------------------------------------------------------------ frames
     cdef inline void deliver(self, int64_t v) noexcept:
-        self.vif_c[v * 6 + RX_P] += 1
-        self.vif_c[v * 6 + RX_B] += self.size + 14
+        self.add(&self.vif_c[v * 6 + RX_P], 1)
+        self.add(&self.vif_c[v * 6 + RX_B], self.size + 14)
 
     cdef void frame(self, int64_t f) noexcept:
         cdef int64_t v = self.fl_vif[f], g, wire, refill, burst, elapsed, cost
+        cdef FlowCache* fc
         if v < 0 or not self.vif_running[v]:
             return
         cdef int64_t* c = &self.vif_c[v * 6]
         g = self.vif_group[v]
         self.src = self.fl_src[f]
-        self.dst = self.fl_dst[f]
-        self.size = self.fl_size[f]
-        self.ip = self.fl_ip[f]
-        self.df = self.fl_df[f]
-        self.flood = self.fl_flood[f]
-        wire = self.size + 14
+        wire = self.fl_size[f] + 14
         if g < 0 or (self.vif_deny[v] and self.src != self.vif_mac[v]):
             c[TX_D] += 1
             return
@@ -511,8 +521,42 @@ cdef class CompiledPlane:
                 c[TX_D] += 1
                 return
             self.tokens[v] -= cost
-        c[TX_P] += 1
-        c[TX_B] += wire
+        if not self.use_cache:
+            self.slow_frames += 1
+            self.forward(f, v, g, c, wire)
+            return
+        fc = &self.fc[f]
+        if fc.gen == self.gen and self.now < fc.until and self.now - fc.last < self.aging:
+            fc.pending += 1  # the fast path
+            fc.last = self.now
+            if not fc.dirty:
+                fc.dirty = 1
+                self.dirty[self.ndirty] = <int32_t>f
+                self.ndirty += 1
+            return
+        self.slow_frames += 1
+        fc_materialize(fc)
+        if fc.dirty:
+            self.flush_dirty()
+        fc.gen = 0
+        cdef uint64_t gen = self.gen
+        self.rec.on, self.rec.overflow = 1, 0
+        self.rec.neffects, self.rec.nlearned, self.rec.until = 0, 0, NEVER
+        self.forward(f, v, g, c, wire)
+        self.rec.on = 0
+        if self.gen == gen and not self.rec.overflow:
+            fc_store(fc, &self.rec, gen)
+            fc.last = self.now
+
+    cdef void forward(self, int64_t f, int64_t v, int64_t g, int64_t* c, int64_t wire) noexcept:
+        """The slow path: switch one frame that passed ingress and policing."""
+        self.dst = self.fl_dst[f]
+        self.size = self.fl_size[f]
+        self.ip = self.fl_ip[f]
+        self.df = self.fl_df[f]
+        self.flood = self.fl_flood[f]
+        self.add(&c[TX_P], 1)
+        self.add(&c[TX_B], wire)
         if self.grp_sw[g] < self.nvem:
             self.vem_local(g, v)
         else:
@@ -520,11 +564,11 @@ cdef class CompiledPlane:
 
     cdef inline void local_flood(self, int64_t g, int64_t skip) noexcept:
         """Deliver to every VIF of group g but `skip` (the sender, a member of g, or -1)."""
-        self.grp_rx[g * 2] += 1
-        self.grp_rx[g * 2 + 1] += self.size + 14
+        self.add(&self.grp_rx[g * 2], 1)
+        self.add(&self.grp_rx[g * 2 + 1], self.size + 14)
         if skip >= 0:
-            self.vif_excl[skip * 2] += 1
-            self.vif_excl[skip * 2 + 1] += self.size + 14
+            self.add(&self.vif_excl[skip * 2], 1)
+            self.add(&self.vif_excl[skip * 2 + 1], self.size + 14)
 
     cdef void vem_local(self, int64_t g, int64_t v) noexcept:
         cdef int64_t sw = self.grp_sw[g], seg = self.grp_seg[g], b
@@ -544,7 +588,7 @@ cdef class CompiledPlane:
         self.local_flood(g, v)
         b = self.seg_bd[seg]
         if b >= 0:
-            self.bd_c[b * 2] += 1
+            self.add(&self.bd_c[b * 2], 1)
             self.replicate(g, b)
         else:
             self.vem_to_fi(g)
@@ -580,11 +624,11 @@ cdef class CompiledPlane:
         if self.ip and not self.df:
             n = _fragments(self.size, pmtu)
             if n:
-                c[FRAGS] += n
+                self.add(&c[FRAGS], n)
                 return True
         elif self.ip:
-            c[PMTU] += 1
-        c[MTU_DROPS] += 1
+            self.add(&c[PMTU], 1)
+        self.add(&c[MTU_DROPS], 1)
         return False
 
     cdef void replicate(self, int64_t g, int64_t b) noexcept:
@@ -592,18 +636,18 @@ cdef class CompiledPlane:
         cdef int64_t* c = &self.vem_c[sw * 7]
         cdef int64_t lo = self.bd_mem_ptr[b], hi = self.bd_mem_ptr[b + 1]
         if vt < 0:
-            c[UNREACH] += 1
+            self.add(&c[UNREACH], 1)
             return
         if self.bd_mode[b] == MODE_MULTICAST:
             if not self.multicast_ok:
-                c[UNREACH] += 1
+                self.add(&c[UNREACH], 1)
                 return
             pm = min(self.vem_mtu[sw], self.bd_pmtu[b])
             if not self.mtu_ok(sw, pm):
                 return
-            c[ENCAP] += 1
-            c[FCOPIES] += 1
-            self.bd_c[b * 2 + 1] += 1
+            self.add(&c[ENCAP], 1)
+            self.add(&c[FCOPIES], 1)
+            self.add(&self.bd_c[b * 2 + 1], 1)
             for k in range(lo, hi):
                 mg = self.bd_mems[k]
                 if self.grp_sw[mg] != sw:
@@ -616,33 +660,33 @@ cdef class CompiledPlane:
                 continue
             dv = self.grp_vtep[mg]
             if dv < 0 or not self.reach(vt, dv):
-                c[UNREACH] += 1
+                self.add(&c[UNREACH], 1)
                 continue
             pm = min(min(self.vem_mtu[sw], self.vem_mtu[w]), self.underlay)
             if not self.mtu_ok(sw, pm):
                 continue
-            c[ENCAP] += 1
-            c[FCOPIES] += 1
-            self.bd_c[b * 2 + 1] += 1
+            self.add(&c[ENCAP], 1)
+            self.add(&c[FCOPIES], 1)
+            self.add(&self.bd_c[b * 2 + 1], 1)
             self.decap(w, mg, vt, 1, -1)
 
     cdef void encap_unicast(self, int64_t g, int64_t dv) noexcept:
         cdef int64_t sw = self.grp_sw[g], seg = self.grp_seg[g], vt = self.grp_vtep[g], w, pm
         cdef int64_t* c = &self.vem_c[sw * 7]
         if vt < 0 or not self.reach(vt, dv):
-            c[UNREACH] += 1
+            self.add(&c[UNREACH], 1)
             return
         w = self.vtep_vem[dv]
         pm = min(min(self.vem_mtu[sw], self.vem_mtu[w]), self.underlay)
         if not self.mtu_ok(sw, pm):
             return
-        c[ENCAP] += 1
+        self.add(&c[ENCAP], 1)
         self.decap(w, self.group_of(w, seg), vt, 0, seg)
 
     cdef void decap(self, int64_t w, int64_t rg, int64_t src_vtep, bint flood,
                     int64_t seg) noexcept:
         cdef Entry* e
-        self.vem_c[w * 7 + DECAP] += 1
+        self.add(&self.vem_c[w * 7 + DECAP], 1)
         if rg >= 0:
             seg = self.grp_seg[rg]
         self.learn(w, seg, self.src, REMOTE, src_vtep)
@@ -662,7 +706,7 @@ cdef class CompiledPlane:
         cdef int64_t* c = &self.fi_c[(fi - self.nvem) * 3]
         cdef Entry* e
         cdef int64_t kind, port
-        c[SWITCHED] += 1
+        self.add(&c[SWITCHED], 1)
         self.learn(fi, seg, self.src, in_kind, in_port)
         if not self.flood:
             e = self.lookup(fi, seg, self.dst)
@@ -674,7 +718,7 @@ cdef class CompiledPlane:
                 if kind == LOCAL:
                     self.deliver(port)
                     if self.vif_host[port] == src_host:
-                        c[HAIRPIN] += 1
+                        self.add(&c[HAIRPIN], 1)
                 elif kind == UPLINK:
                     vg = self.group_of(port, seg)
                     if vg >= 0:
@@ -684,10 +728,10 @@ cdef class CompiledPlane:
                     if pg >= 0:
                         self.fi_in(pg, PEER, fi - self.nvem, src_host, 1)
                 return
-        c[FLOODED] += 1
+        self.add(&c[FLOODED], 1)
         if in_kind == LOCAL:
             self.local_flood(fg, in_port)
-            c[HAIRPIN] += self.vif_same_host[in_port]
+            self.add(&c[HAIRPIN], self.vif_same_host[in_port])
         else:
             # from an uplink or a peer: the sender's host has no VIF on this FI's group
             self.local_flood(fg, -1)

@@ -3,6 +3,7 @@
 Contract (the emulated backend calls exactly this, from ONE worker thread; not thread-safe):
 
     fabric = Fabric(topology, seed=0, plane="compiled")   # or plane="reference"
+                                    # (flow_cache=False: compiled, every frame slow path)
     fabric.now                      simulated seconds since start
     fabric.run_until(t)             advance simulated time to t, carrying the traffic
     fabric.step(dt)                 run_until(now + dt)
@@ -82,11 +83,11 @@ class VtepInfo:
     member: bool
 
 
-def _make_plane(plane: str, tables: Tables):
+def _make_plane(plane: str, tables: Tables, flow_cache: bool = True):
     if plane == "compiled":
         from ._dataplane import CompiledPlane  # ImportError when not built
 
-        return CompiledPlane(tables)
+        return CompiledPlane(tables, flow_cache)
     if plane == "reference":
         from .reference import ReferencePlane
 
@@ -104,15 +105,17 @@ def _guard(topology: Topology, change: Change) -> list:
 class Fabric:
     """An emulated VM-FEX and VXLAN fabric running one topology. See the module docstring."""
 
-    def __init__(self, topology: Topology, *, seed: int = 0, plane: str = "compiled"):
+    def __init__(self, topology: Topology, *, seed: int = 0, plane: str = "compiled",
+                 flow_cache: bool = True):
         self.topology = topology
+        self.flow_cache = flow_cache  # compiled plane: replay recorded frames (_flowcache.pxi)
         self.seed = seed
         self.plane_name = plane
         self.now = 0.0
         self._tick = 0  # ticks carried so far
         self.offered = 0  # frames the VMs offered (before policing)
         self._tables = compile_topology(topology, seed)
-        self._plane = _make_plane(plane, self._tables)
+        self._plane = _make_plane(plane, self._tables, flow_cache)
         self._base = carry.Totals()
         self._base_cache: dict[str, np.ndarray] | None = None
         for name, members, mode in self._memberships(self._tables):
@@ -214,7 +217,7 @@ class Fabric:
         except ValueError as exc:
             return ChangeResult(change, False, str(exc))
         new_tables = compile_topology(self.topology, self.seed)
-        new_plane = _make_plane(self.plane_name, new_tables)
+        new_plane = _make_plane(self.plane_name, new_tables, self.flow_cache)
         new_plane.import_state(carry.remap_state(old_tables, new_tables, old_state, old_flows,
                                                  list(self.topology.traffic), self._tick))
         self._base.absorb(old_tables, self._plane.counters())
