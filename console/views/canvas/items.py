@@ -316,7 +316,7 @@ class LinkItem:
         self.dst.links.discard(self)
 
 
-def _rect_of(line: QLineF) -> QRectF:
+def link_rect(line: QLineF) -> QRectF:
     return QRectF(line.p1(), line.p2()).normalized().adjusted(-3, -3, 3, 3)
 
 
@@ -333,7 +333,7 @@ class LinkLayer(QGraphicsItem):
         self._free: list[int] = []
         self._n = 0
         self._bounds = QRectF()
-        self.on_change = None  # called with each scene rectangle a link change touches
+        self.on_change = None  # called with (link, scene rectangle) for each change
         self.setZValue(0)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
 
@@ -356,31 +356,42 @@ class LinkLayer(QGraphicsItem):
         self._kinds[link.slot] = -1
         self._free.append(link.slot)
         link.layer, link.slot = None, -1
-        self.update(_rect_of(link._line))
+        self.update(link_rect(link._line))
         if self.on_change is not None:
-            self.on_change(_rect_of(link._line))
+            self.on_change(link, link_rect(link._line))
 
     def moved(self, link: LinkItem, old: QLineF) -> None:
         line = link._line
         self._coords[link.slot] = (line.x1(), line.y1(), line.x2(), line.y2())
-        rect = _rect_of(line)
+        rect = link_rect(line)
         if not self._bounds.contains(rect):
             self.prepareGeometryChange()
             self._bounds = self._bounds.united(rect)
-        self.update(_rect_of(old).united(rect))
+        self.update(link_rect(old).united(rect))
         if self.on_change is not None:
             if not old.isNull():
-                self.on_change(_rect_of(old))
-            self.on_change(rect)
+                self.on_change(link, link_rect(old))
+            self.on_change(link, rect)
 
     def boundingRect(self) -> QRectF:
         return self._bounds
 
-    def visible_lines(self, area: QRectF, declutter: bool = True) -> dict[int, np.ndarray]:
+    def visible_lines(self, area: QRectF, declutter: bool = True,
+                      only: list[LinkItem] | None = None,
+                      skip: np.ndarray | None = None) -> dict[int, np.ndarray]:
         """Kind id -> (n, 4) array of the link segments inside `area`; with `declutter`,
-        links that only pass through are left out when there are many."""
+        links that only pass through are left out when there are many. `only` limits it to
+        those links, `skip` (a mask over slots) leaves some out."""
         n = self._n
         kinds = self._kinds[:n]
+        if only is not None or skip is not None:
+            kinds = kinds.copy()
+            if only is not None:
+                mask = np.zeros(n, dtype=bool)
+                mask[[link.slot for link in only if link.layer is self]] = True
+                kinds[~mask] = -1
+            if skip is not None:
+                kinds[skip[:n]] = -1
         x1, y1, x2, y2 = self._coords[:n].T
         left, top, right, bottom = area.left(), area.top(), area.right(), area.bottom()
         keep = ((kinds >= 0) & (np.maximum(x1, x2) >= left) & (np.minimum(x1, x2) <= right)

@@ -22,7 +22,15 @@ from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from .items import LINK_PENS, LinkLayer, NodeItem, block_colour, cosmetic_pen
+from .items import (
+    LINK_PENS,
+    LinkItem,
+    LinkLayer,
+    NodeItem,
+    block_colour,
+    cosmetic_pen,
+    link_rect,
+)
 
 # Zoomed out, thousands of links overlap into a solid mat of colour that hides the nodes:
 # lighter shades of the link colours keep the kinds apart and let the blocks stand out.
@@ -76,7 +84,7 @@ class Overview(QGraphicsItem):
     def __init__(self, links: LinkLayer):
         super().__init__()
         self._links = links
-        links.on_change = self.mark_dirty
+        links.on_change = self._link_changed
         self._rects = np.zeros((256, 4))  # x, y, w, h per slot
         self._colour = np.full(256, -1, dtype=np.int16)  # palette index, -1 for a free slot
         self._free: list[int] = []
@@ -86,6 +94,9 @@ class Overview(QGraphicsItem):
         self._bounds = QRectF()
         self._snap: _Snapshot | None = None
         self._dirty: list[QRectF] = []
+        # Nodes being dragged and their links: drawn over the snapshot, not in it (see float).
+        self._floating: dict[int, NodeItem] = {}
+        self._floating_links: set[LinkItem] = set()
         self.active = False
         self.zooming = False  # a zoom gesture is under way: draw the snapshot scaled
         self.setZValue(0)
@@ -99,6 +110,8 @@ class Overview(QGraphicsItem):
         self.active = active
         self._snap = None  # edits made while inactive were not tracked
         self._dirty.clear()
+        self._floating.clear()
+        self._floating_links.clear()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, not active)
         self.update()
 
@@ -123,6 +136,7 @@ class Overview(QGraphicsItem):
         self._colour[slot] = -1
         self._free.append(slot)
         node.overview, node.overview_slot = None, -1
+        self._floating.pop(slot, None)
         self.mark_dirty(QRectF(x, y, w, h))
 
     def place(self, node: NodeItem) -> None:
@@ -135,6 +149,9 @@ class Overview(QGraphicsItem):
         if not self._bounds.contains(rect):
             self.prepareGeometryChange()
             self._bounds = self._bounds.united(rect.adjusted(-4, -4, 4, 4))
+        if slot in self._floating:
+            self.update(old.united(rect).adjusted(-2, -2, 2, 2))
+            return
         if old.isValid():
             self.mark_dirty(old)
         self.mark_dirty(rect)
@@ -145,7 +162,43 @@ class Overview(QGraphicsItem):
         if self._colour[node.overview_slot] != colour:
             self._colour[node.overview_slot] = colour
             x, y, w, h = self._rects[node.overview_slot]
+            if node.overview_slot in self._floating:
+                self.update(QRectF(x, y, w, h).adjusted(-2, -2, 2, 2))
+            else:
+                self.mark_dirty(QRectF(x, y, w, h))
+
+    def float(self, nodes: list[NodeItem]) -> None:
+        """A drag starts: the nodes and their links leave the snapshot (one re-render) and
+        are drawn over it at each frame until land(). A move then costs a blit and a few
+        lines, where re-rendering the rectangles long links sweep would cost a full frame."""
+        if not self.active:
+            return
+        self.land()
+        self._floating = {n.overview_slot: n for n in nodes if n.overview is self}
+        self._floating_links = {link for n in self._floating.values() for link in n.links}
+        self._mark_floating()
+
+    def land(self) -> None:
+        """The drag is over: the dragged nodes and links go back into the snapshot."""
+        if not self._floating:
+            return
+        self._mark_floating()
+        self._floating.clear()
+        self._floating_links.clear()
+
+    def _mark_floating(self) -> None:
+        for slot in self._floating:
+            x, y, w, h = self._rects[slot]
             self.mark_dirty(QRectF(x, y, w, h))
+        for link in self._floating_links:
+            self.mark_dirty(link_rect(link.line()))
+
+    def _link_changed(self, link: LinkItem, rect: QRectF) -> None:
+        if link in self._floating_links:
+            if self.active:
+                self.update(rect)
+        else:
+            self.mark_dirty(rect)
 
     def _colour_id(self, colour: QColor) -> int:
         key = colour.rgba()
@@ -167,26 +220,40 @@ class Overview(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return self._bounds
 
-    def blocks_in(self, area: QRectF) -> dict[int, np.ndarray]:
-        """Palette index -> (n, 4) array of the node blocks that meet `area`."""
+    def blocks_in(self, area: QRectF, floating: bool = False) -> dict[int, np.ndarray]:
+        """Palette index -> (n, 4) array of the node blocks that meet `area`: the floating
+        ones (being dragged) or the others."""
         n = self._n
         x, y, w, h = self._rects[:n].T
         colour = self._colour[:n]
+        if self._floating or floating:
+            mask = np.zeros(n, dtype=bool)
+            mask[list(self._floating)] = True
+            colour = np.where(mask if not floating else ~mask, -1, colour)
         keep = ((colour >= 0) & (x + w >= area.left()) & (x <= area.right())
                 & (y + h >= area.top()) & (y <= area.bottom()))
         rects, colour = self._rects[:n][keep], colour[keep]
         return {int(c): rects[colour == c] for c in np.unique(colour)}
 
     # ----------------------------------------------------------------- paint
-    def draw(self, painter: QPainter, area: QRectF) -> None:
+    def draw(self, painter: QPainter, area: QRectF, floating: bool = False) -> None:
         """Links, then node blocks, in `area` (scene coordinates) through the painter's
-        transform; no antialiasing: at this scale it only blurs and costs."""
+        transform: the floating ones (being dragged) or the others. No antialiasing: at
+        this scale it only blurs and costs."""
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         pens = list(OVERVIEW_PENS.values())
-        for kind, segs in self._links.visible_lines(area, declutter=False).items():
+        if floating:
+            lines = self._links.visible_lines(area, False, only=list(self._floating_links))
+        elif self._floating_links:
+            skip = np.zeros(len(self._links._kinds), dtype=bool)
+            skip[[link.slot for link in self._floating_links if link.slot >= 0]] = True
+            lines = self._links.visible_lines(area, False, skip=skip)
+        else:
+            lines = self._links.visible_lines(area, False)
+        for kind, segs in lines.items():
             painter.setPen(pens[kind])
             painter.drawLines([QLineF(*row) for row in segs.tolist()])
-        for colour, rects in self.blocks_in(area).items():
+        for colour, rects in self.blocks_in(area, floating).items():
             fill = self._palette[colour]
             painter.setBrush(fill)
             painter.setPen(QPen(fill.darker(170), 0))
@@ -240,6 +307,7 @@ class Overview(QGraphicsItem):
         exposed = option.exposedRect
         if widget is None or world.isRotating():
             self.draw(painter, exposed)  # a one-off render (printing, scene.render)
+            self.draw(painter, exposed, floating=True)
             return
         inverse, _ = world.inverted()
         view = inverse.mapRect(QRectF(widget.rect()))
@@ -276,11 +344,13 @@ class Overview(QGraphicsItem):
                               QRectF(source.x() * dpr, source.y() * dpr,
                                      source.width() * dpr, source.height() * dpr))
             painter.restore()
-            return
-        # Zoom gesture: the old snapshot scaled, and what it lacks drawn directly.
-        painter.drawImage(snap.rect, snap.image)
-        for area in _minus(exposed, snap.rect):
-            painter.save()
-            painter.setClipRect(area)
-            self.draw(painter, area)
-            painter.restore()
+        else:
+            # Zoom gesture: the old snapshot scaled, and what it lacks drawn directly.
+            painter.drawImage(snap.rect, snap.image)
+            for area in _minus(exposed, snap.rect):
+                painter.save()
+                painter.setClipRect(area)
+                self.draw(painter, area)
+                painter.restore()
+        if self._floating:
+            self.draw(painter, exposed, floating=True)

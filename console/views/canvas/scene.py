@@ -45,6 +45,7 @@ class TopologyScene(QGraphicsScene):
         self._out: dict[str, list[LinkItem]] = {}  # links an object's references make
         self._dangling: dict[str, set[str]] = {}  # missing target id -> source ids
         self._press: dict[str, QPointF] = {}
+        self._dragging = False
         self._connect_from: tuple[NodeItem, int | None] | None = None
         self._rubber_line: QGraphicsLineItem | None = None
         self.connect_mode = False
@@ -318,6 +319,12 @@ class TopologyScene(QGraphicsScene):
             line.setP2(event.scenePos())
             self._rubber_line.setLine(line)
             return
+        if self._press and event.buttons() & Qt.MouseButton.LeftButton \
+                and not self._dragging:
+            # A drag of the selection starts: zoomed out, the moving nodes and their links
+            # are drawn over the overview's snapshot until the drop.
+            self._dragging = True
+            self.overview.float([self.nodes[nid] for nid in self._press if nid in self.nodes])
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
@@ -332,6 +339,9 @@ class TopologyScene(QGraphicsScene):
             return
         super().mouseReleaseEvent(event)
         self.commit_moves()
+        if self._dragging:
+            self._dragging = False
+            self.overview.land()
 
     def commit_moves(self) -> None:
         """One undo command for everything the last drag moved."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QGraphicsItem
@@ -104,10 +104,25 @@ def test_zoomed_out_a_drag_moves_the_block_and_its_links_in_one_undo_step(
     start, centre = web1.pos(), web1.block_rect().center()
     frame(canvas)  # the snapshot exists: the move must update it, not make a new one
     snap = s.overview._snap
+    # Mid-drag, the node and its links are drawn over the snapshot where they are now.
+    vp, a = canvas.view.viewport(), canvas.view.mapFromScene(centre)
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
+    for step in range(1, 4):
+        QTest.mouseMove(vp, a + QPoint(0, 25 * step))
+        image = frame(canvas)
+        assert pixel(canvas, image, web1.block_rect().center()) == SELECTED
+        assert same(image, fresh(canvas)), step
+        snap = s.overview._snap
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       a + QPoint(0, 75))
+    assert web1.pos() == start + QPointF(0, 300)
+    doc.stack.undo()
+    assert web1.pos() == start
     drag(canvas, centre, centre + QPointF(0, 400))
+    link = next(x for x in s.links() if x.describe() == "web1 → kvm1 (placement)")
     assert web1.pos() == start + QPointF(0, 400)
     assert link.line().p1() == web1.center()
-    assert doc.stack.count() == 2
+    assert doc.stack.count() == 2  # the auto-layout, then this drag
     image = frame(canvas)
     assert s.overview._snap is snap
     assert pixel(canvas, image, web1.block_rect().center()) == SELECTED  # dragged = selected
