@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QLineF, QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen, QUndoCommand
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -65,7 +65,7 @@ class TopologyScene(QGraphicsScene):
         self._building = False
         # How nodes are drawn, set by the view for its scale (see set_quality).
         self.detailed = True
-        self.node_cache = QGraphicsItem.CacheMode.DeviceCoordinateCache
+        self._zooming: set[NodeItem] = set()  # nodes on item caches for a zoom gesture
         self._rebuild(document.topology)
 
     # ------------------------------------------------------------- model -> view
@@ -74,6 +74,7 @@ class TopologyScene(QGraphicsScene):
             for collection, slot in self._slots.items():
                 getattr(self._topo.events, collection).disconnect(slot)
         self.clear()
+        self._zooming.clear()
         self.link_layer = LinkLayer()
         self.addItem(self.link_layer)
         self.overview = Overview(self.link_layer)
@@ -196,28 +197,52 @@ class TopologyScene(QGraphicsScene):
         self._out[node.id] = links
 
     # ------------------------------------------------------------------ quality
-    def set_quality(self, detailed: bool, node_cache: QGraphicsItem.CacheMode) -> None:
-        """Detailed: each node paints itself (text, ports, badge) through `node_cache`.
+    def set_quality(self, detailed: bool) -> None:
+        """Detailed: each node paints itself (text, ports, badge) into a device-pixel cache.
         Not detailed (zoomed out): the Overview draws links and node blocks in batches and
         the nodes paint nothing, though they still take clicks, drags and the rubber band."""
-        if detailed == self.detailed and node_cache == self.node_cache:
+        if detailed == self.detailed:
             return
-        self.detailed, self.node_cache = detailed, node_cache
+        self.detailed = detailed
         self._apply_quality_to_layers()
+        self._zooming.clear()
+        # A plain loop, no per-node queries: PySide's enum conversions make each call cost
+        # ~15 us, so a check per node costs more than the setter.
+        mode = (QGraphicsItem.CacheMode.DeviceCoordinateCache if detailed
+                else QGraphicsItem.CacheMode.NoCache)
+        flag = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
         for node in self.nodes.values():
-            self._apply_quality(node)
+            node.setFlag(flag, not detailed)
+            node.setCacheMode(mode)
+
+    def begin_zoom(self, area: QRectF) -> None:
+        """A zoom gesture starts, zoomed in: the nodes in `area` (what the gesture can show)
+        cache at their own resolution, which scales without re-rendering at each step."""
+        if not self.detailed:
+            return
+        mode = QGraphicsItem.CacheMode.ItemCoordinateCache
+        for item in self.items(area):
+            if isinstance(item, NodeItem) and item not in self._zooming:
+                item.setCacheMode(mode)
+                self._zooming.add(item)
+
+    def end_zoom(self) -> None:
+        """The gesture settled: back to device-pixel caches, rendered sharp at this scale."""
+        mode = QGraphicsItem.CacheMode.DeviceCoordinateCache
+        for node in self._zooming:
+            if node.scene() is self:
+                node.setCacheMode(mode)
+        self._zooming.clear()
 
     def _apply_quality_to_layers(self) -> None:
         self.link_layer.setVisible(self.detailed)
         self.overview.set_active(not self.detailed)
 
     def _apply_quality(self, node: NodeItem) -> None:
-        flag = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
-        if bool(node.flags() & flag) == self.detailed:
-            node.setFlag(flag, not self.detailed)
-        mode = self.node_cache if self.detailed else QGraphicsItem.CacheMode.NoCache
-        if node.cacheMode() != mode:
-            node.setCacheMode(mode)
+        """A new node gets the drawing quality the others have."""
+        if not self.detailed:
+            node.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
+            node.setCacheMode(QGraphicsItem.CacheMode.NoCache)
 
     def links(self) -> list[LinkItem]:
         return [link for links in self._out.values() for link in links]

@@ -3,9 +3,9 @@ rubber-band selection."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRectF, Qt, QTimer
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
+from PySide6.QtWidgets import QGraphicsView
 
 from .items import LOD_TEXT
 from .scene import TopologyScene
@@ -60,7 +60,14 @@ class TopologyView(QGraphicsView):
         # A zoom gesture (wheel, keys) draws from caches made at the previous scale and
         # renders sharp once it settles: re-rendering every item at every step cost more
         # than a frame.
-        self.zooming = True
+        if not self.zooming:
+            self.zooming = True
+            # What the gesture may show: the view, and around it what zooming out to a
+            # third shows (further out, nodes are plain blocks drawn by the overview).
+            seen = self.mapToScene(self.viewport().rect()).boundingRect()
+            self.scene().begin_zoom(QRectF(seen.center() - QPointF(seen.width() * 1.5,
+                                                                    seen.height() * 1.5),
+                                           seen.size() * 3))
         self._settle.start()
         self.scale(factor, factor)
         self._update_quality()
@@ -69,6 +76,7 @@ class TopologyView(QGraphicsView):
         """The zoom gesture is over: render sharp at the scale it ended on."""
         self._settle.stop()
         self.zooming = False
+        self.scene().end_zoom()
         self._update_quality()
         self.viewport().update()
 
@@ -86,11 +94,9 @@ class TopologyView(QGraphicsView):
         if detailed != self._detailed:
             self._detailed = detailed
             self.setRenderHint(QPainter.RenderHint.Antialiasing, detailed)
-        cache = (QGraphicsItem.CacheMode.ItemCoordinateCache if self.zooming
-                 else QGraphicsItem.CacheMode.DeviceCoordinateCache)
         scene = self.scene()
         scene.overview.zooming = self.zooming
-        scene.set_quality(detailed, cache)
+        scene.set_quality(detailed)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0

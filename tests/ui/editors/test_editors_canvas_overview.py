@@ -222,7 +222,7 @@ def test_a_zoom_gesture_draws_from_caches_and_renders_sharp_once_it_settles(
     view.zoom(1.2)
     assert view.zooming
     assert all(n.cacheMode() == QGraphicsItem.CacheMode.ItemCoordinateCache
-               for n in s.nodes.values())
+               for n in s.nodes.values())  # all of the example is in or near the view
     qtbot.waitUntil(lambda: not view.zooming, timeout=3000)
     assert all(n.cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
                for n in s.nodes.values())
