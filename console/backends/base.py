@@ -46,7 +46,6 @@ class BackendError(Exception):
     """A backend operation failed; the message is for the administrator."""
 
 
-
 class Backend(abc.ABC):
     """One connection to one fabric, chosen by URI (see console.backends.registry)."""
 
@@ -84,6 +83,24 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     async def sample(self) -> CounterSample:
         """Every counter now: monotonic totals plus a timestamp."""
+
+    # -- optional: what only some fabrics have. The defaults say "not here"; views call
+    # these directly instead of probing the backend's attributes.
+    async def l2_table(self, bridge_domain: str) -> list[Any] | None:
+        """The learned MAC table of a bridge domain, VEM by VEM, as the VSM shows it
+        (entries with mac, vem, vtep_ip, age_s, local), or None where the fabric gives
+        no such table (libvirt hosts, the kernel lab)."""
+        return None
+
+    @property
+    def speed(self) -> float | None:
+        """Simulated seconds per wall-clock second, or None for a fabric on real time."""
+        return None
+
+    def set_speed(self, speed: float) -> bool:
+        """Change the simulation clock (0 pauses, math.inf runs flat out); False where the
+        fabric runs on real time and has no clock to change."""
+        return False
 
     # -- events
     def events(self, maxsize: int = 1000) -> AsyncIterator[BackendEvent]:

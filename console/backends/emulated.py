@@ -103,7 +103,7 @@ class EmulatedBackend(Backend):
     def speed(self) -> float:
         return self._speed
 
-    def set_speed(self, speed: float) -> None:
+    def set_speed(self, speed: float) -> bool:
         """0 pauses, 1 is real time, math.inf runs as fast as the engine goes."""
         if speed < 0 or math.isnan(speed):
             raise BackendError(f"speed {speed} is not a clock speed")
@@ -114,6 +114,7 @@ class EmulatedBackend(Backend):
             self._resume.clear()
         self.emit(BackendEvent(EventKind.STATE, self.uri, "speed",
                                {"state": self.state.value, "speed": speed}))
+        return True
 
     # ---------------------------------------------------------------- lifecycle
     async def connect(self) -> None:
@@ -270,7 +271,7 @@ class EmulatedBackend(Backend):
         return sample
 
     # ------------------------------------------- VSM tables (emulated extras)
-    async def l2_table(self, bridge_domain: str) -> list[Any]:
+    async def l2_table(self, bridge_domain: str) -> list[Any] | None:
         """The L2 table of a bridge domain as the VSM shows it: entries with mac, vem,
         vtep_ip and age_s."""
         self._require()

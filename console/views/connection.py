@@ -214,18 +214,13 @@ class Connection(QObject):
     # ----------------------------------------------------------------- queries
     async def l2_table(self, bridge_domain: str) -> list[Any] | None:
         """The L2 table of a bridge domain, or None where the backend has none."""
-        fetch = getattr(self.backend, "l2_table", None)
-        if fetch is None or not self.connected:
+        if self.backend is None or not self.connected:
             return None
-        return await fetch(bridge_domain)
+        return await self.backend.l2_table(bridge_domain)
 
     def set_speed(self, speed: float) -> bool:
-        setter = getattr(self.backend, "set_speed", None)
-        if setter is None:
-            return False
-        setter(speed)
-        return True
+        return self.backend is not None and self.backend.set_speed(speed)
 
     @property
     def speed(self) -> float | None:
-        return getattr(self.backend, "speed", None)
+        return None if self.backend is None else self.backend.speed
