@@ -1,32 +1,40 @@
-"""One bulk stats poll against per-interface calls, for 1,000 running domains.
+"""One bulk stats poll against per-interface calls: libvirt's test driver, or real QEMU.
 
-Defines and starts N domains (2 interfaces each) on libvirt's test driver, then times in
-one run:
+Default (test driver): defines and starts N domains (2 interfaces each) on test:///default.
+--qemu N: starts N tiny TCG guests (no disk, 32 MiB; each a macvtap on a veth and a tap)
+under a private root libvirtd with the QEMU driver (tests/libvirt/qemu_support.py; needs
+root, libvirt-daemon-driver-qemu and qemu-system-x86), reached over its UNIX socket as a
+remote host is, and sends frames into the veth so that the counters are not all zero.
+
+Times in one run:
   bulk     one conn.getAllDomainStats(VIR_DOMAIN_STATS_INTERFACE) call for every domain
   per-if   what the bulk call replaces: one dom.interfaceStats(dev) call per interface
   backend  console.backends.libvirt.stats.poll as the backend runs it on this connection
            (after a first poll has shown whether the bulk call brings counters here)
 
-Caveat printed with the figures: libvirt's test driver answers the bulk call without a
-net.* group, so on it `bulk` measures the call itself and `backend` falls back to
-per-interface calls; on a qemu host the bulk call carries every counter.
+libvirt's test driver answers the bulk call without a net.* group, so there `bulk`
+measures the call alone and `backend` falls back to per-interface calls; on QEMU the bulk
+call carries every counter (the run says how many interfaces had non-zero counters).
 
-Usage: python3 benchmarks/libvirt_stats.py [--domains N] [--repeat R]
+Usage: python3 benchmarks/libvirt_stats.py [--domains N] [--repeat R] [--qemu N]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 import libvirt  # noqa: E402
 
-from console.backends.libvirt import stats  # noqa: E402
+from console.backends.libvirt import inventory, stats  # noqa: E402
 
 DOMAIN = """<domain type='test'><name>bench{i}</name><memory>1024</memory>
 <os><type>hvm</type></os><devices>
@@ -59,17 +67,8 @@ def timed(fn, repeat: int) -> float:
     return statistics.median(runs)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--domains", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
-    libvirt.registerErrorHandler(lambda _c, _e: None, None)
-    conn = libvirt.open("test:///default")
-    t0 = time.perf_counter()
-    targets = setup(conn, args.domains)
-    setup_s = time.perf_counter() - t0
-    interfaces = sum(len(v) for v in targets.values())
+def measure(conn: libvirt.virConnect, targets: stats.Targets, repeat: int) -> dict:
+    skip: set[tuple[str, str]] = set()
 
     def bulk() -> None:
         conn.getAllDomainStats(libvirt.VIR_DOMAIN_STATS_INTERFACE,
@@ -80,29 +79,106 @@ def main() -> int:
             for dev in targets.get(dom.name(), {}):
                 dom.interfaceStats(dev)
 
-    skip: set[tuple[str, str]] = set()
-    bulk_s = timed(bulk, args.repeat)
-    per_if_s = timed(per_interface, args.repeat)
+    bulk_s = timed(bulk, repeat)
+    per_if_s = timed(per_interface, repeat)
     # as the backend does: after one poll it knows whether the bulk call brings counters
-    _vifs, first = stats.poll(conn, targets, skip)
+    vifs, first = stats.poll(conn, targets, skip)
     use_bulk = not (first.bulk_unsupported or first.bulk_without_net)
-    backend_s = timed(lambda: stats.poll(conn, targets, skip, use_bulk), args.repeat)
+    backend_s = timed(lambda: stats.poll(conn, targets, skip, use_bulk), repeat)
     has_net = any("net.count" in s for _d, s in conn.getAllDomainStats(
         libvirt.VIR_DOMAIN_STATS_INTERFACE, 0)[:1])
-    print(f"libvirt {libvirt.getVersion() // 1_000_000}.{libvirt.getVersion() // 1000 % 1000}"
-          f" test driver: {args.domains} running domains, {interfaces} interfaces "
-          f"(set up in {setup_s:.2f} s); median of {args.repeat}")
-    print(f"  bulk     getAllDomainStats x1          {bulk_s * 1e3:9.2f} ms")
-    print(f"  per-if   interfaceStats x{interfaces:<6}        {per_if_s * 1e3:9.2f} ms")
-    how = "bulk" if use_bulk else "per-interface"
-    print(f"  backend  stats.poll ({how:<13})    {backend_s * 1e3:9.2f} ms")
-    print(f"  per-interface / bulk = {per_if_s / bulk_s:.1f}x")
-    if not has_net:
+    counting = sum(1 for c in vifs.values() if c.rx_packets or c.tx_packets)
+    return {"bulk": bulk_s, "per_if": per_if_s, "backend": backend_s, "use_bulk": use_bulk,
+            "has_net": has_net, "counting": counting, "vifs": len(vifs)}
+
+
+def report(title: str, interfaces: int, repeat: int, r: dict) -> None:
+    print(f"{title}; median of {repeat}")
+    print(f"  bulk     getAllDomainStats x1          {r['bulk'] * 1e3:9.2f} ms")
+    print(f"  per-if   interfaceStats x{interfaces:<6}        {r['per_if'] * 1e3:9.2f} ms")
+    how = "(bulk)" if r["use_bulk"] else "(per-interface)"
+    print(f"  backend  stats.poll {how:<15}    {r['backend'] * 1e3:9.2f} ms")
+    print(f"  per-interface / bulk = {r['per_if'] / r['bulk']:.1f}x; "
+          f"per-interface / backend = {r['per_if'] / r['backend']:.1f}x")
+    print(f"  interfaces with non-zero counters in the backend's poll: "
+          f"{r['counting']} of {r['vifs']}")
+    if not r["has_net"]:
         print("  note: this driver's bulk records carry no net.* group, so 'bulk' is the "
               "call alone and the backend reads each interface (as it does on any driver "
               "whose bulk call brings no counters)")
+
+
+def run_test_driver(args: argparse.Namespace) -> int:
+    conn = libvirt.open("test:///default")
+    t0 = time.perf_counter()
+    targets = setup(conn, args.domains)
+    setup_s = time.perf_counter() - t0
+    interfaces = sum(len(v) for v in targets.values())
+    r = measure(conn, targets, args.repeat)
+    v = libvirt.getVersion()
+    report(f"libvirt {v // 1_000_000}.{v // 1000 % 1000} test driver: {args.domains} running "
+           f"domains, {interfaces} interfaces (set up in {setup_s:.2f} s)", interfaces,
+           args.repeat, r)
     conn.close()
     return 0
+
+
+@contextlib.contextmanager
+def qemu_host(guests: int) -> Iterator[tuple[libvirt.virConnect, str, str, float]]:
+    """(connection, uri, veth peer to send into, setup seconds) with `guests` running."""
+    import pytest
+    from qemu_support import qemu_daemon, tiny_domain, veth_pair
+
+    t0 = time.perf_counter()
+    try:
+        with qemu_daemon("fcbench") as daemon, veth_pair("bn") as (lower, peer):
+            conn = daemon.open()
+            for i in range(guests):
+                conn.defineXML(tiny_domain(f"bench{i}", (
+                    f"<interface type='direct'><mac address='52:54:00:fb:{i >> 8:02x}:"
+                    f"{i & 0xFF:02x}'/><source dev='{lower}' mode='private'/>"
+                    "<model type='virtio'/><alias name='ua-eth0'/></interface>"
+                    f"<interface type='ethernet'><mac address='52:54:00:fc:{i >> 8:02x}:"
+                    f"{i & 0xFF:02x}'/><model type='virtio'/><alias name='ua-eth1'/>"
+                    "</interface>"))).create()
+            yield conn, daemon.uri, peer, time.perf_counter() - t0
+            conn.close()
+    except pytest.skip.Exception as exc:
+        raise SystemExit(f"cannot run real QEMU here: {exc}") from None
+
+
+def run_qemu(args: argparse.Namespace) -> int:
+    sys.path.insert(0, str(ROOT / "tests" / "libvirt"))  # the tests' private QEMU host
+    from qemu_support import send_frames
+
+    with qemu_host(args.qemu) as (conn, uri, peer, setup_s):
+        send_frames(peer, 10)  # broadcast: every guest's macvtap sees them
+        deadline = time.monotonic() + 10
+        facts = inventory.read(conn, uri)
+        while time.monotonic() < deadline:  # bounded: until the guests have read them
+            vifs, _ = stats.poll(conn, facts.targets, set())
+            if sum(1 for c in vifs.values() if c.rx_packets) >= args.qemu:
+                break
+            time.sleep(0.1)
+        interfaces = sum(len(v) for v in facts.targets.values())
+        r = measure(conn, facts.targets, args.repeat)
+        v = conn.getLibVersion()
+        report(f"libvirt {v // 1_000_000}.{v // 1000 % 1000} QEMU driver over a UNIX socket "
+               f"({conn.getVersion() // 1_000_000}.{conn.getVersion() // 1000 % 1000} TCG): "
+               f"{args.qemu} running guests, {interfaces} interfaces (set up in {setup_s:.1f} "
+               "s)", interfaces, args.repeat, r)
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--domains", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--qemu", type=int, default=0, metavar="N",
+                        help="N real QEMU (TCG) guests instead of the test driver")
+    args = parser.parse_args()
+    libvirt.registerErrorHandler(lambda _c, _e: None, None)
+    return run_qemu(args) if args.qemu else run_test_driver(args)
 
 
 if __name__ == "__main__":
