@@ -205,6 +205,8 @@ CASES: list[tuple[str, Mutation, Mutation]] = [
     ("ref.subnet-network", _set("subnets.0.network", "nope"), _noop),
     ("ref.traffic", _set("traffic.0.from", "web9/eth0"), _noop),
     ("ref.traffic", _set("traffic.0.to", "web1/eth9"), _set("traffic.0.to", "broadcast")),
+    # ------------------------------------------------------------ traffic
+    ("traffic.size-over-mtu", _set("traffic.0.size", 1501), _set("traffic.0.size", 1500)),
     # ------------------------------------------------------------ duplicates
     ("dup.name", _dup("hosts", KVM1), _noop),
     ("dup.name", _dup("clusters", 0), _noop),

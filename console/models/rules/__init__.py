@@ -32,7 +32,15 @@ from collections.abc import Iterable
 
 from ..findings import Finding, Severity
 from ..topology import Topology
-from . import duplicates, openstack, profiles, references, vmfex, vxlan  # noqa: F401 (register)
+from . import (  # noqa: F401 (register)
+    duplicates,
+    openstack,
+    profiles,
+    references,
+    traffic,
+    vmfex,
+    vxlan,
+)
 from .references import REF_PREFIX
 from .registry import RULES, Context, Rule, sort_findings
 
