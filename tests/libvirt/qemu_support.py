@@ -335,6 +335,7 @@ def tiny_domain(name: str, interfaces: str = "", memory_mib: int = 32) -> str:
     return (f"<domain type='qemu'><name>{name}</name>"
             f"<memory unit='MiB'>{memory_mib}</memory><vcpu>1</vcpu>"
             "<os><type arch='x86_64' machine='pc'>hvm</type><boot dev='network'/></os>"
+            "<features><acpi/></features>"
             f"<devices><emulator>{QEMU}</emulator>{interfaces}"
             "<graphics type='vnc' port='-1' listen='127.0.0.1'/></devices></domain>")
 

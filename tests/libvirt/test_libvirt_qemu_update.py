@@ -11,6 +11,8 @@ Found on QEMU 7.2 / libvirt 9.0: a virtualport change on a running `direct` inte
 any update of a `network` interface on a passthrough pool (libvirt allocates the new
 definition a device of its own before comparing, so even an identical update would move
 it), is refused with VIR_ERR_OPERATION_UNSUPPORTED; a link state change goes out live.
+A live detach is a request the guest OS must acknowledge (ACPI unplug): libvirt returns
+after waiting about 5 s while the device is still there.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from qemu_support import qemu_daemon, qemu_skip_reason, tiny_domain, veth_pair
 
 from console.backends.libvirt import LibvirtBackend, steps
 from console.models import AttachMode, Cluster, PortProfile, Topology
-from console.models.changes import NicUpdate
+from console.models.changes import NicDetach, NicUpdate
 
 pytestmark = pytest.mark.skipif(qemu_skip_reason() is not None,
                                 reason=qemu_skip_reason() or "")
@@ -138,3 +140,19 @@ def test_network_interface_on_passthrough_pool_goes_to_config_only(host, run):
     assert live.find("source").get("portgroup") == "web"
     assert saved.find("source").get("portgroup") == "db"
     assert saved.find("virtualport/parameters").get("profileid") == "db"
+
+
+def test_live_detach_waits_for_the_guest_and_says_so(host, run):
+    daemon, backend, lower, _peer = host
+    dom = _start(daemon, "web3", _direct(lower) + (
+        "<interface type='ethernet'><mac address='52:54:00:fc:00:02'/><model type='virtio'/>"
+        "<alias name='ua-eth1'/></interface>"))
+
+    result = run(backend.apply(NicDetach("web3", "eth1")), timeout=30)
+
+    # the firmware never answers the ACPI unplug: libvirt returns after its wait, the
+    # definition has lost the interface and the running guest has not
+    assert result.applied, result.message
+    assert result.steps == [f"done: detach interface web3/eth1 [{steps.PENDING_UNPLUG}]"]
+    assert "ua-eth1" in dom.XMLDesc(0)
+    assert "ua-eth1" not in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)

@@ -16,7 +16,8 @@ VIR_ERR_OPERATION_UNSUPPORTED. libvirt checks the live part before it saves the 
 nothing is half-applied: the step then writes the persistent definition alone and says the
 running guest keeps its old interface until the domain restarts. QEMU's driver also refuses
 `<mtu>` on a `direct` interface at define/attach time ("not supported yet": a macvtap
-takes its lower device's MTU), so the element is left out for that driver.
+takes its lower device's MTU), so the element is left out for that driver. A live detach
+only asks the guest OS to release the device; when it has not (yet), the step says so.
 """
 
 from __future__ import annotations
@@ -107,6 +108,12 @@ def _redefine(conn: libvirt.virConnect, dom: libvirt.virDomain,
 LIVE_AND_CONFIG = "live and config"
 CONFIG_ONLY = "config only"
 
+# A live unplug is a request to the guest OS (ACPI): QEMU's device_del returns at once,
+# libvirt waits a few seconds for the guest's answer and then returns success anyway.
+PENDING_UNPLUG = ("config; the running guest was asked to release the interface and has "
+                  "not yet: it goes when the guest OS acknowledges the unplug, or when the "
+                  "domain stops")
+
 _NOT_LIVE = {
     "attach": "QEMU cannot add this interface to the running domain",
     "detach": "QEMU cannot remove this interface from the running domain",
@@ -138,7 +145,10 @@ def for_driver(conn: libvirt.virConnect, el: ET.Element) -> ET.Element:
 
 
 def _device_op(conn: libvirt.virConnect, vm: str, op: str, el: ET.Element,
-               edit: Callable[[ET.Element], None]) -> str:
+               edit: Callable[[ET.Element], None],
+               present: Callable[[ET.Element], bool] | None = None) -> str:
+    """attach/detach/update `el` on domain `vm`; `present` (detach) tells whether the
+    device is still in a devices element."""
     dom = conn.lookupByName(vm)
     method = {"attach": dom.attachDeviceFlags, "detach": dom.detachDeviceFlags,
               "update": dom.updateDeviceFlags}[op]
@@ -158,7 +168,16 @@ def _device_op(conn: libvirt.virConnect, vm: str, op: str, el: ET.Element,
         method(xml, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
         reason = exc.get_error_message() or str(exc)
         return f"{CONFIG_ONLY}: {_NOT_LIVE[op]} ({reason}); {_UNTIL_RESTART[op]}"
-    return LIVE_AND_CONFIG if flags & libvirt.VIR_DOMAIN_AFFECT_LIVE else "config"
+    if not flags & libvirt.VIR_DOMAIN_AFFECT_LIVE:
+        return "config"
+    if present is not None and _still_present(dom, present):
+        return PENDING_UNPLUG
+    return LIVE_AND_CONFIG
+
+
+def _still_present(dom: libvirt.virDomain, present: Callable[[ET.Element], bool]) -> bool:
+    devices = SafeET.fromstring(dom.XMLDesc(0)).find("devices")
+    return devices is not None and present(devices)
 
 
 def _current_interface(conn: libvirt.virConnect, vm: str, nic: str,
@@ -314,7 +333,10 @@ def _detach(vm: str, nic: str, mac: str | None, el: ET.Element) -> Action:
         if old is not None:
             devs.remove(old)
 
-    return lambda conn: _device_op(conn, vm, "detach", el, edit)
+    def present(devs: ET.Element) -> bool:
+        return find_interface(devs, nic, mac) is not None
+
+    return lambda conn: _device_op(conn, vm, "detach", el, edit, present)
 
 
 def _remove_vm(name: str) -> Action:
