@@ -77,6 +77,8 @@ def subtitle(kind: str, obj) -> str:
     return LABELS.get(kind, kind)
 
 
+_MOVED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
+_SELECTED = QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
 SELECTED = QColor("#2a6edb")
 ERROR = QColor("#d64541")
 WARNING = QColor("#e6a23c")
@@ -197,13 +199,14 @@ class NodeItem(QGraphicsItem):
         return i if local.y() >= HEAD_H and 0 <= i < len(self._nics) else None
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+        # Called for every change of every node (ten per node while a scene is built):
+        # enum constants from module globals, not looked up on the class each time.
+        if change == _MOVED:
             for link in self.links:
                 link.adjust()
             if self.overview is not None:
                 self.overview.place(self)
-        elif (change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
-              and self.overview is not None):
+        elif change == _SELECTED and self.overview is not None:
             self.overview.restyle(self)
         return super().itemChange(change, value)
 

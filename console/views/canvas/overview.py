@@ -84,7 +84,6 @@ class Overview(QGraphicsItem):
     def __init__(self, links: LinkLayer):
         super().__init__()
         self._links = links
-        links.on_change = self._link_changed
         self._rects = np.zeros((256, 4))  # x, y, w, h per slot
         self._colour = np.full(256, -1, dtype=np.int16)  # palette index, -1 for a free slot
         self._free: list[int] = []
@@ -112,6 +111,19 @@ class Overview(QGraphicsItem):
         self._dirty.clear()
         self._floating.clear()
         self._floating_links.clear()
+        # Inactive, moves only store the node's rectangle and links report nothing: a
+        # scene build or an edit zoomed in pays next to nothing for the overview.
+        self._links.on_change = self._link_changed if active else None
+        if active:
+            live = self._rects[:self._n][self._colour[:self._n] >= 0]
+            self.prepareGeometryChange()
+            if len(live):
+                left, top = live[:, 0].min(), live[:, 1].min()
+                right, bottom = (live[:, 0] + live[:, 2]).max(), (live[:, 1] + live[:, 3]).max()
+                self._bounds = QRectF(left, top, right - left, bottom - top).adjusted(
+                    -4, -4, 4, 4)
+            else:
+                self._bounds = QRectF()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, not active)
         self.update()
 
@@ -142,9 +154,12 @@ class Overview(QGraphicsItem):
     def place(self, node: NodeItem) -> None:
         """The node moved or changed size."""
         slot = node.overview_slot
+        rect = node.block_rect()
+        if not self.active:
+            self._rects[slot] = (rect.x(), rect.y(), rect.width(), rect.height())
+            return
         x, y, w, h = self._rects[slot]
         old = QRectF(x, y, w, h)
-        rect = node.block_rect()
         self._rects[slot] = (rect.x(), rect.y(), rect.width(), rect.height())
         if not self._bounds.contains(rect):
             self.prepareGeometryChange()
