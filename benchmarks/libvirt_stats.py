@@ -127,20 +127,20 @@ def run_test_driver(args: argparse.Namespace) -> int:
 def qemu_host(guests: int) -> Iterator[tuple[libvirt.virConnect, str, str, float]]:
     """(connection, uri, veth peer to send into, setup seconds) with `guests` running."""
     import pytest
-    from qemu_support import qemu_daemon, tiny_domain, veth_pair
+    from qemu_support import qemu_daemon, start_guest, tiny_domain, veth_pair
 
     t0 = time.perf_counter()
     try:
         with qemu_daemon("fcbench") as daemon, veth_pair("bn") as (lower, peer):
             conn = daemon.open()
             for i in range(guests):
-                conn.defineXML(tiny_domain(f"bench{i}", (
+                start_guest(conn, tiny_domain(f"bench{i}", (
                     f"<interface type='direct'><mac address='52:54:00:fb:{i >> 8:02x}:"
                     f"{i & 0xFF:02x}'/><source dev='{lower}' mode='private'/>"
                     "<model type='virtio'/><alias name='ua-eth0'/></interface>"
                     f"<interface type='ethernet'><mac address='52:54:00:fc:{i >> 8:02x}:"
                     f"{i & 0xFF:02x}'/><model type='virtio'/><alias name='ua-eth1'/>"
-                    "</interface>"))).create()
+                    "</interface>")))
             yield conn, daemon.uri, peer, time.perf_counter() - t0
             conn.close()
     except pytest.skip.Exception as exc:

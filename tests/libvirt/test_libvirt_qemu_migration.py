@@ -11,7 +11,7 @@ network does) so the job lasts long enough for jobStats polls to see memory movi
 from __future__ import annotations
 
 import pytest
-from qemu_support import qemu_daemon, qemu_skip_reason, tiny_domain
+from qemu_support import qemu_daemon, qemu_skip_reason, start_guest, tiny_domain
 
 from console.backends.base import EventKind
 from console.backends.libvirt import LibvirtBackend, migration
@@ -39,8 +39,7 @@ def two_hosts(run):
 def test_live_migration_moves_the_guest_and_reports_progress(two_hosts, run, monkeypatch):
     src, dst, a, b = two_hosts
     assert (a.host, b.host) == ("fcqsrc", "fcqdst")
-    dom = src.open().defineXML(tiny_domain("mig1", memory_mib=64))
-    dom.create()
+    dom = start_guest(src.open(), tiny_domain("mig1", memory_mib=64))
     dom.migrateSetMaxSpeed(1)  # MiB/s: the guest's few touched MiB take about a second
     monkeypatch.setattr(migration, "PROGRESS_INTERVAL_S", 0.05)
     events = a.events()

@@ -15,7 +15,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from qemu_support import qemu_daemon, qemu_skip_reason, send_frames, tiny_domain, veth_pair
+from qemu_support import (
+    qemu_daemon,
+    qemu_skip_reason,
+    send_frames,
+    start_guest,
+    tiny_domain,
+    veth_pair,
+)
 
 from console.backends.libvirt import LibvirtBackend
 
@@ -32,14 +39,13 @@ def guest(run):
     """(backend, veth peer, tap) with a running guest `fcs1` and the backend connected."""
     with qemu_daemon("fcqstats") as daemon, veth_pair("st") as (lower, peer):
         tap = f"fcst{lower[4:-1]}t"[:15]
-        dom = daemon.open().defineXML(tiny_domain("fcs1", (
+        start_guest(daemon.open(), tiny_domain("fcs1", (
             f"<interface type='direct'><mac address='52:54:00:fc:01:01'/>"
             f"<source dev='{lower}' mode='private'/><model type='virtio'/>"
             "<alias name='ua-eth0'/></interface>"
             "<interface type='ethernet'><mac address='52:54:00:fc:01:02'/>"
             f"<target dev='{tap}'/><model type='virtio'/><alias name='ua-eth1'/>"
             "</interface>")))
-        dom.create()
         backend = LibvirtBackend(daemon.uri)
         run(backend.connect())
         try:

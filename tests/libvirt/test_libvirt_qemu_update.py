@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 
 import libvirt
 import pytest
-from qemu_support import qemu_daemon, qemu_skip_reason, tiny_domain, veth_pair
+from qemu_support import qemu_daemon, qemu_skip_reason, start_guest, tiny_domain, veth_pair
 
 from console.backends.libvirt import LibvirtBackend, steps
 from console.models import AttachMode, Cluster, PortProfile, Topology
@@ -57,10 +57,7 @@ def host(run):
 
 
 def _start(daemon, name: str, interfaces: str) -> libvirt.virDomain:
-    conn = daemon.open()
-    dom = conn.defineXML(tiny_domain(name, interfaces))
-    dom.create()
-    return dom
+    return start_guest(daemon.open(), tiny_domain(name, interfaces))
 
 
 def _iface(dom: libvirt.virDomain, flags: int) -> ET.Element:
