@@ -237,3 +237,28 @@ def test_a_zoom_gesture_draws_from_caches_and_renders_sharp_once_it_settles(
     sharp = frame(canvas)
     assert same(sharp, fresh(canvas)) and not same(sharp, gesture)
     settle(s._badge_timer, doc=doc)
+
+
+def test_zoomed_out_a_dropped_item_and_an_opened_file_are_drawn_in_blocks(
+        qtbot, doc, settle):
+    canvas = zoomed_out(qtbot, doc)
+    s = canvas.scene
+    frame(canvas)
+    kvm2 = s.nodes["host:kvm2"]
+    s.drop_kind("vm", kvm2.block_rect().center() + QPointF(0, 600))
+    new = s.nodes["vm:vm1"]
+    assert new.flags() & NO_CONTENTS  # painted by the overview like the others
+    image = frame(canvas)
+    assert pixel(canvas, image, new.block_rect().center()) == block_colour(new)
+    assert same(image, fresh(canvas))
+    doc.open(DEMO)  # a new topology, a new scene: the view fits it and keeps its quality
+    settle(s._badge_timer, doc=doc)
+    s = canvas.scene
+    assert s.overview.active == (canvas.view.transform().m11() < LOD_TEXT)
+    assert all(bool(n.flags() & NO_CONTENTS) == s.overview.active for n in s.nodes.values())
+    assert same(frame(canvas), fresh(canvas))
+    canvas.view.reset_zoom()
+    canvas.view.zoom(0.25)
+    canvas.view.settle()
+    assert s.overview.active and all(n.flags() & NO_CONTENTS for n in s.nodes.values())
+    assert same(frame(canvas), fresh(canvas))
