@@ -78,18 +78,24 @@ def uris_of(args: argparse.Namespace) -> list[str]:
     return uris or [DEFAULT_URI]
 
 
-def edit_file(window: object, file: str, conn: object) -> None:
+def edit_file(window: object, file: str, conn: object) -> asyncio.Task | None:
     """`fabric-console FILE` runs FILE and also opens it on the Topology canvas, with the
-    editors' Apply going live to the fabric running it."""
+    editors' Apply going live to the fabric running it. The file is read in a worker
+    thread (the returned task), so a large file does not hold up the window."""
     editors = getattr(window, "editors", None)
     if editors is None:
-        return
-    try:
-        editors.document.open(file)
-    except TopologyFileError as exc:  # the connection reports it in the window already
-        log.warning("cannot open %s in the editors: %s", file, exc)
-        return
-    editors.connection = conn
+        return None
+
+    async def opened() -> None:
+        try:
+            await editors.document.open_async(file)
+        except TopologyFileError as exc:  # the connection reports it in the window already
+            log.warning("cannot open %s in the editors: %s", file, exc)
+            return
+        editors.connection = conn
+        editors.canvas.view.fit()
+
+    return editors._spawn(opened())
 
 
 def install_editors(window: object) -> None:

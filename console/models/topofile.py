@@ -363,7 +363,12 @@ def _prune(model: Model, data: dict[str, Any]) -> dict[str, Any]:
 
 def dumps(topo: Topology) -> str:
     """The topology as YAML text in the style of the hand-written examples."""
-    data = to_data(topo)
+    return dumps_data(to_data(topo))
+
+
+def dumps_data(data: dict[str, Any]) -> str:
+    """dumps() of to_data()'s plain dict: it touches no model object, so a GUI can take
+    the data on its own thread (the fast part) and write YAML in a worker thread."""
     styled: dict[str, Any] = {}
     for key, value in data.items():
         if isinstance(value, list):
@@ -415,8 +420,12 @@ def save(topo: Topology, path: str | os.PathLike[str]) -> None:
     The previous version, when there is one, is kept as PATH.bak. Nothing is left half
     written: on any failure the original file is untouched and the temporary file removed.
     """
+    write_atomic(dumps(topo), path)
+
+
+def write_atomic(text: str, path: str | os.PathLike[str]) -> None:
+    """save()'s writing: `text` replaces the file at `path` atomically, keeping PATH.bak."""
     target = Path(path)
-    text = dumps(topo)
     folder = target.parent if str(target.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:

@@ -67,7 +67,8 @@ def test_a_file_given_on_the_command_line_opens_on_the_canvas_too(window, qtbot)
     demo = Path(__file__).parents[2] / "resources" / "topologies" / "demo.yaml"
     app.install_editors(window)
     conn = object()  # stands for the window's connection running the file
-    app.edit_file(window, str(demo), conn)
+    task = app.edit_file(window, str(demo), conn)
+    qtbot.waitUntil(task.done, timeout=10000)
     assert window.editors.document.path == demo
     assert [h.name for h in window.editors.document.topology.hosts][:2] == ["kvm1", "kvm2"]
     assert window.editors.connection is conn  # Apply in the editors goes to that fabric

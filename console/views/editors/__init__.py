@@ -4,7 +4,9 @@ public hooks (add_workspace_tab, add_dock, set_undo_stack, edit_menu, add_connec
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +35,7 @@ class Installed:
     connection: object | None = None  # the window Connection running this topology
     close_guard: QObject | None = None
     dialogs: list = field(default_factory=list)
+    tasks: set = field(default_factory=set)  # file reads and writes in flight
 
     # ------------------------------------------------------------------ files
     def new(self) -> None:
@@ -68,31 +71,39 @@ class Installed:
         dialog.open()
         return dialog
 
-    def open(self, path: str | os.PathLike) -> bool:
-        """Open a file for editing, after asking about unsaved changes."""
-        result: list[bool] = []
+    def open(self, path: str | os.PathLike) -> asyncio.Future:
+        """Open a file for editing, after asking about unsaved changes. The file is read
+        in a worker thread; the future gives True once it is on the canvas, False when
+        it was not opened (the user kept the current one, or the file was refused)."""
+        result = asyncio.get_event_loop().create_future()
 
         def confirmed(ok: bool) -> None:
-            if not ok:
-                result.append(False)
-                return
-            try:
-                self.document.open(path)
-            except TopologyFileError as exc:
-                self._tell(f"Cannot open {Path(path).name}", str(exc))
-                result.append(False)
-                return
-            self.connection = None
-            self.canvas.view.fit()
-            result.append(True)
+            if ok:
+                self._spawn(self._open(path, result))
+            else:
+                result.set_result(False)
 
         self.document.confirm_discard(self.canvas.window(), confirmed, self.ask_save_as)
-        return bool(result and result[0])
+        return result
 
-    def save(self) -> bool:
+    async def _open(self, path: str | os.PathLike, result: asyncio.Future) -> None:
+        self._status(f"Reading {Path(path).name}…")
+        try:
+            await self.document.open_async(path)
+        except TopologyFileError as exc:
+            self._status("")
+            self._tell(f"Cannot open {Path(path).name}", str(exc))
+            result.set_result(False)
+            return
+        self._status(f"Opened {Path(path).name}", 5000)
+        self.connection = None
+        self.canvas.view.fit()
+        result.set_result(True)
+
+    def save(self) -> asyncio.Future | None:
         if self.document.path is None:
             self.ask_save_as()
-            return False
+            return None
         return self._save_to(self.document.path)
 
     def ask_save_as(self) -> bool:
@@ -104,13 +115,36 @@ class Installed:
         dialog.open()
         return False  # saved later, when a file is chosen
 
-    def _save_to(self, path: str | os.PathLike) -> bool:
+    def _save_to(self, path: str | os.PathLike) -> asyncio.Future:
+        """Save without blocking the window; the future gives True once the file is
+        written (atomically), False when it could not be (the file on disk unchanged)."""
+        result = asyncio.get_event_loop().create_future()
+        self._status(f"Saving {Path(path).name}…")
+        self._spawn(self._save(path, self.document.save_as_async(path), result))
+        return result
+
+    async def _save(self, path: str | os.PathLike, saving: Awaitable[None],
+                    result: asyncio.Future) -> None:
         try:
-            self.document.save_as(path)
+            await saving
         except (OSError, ValueError) as exc:
+            self._status("")
             self._tell("Cannot save", f"{path}: {exc}\nThe file on disk is unchanged.")
-            return False
-        return True
+            result.set_result(False)
+            return
+        self._status(f"Saved {Path(path).name}", 5000)
+        result.set_result(True)
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)  # asyncio keeps only weak references to tasks
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    def _status(self, text: str, timeout_ms: int = 0) -> None:
+        bar = getattr(self.canvas.window(), "statusBar", None)
+        if bar is not None:
+            bar().showMessage(text, timeout_ms)
 
     def fill_recent(self) -> None:
         if self.recent_menu is None:

@@ -37,3 +37,14 @@ def settle(qtbot):
             qtbot.waitUntil(lambda t=timer: not t.isActive(), timeout=3000)
 
     return wait
+
+
+@pytest.fixture
+def wait(qtbot):
+    """The result of a file operation's future (Open and Save run in a worker thread)."""
+
+    def result(future, timeout: int = 10000):
+        qtbot.waitUntil(future.done, timeout=timeout)
+        return future.result()
+
+    return result

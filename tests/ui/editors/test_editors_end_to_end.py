@@ -22,7 +22,7 @@ def draw_two_vms_on_a_profile(scene):
     return scene
 
 
-def test_build_save_run_and_apply_live(qtbot, window, settings, settle, run, tmp_path):
+def test_build_save_run_and_apply_live(qtbot, window, settings, settle, run, tmp_path, wait):
     doc = Document(settings=settings)
     inst = install(window, doc)
     scene = draw_two_vms_on_a_profile(inst.canvas.scene)
@@ -32,7 +32,7 @@ def test_build_save_run_and_apply_live(qtbot, window, settings, settle, run, tmp
     assert doc.stack.count() == 7
 
     path = tmp_path / "built.yaml"
-    inst._save_to(path)
+    assert wait(inst._save_to(path))
     assert tf.load(path) == topo and not doc.dirty
 
     inst.run(window)
@@ -51,12 +51,12 @@ def test_build_save_run_and_apply_live(qtbot, window, settings, settle, run, tmp
     assert doc.topology.port_profiles[0].qos.rate_mbps == 100
     live = run(conn.backend.inventory())
     assert live.port_profiles[0].qos.rate_mbps == 100
-    inst._save_to(path)  # leave nothing unsaved for the window's teardown
+    assert wait(inst._save_to(path))  # leave nothing unsaved for the window's teardown
     settle(scene._badge_timer, editor._timer, doc=doc)
 
 
 def test_drawn_topology_with_typed_traffic_runs_and_carries_it(qtbot, window, settings,
-                                                               settle, tmp_path):
+                                                               settle, tmp_path, wait):
     """From an empty canvas to frames on the emulated fabric, with mouse and keyboard."""
     doc = Document(settings=settings)
     inst = install(window, doc)
@@ -71,7 +71,7 @@ def test_drawn_topology_with_typed_traffic_runs_and_carries_it(qtbot, window, se
     qtbot.mouseClick(traffic.apply_button, Qt.MouseButton.LeftButton)
     assert [(f.to, f.pps) for f in doc.topology.traffic] == [(dest, 100)]
 
-    inst._save_to(tmp_path / "drawn.yaml")
+    assert wait(inst._save_to(tmp_path / "drawn.yaml"))
     inst.run(window)
     conn = inst.connection
     qtbot.waitUntil(lambda: conn.connected, timeout=15000)

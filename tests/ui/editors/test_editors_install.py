@@ -49,30 +49,31 @@ def test_selecting_on_the_canvas_opens_the_editor_in_the_dock(qtbot, window, doc
            inst.panel.vtep._timer, inst.panel.vm.editor._timer, doc=doc)
 
 
-def test_save_and_recent_files_and_reload_identical(qtbot, window, doc, settle, tmp_path):
+def test_save_and_recent_files_and_reload_identical(qtbot, window, doc, settle, tmp_path,
+                                                    wait):
     inst = install(window, doc)
     inst.canvas.auto_layout()
     inst.actions["save"].trigger()
-    assert not doc.dirty
+    qtbot.waitUntil(lambda: not doc.dirty, timeout=10000)
     text = doc.path.read_text()
     assert text == tf.dumps(tf.load(doc.path))
     assert str(doc.path.resolve()) in doc.recent_files()
     inst.fill_recent()
     assert [a.text() for a in inst.recent_menu.actions()] == ["demo.yaml"]
     other = tmp_path / "other.yaml"
-    inst._save_to(other)
+    assert wait(inst._save_to(other))
     assert doc.path == other and doc.recent_files()[0] == str(other.resolve())
-    assert inst.open(tmp_path / "demo.yaml")
+    assert wait(inst.open(tmp_path / "demo.yaml"))
     assert doc.topology == tf.load(tmp_path / "demo.yaml")
     settle(inst.canvas.scene._badge_timer, doc=doc)
 
 
 def test_a_bad_file_is_refused_with_its_problems_and_the_topology_kept(
-        qtbot, window, doc, settle, tmp_path):
+        qtbot, window, doc, settle, tmp_path, wait):
     inst = install(window, doc)
     bad = tmp_path / "bad.yaml"
     bad.write_text("format: fabric-console/1\nhosts: [{name: kvm1, colour: red}]\n")
-    assert not inst.open(bad)
+    assert not wait(inst.open(bad))
     box = inst.dialogs[-1]
     assert box.isVisible() and "unknown key 'colour'" in box.text()
     assert doc.topology.name == "demo"
@@ -96,6 +97,32 @@ def test_closing_with_unsaved_changes_asks_without_blocking(qtbot, window, doc, 
                if isinstance(w, QMessageBox) and w.isVisible())
     box.button(QMessageBox.StandardButton.Discard).click()
     qtbot.waitUntil(lambda: not window.isVisible())
+    settle(inst.canvas.scene._badge_timer, doc=doc)
+
+
+def test_save_in_the_close_prompt_writes_then_closes(qtbot, window, doc, settle):
+    inst = install(window, doc)
+    inst.canvas.scene.drop_kind("fi", QPointF(0, -300))
+    names = [fi.name for fi in doc.topology.fabric_interconnects]
+    window.close()
+    box = next(w for w in QApplication.topLevelWidgets()
+               if isinstance(w, QMessageBox) and w.isVisible())
+    box.button(QMessageBox.StandardButton.Save).click()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10000)  # written, then closed
+    assert not doc.dirty
+    assert [fi.name for fi in tf.load(doc.path).fabric_interconnects] == names
+    settle(inst.canvas.scene._badge_timer, doc=doc)
+
+
+def test_an_edit_made_while_saving_stays_unsaved(qtbot, window, doc, settle, wait):
+    inst = install(window, doc)
+    saving = inst._save_to(doc.path)  # the YAML is written in a worker thread...
+    inst.canvas.scene.drop_kind("bd", QPointF(0, 900))  # ...while the user goes on
+    assert wait(saving)
+    assert doc.dirty and window.windowTitle().startswith("demo.yaml*")
+    assert "bd1" not in {bd.name for bd in tf.load(doc.path).bridge_domains}
+    assert wait(inst.save())
+    assert not doc.dirty
     settle(inst.canvas.scene._badge_timer, doc=doc)
 
 
