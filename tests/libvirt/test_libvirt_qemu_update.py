@@ -10,7 +10,8 @@ running interface here has no virtualport, and the product's XML brings one.
 Found on QEMU 7.2 / libvirt 9.0: a virtualport change on a running `direct` interface, or
 any update of a `network` interface on a passthrough pool (libvirt allocates the new
 definition a device of its own before comparing, so even an identical update would move
-it), is refused with VIR_ERR_OPERATION_UNSUPPORTED; a link state change goes out live.
+it), is refused with VIR_ERR_OPERATION_UNSUPPORTED (or, when the pool has no free VF,
+with the network driver's "none are available"); a link state change goes out live.
 A live detach is a request the guest OS must acknowledge (ACPI unplug): libvirt returns
 after waiting about 5 s while the device is still there.
 """
@@ -110,15 +111,18 @@ def test_change_qemu_can_make_live_goes_live_and_config(host, run):
     assert _iface(dom, libvirt.VIR_DOMAIN_XML_INACTIVE).find("link").get("state") == "down"
 
 
-def test_network_interface_on_passthrough_pool_goes_to_config_only(host, run):
+@pytest.mark.parametrize("full", [False, True], ids=["vf-free", "pool-full"])
+def test_network_interface_on_passthrough_pool_goes_to_config_only(host, run, full):
     daemon, backend, lower, peer = host
     conn = daemon.open()
     pool = f"vmfex-{backend.host}-{lower}"  # the pool name the product gives lower's VFs
-    # Both veth ends as the pool's "VFs": libvirt hands one to the guest (a VIC's pool
-    # would be built from <pf dev>, which needs real VFs in sysfs)
+    # The veth ends as the pool's "VFs": libvirt hands one to the guest (a VIC's pool
+    # would be built from <pf dev>, which needs real VFs in sysfs). Full: the guest holds
+    # the only one, and libvirt's own answer to the update is an internal error.
+    vfs = [lower] if full else [lower, peer]
     net = conn.networkDefineXML(
         f"<network><name>{pool}</name><forward mode='passthrough'>"
-        f"<interface dev='{lower}'/><interface dev='{peer}'/></forward>"
+        + "".join(f"<interface dev='{vf}'/>" for vf in vfs) + "</forward>"
         "<portgroup name='web'/><portgroup name='db'/></network>")
     net.create()
     dom = _start(daemon, "app1", f"<interface type='network'><mac address='{MAC}'/>"
@@ -132,7 +136,9 @@ def test_network_interface_on_passthrough_pool_goes_to_config_only(host, run):
 
     assert result.applied, result.message
     update = next(s for s in result.steps if "update interface app1/eth0" in s)
-    assert "config only" in update and "unable to change config on 'network'" in update
+    assert "config only" in update
+    assert ("none are available" if full else "unable to change config on 'network'") \
+        in update
     live, saved = _iface(dom, 0), _iface(dom, libvirt.VIR_DOMAIN_XML_INACTIVE)
     assert live.find("source").get("portgroup") == "web"
     assert saved.find("source").get("portgroup") == "db"

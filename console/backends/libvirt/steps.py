@@ -11,13 +11,16 @@ old device until it restarts.
 What real QEMU refuses live (libvirt 9.0, qemuDomainChangeNet; found on a running TCG
 guest): any change of an interface's virtualport (so every port profile change of a
 `direct` interface or of a `network` one on a passthrough pool), of its source device or
-mode, or of its MTU, and any change at all to a `hostdev` interface, all with
-VIR_ERR_OPERATION_UNSUPPORTED. libvirt checks the live part before it saves the config, so
-nothing is half-applied: the step then writes the persistent definition alone and says the
-running guest keeps its old interface until the domain restarts. QEMU's driver also refuses
-`<mtu>` on a `direct` interface at define/attach time ("not supported yet": a macvtap
-takes its lower device's MTU), so the element is left out for that driver. A live detach
-only asks the guest OS to release the device; when it has not (yet), the step says so.
+mode, or of its MTU, all with VIR_ERR_OPERATION_UNSUPPORTED; by libvirt's source (no VF
+here to run one) any change to a `hostdev` interface too. A passthrough pool with no free
+VF answers a `network` interface's update with an internal error of the network driver
+instead (libvirt allocates the new definition a VF before comparing). libvirt checks the
+live part before it saves the config, so nothing is half-applied: the step then writes
+the persistent definition alone and says the running guest keeps its old interface until
+the domain restarts. QEMU's driver also refuses `<mtu>` on a `direct` interface at
+define/attach time ("not supported yet": a macvtap takes its lower device's MTU), so the
+element is left out for that driver. A live detach only asks the guest OS to release the
+device; when it has not (yet), the step says so.
 """
 
 from __future__ import annotations
@@ -161,7 +164,7 @@ def _device_op(conn: libvirt.virConnect, vm: str, op: str, el: ET.Element,
         if code == libvirt.VIR_ERR_NO_SUPPORT:
             return _redefine(conn, dom, edit)
         both = libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG
-        if code != libvirt.VIR_ERR_OPERATION_UNSUPPORTED or flags != both:
+        if flags != both or not _refused_live(exc, op):
             raise
         # The hypervisor refused the live half; libvirt saved nothing. The persistent
         # definition alone can still take it (an error there is the step's failure).
@@ -173,6 +176,17 @@ def _device_op(conn: libvirt.virConnect, vm: str, op: str, el: ET.Element,
     if present is not None and _still_present(dom, present):
         return PENDING_UNPLUG
     return LIVE_AND_CONFIG
+
+
+def _refused_live(exc: libvirt.libvirtError, op: str) -> bool:
+    """Did the hypervisor refuse only the live half of the change?"""
+    if exc.get_error_code() == libvirt.VIR_ERR_OPERATION_UNSUPPORTED:
+        return True
+    # Updating a `network` interface, libvirt first gives the new definition a device of
+    # the pool; a passthrough pool whose every VF is in use (this guest's own included)
+    # answers with an internal error of the network driver, not with "unsupported"
+    return (op == "update" and exc.get_error_domain() == libvirt.VIR_FROM_NETWORK
+            and exc.get_error_code() == libvirt.VIR_ERR_INTERNAL_ERROR)
 
 
 def _still_present(dom: libvirt.virDomain, present: Callable[[ET.Element], bool]) -> bool:
