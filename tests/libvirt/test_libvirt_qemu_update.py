@@ -93,6 +93,24 @@ def test_port_profile_change_on_running_macvtap_goes_to_config_only(host, run):
     assert shown.find("virtualport/parameters").get("profileid") == "web"
 
 
+def test_change_leaving_the_interface_as_it_is_goes_live_and_config(host, run):
+    # an address is the console's (libvirt does not hold it): the XML stays the same, and
+    # a vNIC found without a port profile gets no made-up one (lv-...) to associate
+    daemon, backend, lower, _peer = host
+    dom = _start(daemon, "web4", _direct(lower))
+    nic = run(backend.inventory()).index().vms["web4"].nics[0]
+    assert nic.port_profile == f"lv-{lower}"
+
+    result = run(backend.apply(NicUpdate("web4", nic.model_copy(update={"ip":
+                                                                         "10.0.0.5/24"}))))
+
+    assert result.applied, result.message
+    assert result.steps == [f"done: update interface web4/eth0 (port profile lv-{lower}) "
+                            "[live and config]"]
+    assert _iface(dom, 0).find("virtualport") is None
+    assert _iface(dom, libvirt.VIR_DOMAIN_XML_INACTIVE).find("virtualport") is None
+
+
 def test_change_qemu_can_make_live_goes_live_and_config(host, run):
     daemon, backend, lower, _peer = host
     dom = _start(daemon, "web2", _direct(lower))

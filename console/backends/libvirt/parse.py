@@ -46,6 +46,9 @@ from console.models import (
     vic_family,
 )
 
+PSEUDO_PROFILE_PREFIX = "lv-"
+"""Port profile names discovery makes up for interfaces that name none (`lv-SOURCE`)."""
+
 CISCO_VENDOR = 0x1137
 # Cisco PCI device ids (pci.ids, vendor 1137). 0x0043 is every VIC's Ethernet function
 # (M81KR, P81E, 12xx, 13xx...): the card model is in the PCI subsystem id, which libvirt's
@@ -63,6 +66,11 @@ IMPLIED_FI = "fabric-interconnect"
 
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.:-]")
 _MODEL_TOKEN = re.compile(r"\b(M81KR|P81E|\d{4})\b", re.IGNORECASE)
+
+
+def is_pseudo_profile(name: str | None) -> bool:
+    """Is this a name discovery made up (no port profile on the host), not a profile id?"""
+    return bool(name) and name.startswith(PSEUDO_PROFILE_PREFIX)
 
 
 def safe_name(text: str, fallback: str) -> str:

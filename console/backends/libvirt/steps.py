@@ -48,6 +48,8 @@ from console.models.changes import (
 )
 from console.models.derived import Derived
 
+from . import parse
+
 Action = Callable[[libvirt.virConnect], str]
 
 
@@ -194,6 +196,20 @@ def _still_present(dom: libvirt.virDomain, present: Callable[[ET.Element], bool]
     return devices is not None and present(devices)
 
 
+def interface_for(after: Topology, vm: Vm, nic: Vnic) -> ET.Element:
+    """The product's `<interface>` of a vNIC, without a made-up profile: a vNIC discovery
+    found with no port profile (`lv-...`) gets no virtualport and no portgroup, which would
+    send an association for a profile UCS Manager does not have (and fail the next start)."""
+    el = lx.interface_element(after, vm, nic)
+    if parse.is_pseudo_profile(nic.port_profile):
+        for vport in el.findall("virtualport"):
+            el.remove(vport)
+        source = el.find("source")
+        if source is not None:
+            source.attrib.pop("portgroup", None)
+    return el
+
+
 def _current_interface(conn: libvirt.virConnect, vm: str, nic: str,
                        mac: str | None) -> ET.Element | None:
     root = SafeET.fromstring(conn.lookupByName(vm).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
@@ -278,6 +294,11 @@ def _pools_of(after: Topology, vm: Vm, nics: list[Vnic]) -> set[str]:
 def vm_define_steps(conn: libvirt.virConnect, after: Topology, vm: Vm) -> list[Step]:
     steps = network_steps(conn, after, vm.host, _pools_of(after, vm, vm.nics))
     root = lx.domain_element(after, vm)
+    devices = root.find("devices")
+    if devices is not None:  # the same interfaces as an update would write
+        for old, nic in zip(devices.findall("interface"), vm.nics, strict=True):
+            devices.insert(list(devices).index(old), interface_for(after, vm, nic))
+            devices.remove(old)
 
     def define(c: libvirt.virConnect) -> str:
         try:  # keep the uuid of an existing domain: same name, same domain
@@ -298,7 +319,7 @@ def vm_define_steps(conn: libvirt.virConnect, after: Topology, vm: Vm) -> list[S
 def _nic_steps(conn: libvirt.virConnect, after: Topology, vm_name: str, nic: Vnic,
                op: str) -> list[Step]:
     vm = Derived(after).index.vms[vm_name]
-    new_el = lx.interface_element(after, vm, nic)
+    new_el = interface_for(after, vm, nic)
     steps = network_steps(conn, after, vm.host, _pools_of(after, vm, [nic]))
     old = _current_interface(conn, vm_name, nic.name, nic.mac)
     what = f"{vm_name}/{nic.name}"
