@@ -7,9 +7,10 @@ Drags become one MovePositions command when the mouse is released.
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen, QUndoCommand
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -197,33 +198,37 @@ class TopologyScene(QGraphicsScene):
         self._out[node.id] = links
 
     # ------------------------------------------------------------------ quality
-    def set_quality(self, detailed: bool) -> None:
+    def set_quality(self, detailed: bool) -> bool:
         """Detailed: each node paints itself (text, ports, badge) into a device-pixel cache.
         Not detailed (zoomed out): the Overview draws links and node blocks in batches and
-        the nodes paint nothing, though they still take clicks, drags and the rubber band."""
+        the nodes paint nothing, though they still take clicks, drags and the rubber band.
+        True if that changed."""
         if detailed == self.detailed:
-            return
+            return False
         self.detailed = detailed
         self._apply_quality_to_layers()
-        self._zooming.clear()
-        # A plain loop, no per-node queries: PySide's enum conversions make each call cost
-        # ~15 us, so a check per node costs more than the setter.
-        mode = (QGraphicsItem.CacheMode.DeviceCoordinateCache if detailed
-                else QGraphicsItem.CacheMode.NoCache)
+        self.end_zoom()
+        # Only the flag flips, on every node: cache modes can stay (a node with no contents
+        # is not painted, and its old cache is invalid at a new scale anyway). A plain
+        # loop: PySide's enum conversions make any per-node query cost as much as a set.
         flag = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
         for node in self.nodes.values():
             node.setFlag(flag, not detailed)
-            node.setCacheMode(mode)
+        return True
 
-    def begin_zoom(self, area: QRectF) -> None:
+    def begin_zoom(self, area: QRectF, scale: float) -> None:
         """A zoom gesture starts, zoomed in: the nodes in `area` (what the gesture can show)
-        cache at their own resolution, which scales without re-rendering at each step."""
+        cache at the scale it starts from (so the first step costs no more than a frame
+        of device caches), and the steps scale those pixmaps without re-rendering."""
         if not self.detailed:
             return
         mode = QGraphicsItem.CacheMode.ItemCoordinateCache
+        scale = min(scale, 2.0)
         for item in self.items(area):
             if isinstance(item, NodeItem) and item not in self._zooming:
-                item.setCacheMode(mode)
+                size = item.boundingRect().size() * scale
+                item.setCacheMode(mode, QSize(math.ceil(size.width()),
+                                              math.ceil(size.height())))
                 self._zooming.add(item)
 
     def end_zoom(self) -> None:
@@ -242,7 +247,6 @@ class TopologyScene(QGraphicsScene):
         """A new node gets the drawing quality the others have."""
         if not self.detailed:
             node.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
-            node.setCacheMode(QGraphicsItem.CacheMode.NoCache)
 
     def links(self) -> list[LinkItem]:
         return [link for links in self._out.values() for link in links]

@@ -4,7 +4,7 @@ rubber-band selection."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPixmapCache, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView
 
 from .items import LOD_TEXT
@@ -24,6 +24,10 @@ class TopologyView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontSavePainterState)
         self.setAcceptDrops(True)
+        # Node caches live in the global QPixmapCache; its 10 MB default holds ~270 nodes
+        # at their own resolution (a zoom gesture's caches), fewer than a view can show,
+        # and a cache that thrashes re-renders every node at every frame.
+        QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), 64 * 1024))
         self._pan_from: QPoint | None = None
         self._detailed = True
         self._fit_pending = True  # a new topology is shown whole, once the view has a size
@@ -62,15 +66,19 @@ class TopologyView(QGraphicsView):
         # than a frame.
         if not self.zooming:
             self.zooming = True
-            # What the gesture may show: the view, and around it what zooming out to a
-            # third shows (further out, nodes are plain blocks drawn by the overview).
-            seen = self.mapToScene(self.viewport().rect()).boundingRect()
-            self.scene().begin_zoom(QRectF(seen.center() - QPointF(seen.width() * 1.5,
-                                                                    seen.height() * 1.5),
-                                           seen.size() * 3))
+            self.scene().begin_zoom(self._gesture_area(), self.transform().m11())
         self._settle.start()
         self.scale(factor, factor)
         self._update_quality()
+
+    def _gesture_area(self) -> QRectF:
+        """What a zoom gesture may show from here with nodes in detail: the view, and
+        around it what zooming out to a third shows, or to the text scale if that comes
+        first (further out the overview draws them)."""
+        seen = self.mapToScene(self.viewport().rect()).boundingRect()
+        k = max(1.0, min(3.0, self.transform().m11() / LOD_TEXT))
+        return QRectF(seen.center() - QPointF(seen.width() * k / 2, seen.height() * k / 2),
+                      seen.size() * k)
 
     def settle(self) -> None:
         """The zoom gesture is over: render sharp at the scale it ended on."""
@@ -96,7 +104,8 @@ class TopologyView(QGraphicsView):
             self.setRenderHint(QPainter.RenderHint.Antialiasing, detailed)
         scene = self.scene()
         scene.overview.zooming = self.zooming
-        scene.set_quality(detailed)
+        if scene.set_quality(detailed) and detailed and self.zooming:
+            scene.begin_zoom(self._gesture_area(), self.transform().m11())  # past LOD_TEXT
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0

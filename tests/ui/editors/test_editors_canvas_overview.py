@@ -262,3 +262,27 @@ def test_zoomed_out_a_dropped_item_and_an_opened_file_are_drawn_in_blocks(
     canvas.view.settle()
     assert s.overview.active and all(n.flags() & NO_CONTENTS for n in s.nodes.values())
     assert same(frame(canvas), fresh(canvas))
+
+
+def test_between_the_text_scales_nodes_show_their_name_without_the_small_print(
+        qtbot, doc, settle):
+    from console.views.canvas.items import _NAME_RECT, _SUB_RECT, LOD_SMALL_TEXT
+
+    canvas = zoomed_out(qtbot, doc, scale=1.0)
+    kvm1 = canvas.scene.nodes["host:kvm1"]
+
+    def colours(scale: float, local) -> int:
+        canvas.view.reset_zoom()
+        canvas.view.zoom(scale)
+        canvas.view.settle()
+        canvas.view.centerOn(kvm1)
+        image = frame(canvas)
+        box = canvas.view.mapFromScene(local.translated(kvm1.pos())).boundingRect()
+        return len({image.pixel(x, y) for x in range(box.left() + 1, box.right())
+                    for y in range(box.top() + 1, box.bottom())})
+
+    between = (LOD_TEXT + LOD_SMALL_TEXT) / 2
+    assert colours(1.0, _SUB_RECT) > 2  # the subtitle's text
+    assert colours(between, _SUB_RECT) == 1  # just the fill
+    assert colours(between, _NAME_RECT) > 2  # the name stays
+    settle(canvas.scene._badge_timer, doc=doc)
