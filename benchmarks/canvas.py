@@ -130,6 +130,16 @@ def measure(topology: str, n: int) -> tuple[dict[str, list[float]], list[str]]:
     if hasattr(view, "settle"):
         view.settle()
 
+    # Each step crosses the scale below which nodes are drawn as blocks: the worst steps
+    # of a zoom gesture, which switch every node's drawing.
+    view.reset_zoom()
+    view.zoom(0.45)
+    if hasattr(view, "settle"):
+        view.settle()
+    view.centerOn(scene.itemsBoundingRect().center())
+    times["zoom steps across the text scale"] = frames(
+        view, lambda i: view.zoom(0.85 if i % 2 == 0 else 1 / 0.85), max(6, n // 10))
+
     # Everything visible: the worst case, every item on screen every frame.
     view.fit()
     lines.append(f"fit-all scale: {view.transform().m11():.3f}")
