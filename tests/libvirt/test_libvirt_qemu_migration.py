@@ -1,6 +1,8 @@
 """A real live migration: migrateToURI3 (LIVE|PEER2PEER|PERSIST_DEST|UNDEFINE_SOURCE)
 between two private root libvirtds on this machine (qemu_support.QemuDaemon: distinct
-hostnames and host_uuids, so libvirt sees two hosts), through the backend's migrate.
+hostnames and host_uuids, so libvirt sees two hosts), through the backend's migrate:
+PROGRESS events from jobStats, the guest persistent on the destination and gone from the
+source, and both hosts' lifecycle events through libvirtaio.
 
 The guest is a tiny TCG one with no vNIC: both daemons share this machine's network, so a
 macvtap of the same MAC on the same lower device cannot exist twice, as it would while the
@@ -42,19 +44,32 @@ def test_live_migration_moves_the_guest_and_reports_progress(two_hosts, run, mon
     dom = start_guest(src.open(), tiny_domain("mig1", memory_mib=64))
     dom.migrateSetMaxSpeed(1)  # MiB/s: the guest's few touched MiB take about a second
     monkeypatch.setattr(migration, "PROGRESS_INTERVAL_S", 0.05)
-    events = a.events()
+    events, dest_events = a.events(), b.events()
 
     async def migrate_and_collect():
         result = await a.migrate("mig1", "fcqdst")
-        progress = []
+        seen = []
         while True:  # everything emitted during the call is queued already
-            ev = await events.__anext__()
-            if ev.kind is EventKind.PROGRESS:
-                progress.append(ev)
-                if ev.detail == "migrated":
-                    return result, progress
+            seen.append(await events.__anext__())
+            if seen[-1].kind is EventKind.PROGRESS and seen[-1].detail == "migrated":
+                return result, seen
 
-    result, progress = run(migrate_and_collect(), timeout=60)
+    async def lifecycle(stream, seen: list, until: str) -> list[str]:
+        # libvirt's events, through libvirtaio on this loop: some came during the call
+        details = [ev.detail for ev in seen if ev.kind is EventKind.LIFECYCLE]
+        while until not in details:
+            ev = await stream.__anext__()
+            if ev.kind is EventKind.LIFECYCLE and ev.subject == "mig1":
+                details.append(ev.detail)
+        return details
+
+    result, seen = run(migrate_and_collect(), timeout=60)
+    progress = [ev for ev in seen if ev.kind is EventKind.PROGRESS]
+    # the source paused the guest to switch over and stopped it; the destination started
+    # it and let it run (libvirt sends no 'undefined' for UNDEFINE_SOURCE)
+    assert {"suspended", "stopped"} <= set(run(lifecycle(events, seen, "stopped"),
+                                               timeout=10))
+    assert "started" in run(lifecycle(dest_events, [], "resumed"), timeout=10)
 
     assert result.applied, result.message
     assert result.message == "mig1 now runs on fcqdst"
