@@ -385,10 +385,11 @@ class LinkLayer(QGraphicsItem):
         if not self._bounds.contains(rect):
             self.prepareGeometryChange()
             self._bounds = self._bounds.united(rect)
-        self.update(link_rect(old).united(rect))
-        if self.on_change is not None:
-            if not old.isNull():
-                self.on_change(link, link_rect(old))
+        if not old.isNull():
+            rect = link_rect(old).united(rect)
+        if self.on_change is None:
+            self.update(rect)
+        else:  # the overview draws the links (and this layer is hidden)
             self.on_change(link, rect)
 
     def boundingRect(self) -> QRectF:

@@ -93,6 +93,7 @@ class Overview(QGraphicsItem):
         self._bounds = QRectF()
         self._snap: _Snapshot | None = None
         self._dirty: list[QRectF] = []
+        self._repaint_pending = False
         # Nodes being dragged and their links: drawn over the snapshot, not in it (see float).
         self._floating: dict[int, NodeItem] = {}
         self._floating_links: set[LinkItem] = set()
@@ -226,10 +227,13 @@ class Overview(QGraphicsItem):
         """Something in `rect` (scene coordinates) changed: re-render it at the next paint."""
         if not self.active:
             return
-        rect = rect.adjusted(-2, -2, 2, 2)
         if self._snap is not None:
             self._dirty.append(rect)
-        self.update(rect)
+        # One repaint request per frame, of the whole item: it only blits the snapshot
+        # outside the dirty rectangles, and an edit moving a hub's links marks thousands.
+        if not self._repaint_pending:
+            self._repaint_pending = True
+            self.update()
 
     # -------------------------------------------------------------- geometry
     def boundingRect(self) -> QRectF:
@@ -316,6 +320,7 @@ class Overview(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
+        self._repaint_pending = False
         if not self.active:
             return
         world = painter.worldTransform()
@@ -345,7 +350,8 @@ class Overview(QGraphicsItem):
                 for rect in dirty[1:]:
                     whole = whole.united(rect)
                 dirty = [whole]
-            self._render(snap, [r & snap.rect for r in dirty if r.intersects(snap.rect)])
+            self._render(snap, [r.adjusted(-2, -2, 2, 2) & snap.rect for r in dirty
+                                if r.intersects(snap.rect)])
         if same_scale:
             # Blit the exposed part one to one, in device pixels.
             origin = world.map(snap.rect.topLeft())
