@@ -12,6 +12,7 @@ DHCP times out. All read by the backend's sample(), as the GUI's live plots read
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -25,6 +26,7 @@ from qemu_support import (
 )
 
 from console.backends.libvirt import LibvirtBackend
+from console.cli import main
 
 pytestmark = pytest.mark.skipif(qemu_skip_reason() is not None,
                                 reason=qemu_skip_reason() or "")
@@ -84,3 +86,18 @@ def test_bulk_poll_brings_growing_counters_of_a_running_guest(guest, run):
     sent_by_guest = last.vifs["fcs1/eth0"]
     assert sent_by_guest.tx_bytes >= 60 * sent_by_guest.tx_packets  # whole Ethernet frames
     assert backend.last_poll.per_interface_calls == 0
+
+
+def test_stats_command_prints_the_guests_counters(guest, run, capsys):
+    backend, peer, _tap = guest
+    send_frames(peer, FRAMES)
+    deadline = time.monotonic() + WAIT_S  # bounded: until QEMU has read them
+    while run(backend.sample()).vifs["fcs1/eth0"].rx_packets < FRAMES:
+        assert time.monotonic() < deadline, "the frames never reached the guest"
+        time.sleep(0.05)
+
+    assert main(["stats", "--connect", backend.uri, "--count", "1", "--json"]) == 0
+
+    sample = json.loads(capsys.readouterr().out)
+    assert sample["live"] and set(sample["vifs"]) == {"fcs1/eth0", "fcs1/eth1"}
+    assert sample["vifs"]["fcs1/eth0"]["rx_packets"] >= FRAMES
