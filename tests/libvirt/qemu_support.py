@@ -163,7 +163,7 @@ exec "$FC_LIBVIRTD" -f "$FC_DIR/etc/libvirtd.conf" -p "$FC_DIR/libvirtd.pid"
 
 
 class QemuDaemon:
-    """A root libvirtd with the QEMU driver, private to one test (see the module doc).
+    """A root libvirtd with the QEMU driver, private to its user (see the module doc).
     Its host name (getHostname) is `name`; `peers` are other daemons' names that must
     resolve (to 127.0.0.1) for migration."""
 
@@ -205,11 +205,12 @@ class QemuDaemon:
         env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
                "FC_DIR": str(self.dir), "FC_HOST": self.name, "FC_LIBVIRTD": LIBVIRTD,
                "HOME": str(self.dir)}
-        self.proc = subprocess.Popen(
-            ["unshare", "--mount", "--uts", "--propagation", "private", "sh", "-c",
-             _NAMESPACE_SCRIPT.replace("{mounts}", mounts)],
-            env=env, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=open(self.dir / "stderr", "wb"), start_new_session=True)  # noqa: SIM115
+        with open(self.dir / "stderr", "wb") as stderr:  # the child keeps its own copy
+            self.proc = subprocess.Popen(
+                ["unshare", "--mount", "--uts", "--propagation", "private", "sh", "-c",
+                 _NAMESPACE_SCRIPT.replace("{mounts}", mounts)],
+                env=env, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=stderr, start_new_session=True)
         if not _wait_for_socket(self.socket, self.proc, START_TIMEOUT_S):
             why = self.log_tail()
             self.stop()
@@ -222,11 +223,16 @@ class QemuDaemon:
     def _probe(self) -> None:
         """Have the daemon read QEMU's capabilities now (from the shared cache when an
         earlier daemon probed), and share them; skip when it finds no usable emulator."""
-        conn = libvirt.open(self.uri)
         try:
-            caps = conn.getCapabilities()
-        finally:
-            conn.close()
+            conn = libvirt.open(self.uri)
+            try:
+                caps = conn.getCapabilities()
+            finally:
+                conn.close()
+        except libvirt.libvirtError as exc:
+            self.stop()
+            pytest.skip(f"the private libvirtd would not answer: {exc.get_error_message()}; "
+                        f"{self.log_tail()}")
         if "<domain type='qemu'" not in caps and "<domain type=\"qemu\"" not in caps:
             self.stop()
             pytest.skip("libvirt's QEMU driver found no usable qemu-system-x86_64 here: "
