@@ -237,7 +237,7 @@ class NodeItem(QGraphicsItem):
         painter.drawRoundedRect(r, 6, 6)
         # Small text (kind, subtitle, vNIC labels) is a grey smudge below LOD_SMALL_TEXT:
         # left out there, it also halves the cost of rendering a zoomed-out view's nodes.
-        small = lod >= LOD_SMALL_TEXT
+        small = lod * painter.device().devicePixelRatioF() >= LOD_SMALL_TEXT  # HiDPI: sharp
         left = Qt.AlignmentFlag.AlignLeft
         if small:
             painter.setPen(_INK)
