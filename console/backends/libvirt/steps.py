@@ -120,9 +120,9 @@ PENDING_UNPLUG = ("config; the running guest was asked to release the interface 
                   "domain stops")
 
 _NOT_LIVE = {
-    "attach": "QEMU cannot add this interface to the running domain",
-    "detach": "QEMU cannot remove this interface from the running domain",
-    "update": "QEMU cannot change this interface on the running domain",
+    "attach": "the hypervisor cannot add this interface to the running domain",
+    "detach": "the hypervisor cannot remove this interface from the running domain",
+    "update": "the hypervisor cannot change this interface on the running domain",
 }
 _UNTIL_RESTART = {
     "attach": "the interface appears when the domain restarts",
