@@ -67,6 +67,8 @@ class TopologyScene(QGraphicsScene):
         # How nodes are drawn, set by the view for its scale (see set_quality).
         self.detailed = True
         self._zooming: set[NodeItem] = set()  # nodes on item caches for a zoom gesture
+        self._stale: set[NodeItem] = set()  # nodes not yet switched to `detailed`
+        self._fresh = QRectF()  # where no node is stale
         self._rebuild(document.topology)
 
     # ------------------------------------------------------------- model -> view
@@ -76,6 +78,7 @@ class TopologyScene(QGraphicsScene):
                 getattr(self._topo.events, collection).disconnect(slot)
         self.clear()
         self._zooming.clear()
+        self._stale.clear()
         self.link_layer = LinkLayer()
         self.addItem(self.link_layer)
         self.overview = Overview(self.link_layer)
@@ -159,6 +162,8 @@ class TopologyScene(QGraphicsScene):
                 self._out.get(link.src.id, []).remove(link)
                 self._dangling.setdefault(nid, set()).add(link.src.id)
         self._out.pop(nid, None)
+        self._stale.discard(node)
+        self._zooming.discard(node)
         self.overview.discard(node)
         self.removeItem(node)
 
@@ -198,23 +203,38 @@ class TopologyScene(QGraphicsScene):
         self._out[node.id] = links
 
     # ------------------------------------------------------------------ quality
-    def set_quality(self, detailed: bool) -> bool:
+    def set_quality(self, detailed: bool, area: QRectF) -> bool:
         """Detailed: each node paints itself (text, ports, badge) into a device-pixel cache.
         Not detailed (zoomed out): the Overview draws links and node blocks in batches and
         the nodes paint nothing, though they still take clicks, drags and the rubber band.
-        True if that changed."""
+        Nodes in `area` switch now, the others when a view is about to show them
+        (fix_stale): a flag set costs ~20 us in PySide, ~50 ms for every node of a large
+        fabric in the frame that crosses the text scale. True if the quality changed."""
         if detailed == self.detailed:
             return False
         self.detailed = detailed
         self._apply_quality_to_layers()
         self.end_zoom()
-        # Only the flag flips, on every node: cache modes can stay (a node with no contents
-        # is not painted, and its old cache is invalid at a new scale anyway). A plain
-        # loop: PySide's enum conversions make any per-node query cost as much as a set.
-        flag = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
-        for node in self.nodes.values():
-            node.setFlag(flag, not detailed)
+        # Cache modes can stay: a node with no contents is not painted, and its old cache
+        # is invalid at a new scale anyway.
+        self._stale = set(self.nodes.values()) - self._stale
+        self._fresh = QRectF()
+        self.fix_stale(area)
         return True
+
+    def fix_stale(self, area: QRectF, seen: QRectF | None = None) -> None:
+        """Give the nodes in `area` the drawing quality the scene has (see set_quality),
+        unless what is `seen` already has it."""
+        if not self._stale or self._fresh.contains(seen if seen is not None else area):
+            return
+        flag, value = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, not self.detailed
+        stale = self._stale
+        # Bounding rectangles, not shapes: a shape test calls NodeItem.shape() per item.
+        for item in self.items(area, Qt.ItemSelectionMode.IntersectsItemBoundingRect):
+            if item in stale:
+                item.setFlag(flag, value)
+                stale.discard(item)
+        self._fresh = QRectF(area)
 
     def begin_zoom(self, area: QRectF, scale: float) -> None:
         """A zoom gesture starts, zoomed in: the nodes in `area` (what the gesture can show)
@@ -224,7 +244,7 @@ class TopologyScene(QGraphicsScene):
             return
         mode = QGraphicsItem.CacheMode.ItemCoordinateCache
         scale = min(scale, 2.0)
-        for item in self.items(area):
+        for item in self.items(area, Qt.ItemSelectionMode.IntersectsItemBoundingRect):
             if isinstance(item, NodeItem) and item not in self._zooming:
                 size = item.boundingRect().size() * scale
                 item.setCacheMode(mode, QSize(math.ceil(size.width()),

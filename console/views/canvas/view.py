@@ -80,6 +80,22 @@ class TopologyView(QGraphicsView):
         return QRectF(seen.center() - QPointF(seen.width() * k / 2, seen.height() * k / 2),
                       seen.size() * k)
 
+    def _seen(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def _near(self) -> QRectF:
+        """The view and a margin of a quarter of it: where nodes get the scene's drawing
+        quality before a frame shows them (TopologyScene.fix_stale)."""
+        seen = self._seen()
+        return seen.adjusted(-seen.width() / 4, -seen.height() / 4,
+                             seen.width() / 4, seen.height() / 4)
+
+    def paintEvent(self, event) -> None:
+        scene = self.scene()
+        if scene._stale:
+            scene.fix_stale(self._near(), self._seen())
+        super().paintEvent(event)
+
     def settle(self) -> None:
         """The zoom gesture is over: render sharp at the scale it ended on."""
         self._settle.stop()
@@ -104,7 +120,7 @@ class TopologyView(QGraphicsView):
             self.setRenderHint(QPainter.RenderHint.Antialiasing, detailed)
         scene = self.scene()
         scene.overview.zooming = self.zooming
-        if scene.set_quality(detailed) and detailed and self.zooming:
+        if scene.set_quality(detailed, self._near()) and detailed and self.zooming:
             scene.begin_zoom(self._gesture_area(), self.transform().m11())  # past LOD_TEXT
 
     def wheelEvent(self, event: QWheelEvent) -> None:

@@ -286,3 +286,41 @@ def test_between_the_text_scales_nodes_show_their_name_without_the_small_print(
     assert colours(between, _SUB_RECT) == 1  # just the fill
     assert colours(between, _NAME_RECT) > 2  # the name stays
     settle(canvas.scene._badge_timer, doc=doc)
+
+
+def test_nodes_far_from_the_view_switch_drawing_when_the_view_reaches_them(
+        qtbot, settings, settle):
+    from console.views.editors.document import Document
+
+    doc = Document(tf.load(DEMO), DEMO, settings=settings)
+    canvas = zoomed_out(qtbot, doc, scale=1.0, size=(400, 300))
+    view, s = canvas.view, canvas.scene
+    nodes = sorted(s.nodes.values(), key=lambda n: n.pos().x())
+    first, last = nodes[0], nodes[-1]
+    last.setPos(last.pos() + QPointF(6000, 0))  # far out of the way (on the canvas only)
+    s.setSceneRect(s.itemsBoundingRect().adjusted(-3000, -3000, 3000, 3000))
+    s.fix_stale(s.itemsBoundingRect())  # every node as the scene draws now: in detail
+
+    def switched(node) -> bool:
+        return bool(node.flags() & NO_CONTENTS) == s.overview.active
+
+    assert all(switched(n) for n in s.nodes.values()) and not s.overview.active
+    view.centerOn(first)
+    view.zoom(0.35)  # below the text scale: the overview draws, nodes near the view switch
+    view.settle()
+    view.centerOn(first)
+    frame(canvas)
+    assert s.overview.active and switched(first)
+    assert not switched(last)  # far away: not yet
+    view.centerOn(last)
+    image = frame(canvas)
+    assert switched(last)  # before the frame that shows it
+    assert pixel(canvas, image, last.block_rect().center()) == block_colour(last)
+    assert same(image, fresh(canvas))
+    view.zoom(3.0)  # back above it: nodes near the view paint themselves again
+    view.settle()
+    assert not s.overview.active and switched(last) and not switched(first)
+    view.centerOn(first)
+    frame(canvas)
+    assert switched(first)
+    settle(s._badge_timer, doc=doc)
