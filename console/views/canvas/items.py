@@ -1,8 +1,10 @@
 """Graphics items of the topology canvas: one NodeItem per object, LinkItems between them.
 
 As in GNS3's node_item.py, a node's itemChange() calls adjust() on its links, so links
-follow their nodes without any scene-wide scan. Nodes paint themselves (no child text
-items) and cache to a pixmap, which keeps pan and zoom cheap with thousands of items.
+follow their nodes without any scene-wide scan. Zoomed in, nodes paint themselves (no child
+text items; names only between LOD_TEXT and LOD_SMALL_TEXT) into pixmap caches, and the one
+LinkLayer draws every link. Zoomed out, below LOD_TEXT, overview.Overview draws nodes and
+links in batches instead.
 """
 
 from __future__ import annotations

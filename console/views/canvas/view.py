@@ -1,5 +1,7 @@
 """The canvas view: wheel zoom around the cursor, middle-button (or space) pan, fit,
-rubber-band selection."""
+rubber-band selection; and the drawing quality per scale: nodes in detail above
+items.LOD_TEXT, the scene's Overview below it, and during a zoom gesture caches made at
+the gesture's first scale, rendered sharp when it settles (SETTLE_MS after its last step)."""
 
 from __future__ import annotations
 
