@@ -324,3 +324,26 @@ def test_nodes_far_from_the_view_switch_drawing_when_the_view_reaches_them(
     frame(canvas)
     assert switched(first)
     settle(s._badge_timer, doc=doc)
+
+
+def test_zooming_out_past_the_snapshot_shows_everything_during_the_gesture(
+        qtbot, settings, settle):
+    from console.views.editors.document import Document
+
+    doc = Document(tf.load(DEMO), DEMO, settings=settings)
+    canvas = zoomed_out(qtbot, doc, scale=0.3, size=(500, 400))
+    view, s = canvas.view, canvas.scene
+    view.centerOn(min(s.nodes.values(), key=lambda n: n.pos().x()))
+    frame(canvas)  # a snapshot of the left end only
+    view.zoom(0.4)
+    view.zoom(0.5)
+    assert s.overview.zooming
+    image = frame(canvas)
+    white = QColor("white")
+    blocks = [n for n in s.nodes.values()
+              if canvas.view.viewport().rect().contains(
+                  canvas.view.mapFromScene(n.block_rect().center()))]
+    assert len(blocks) == len(s.nodes)  # all in view now
+    assert all(pixel(canvas, image, n.block_rect().center()) != white for n in blocks)
+    view.settle()
+    settle(s._badge_timer, doc=doc)
