@@ -130,6 +130,22 @@ def measure(topology: str, n: int) -> tuple[dict[str, list[float]], list[str]]:
     if hasattr(view, "settle"):
         view.settle()
 
+    # In between: nodes still in detail (names only), most links on screen; then zoomed
+    # out below the text scale, a gesture zooming out past what the overview has drawn.
+    view.reset_zoom()
+    view.zoom(0.45)
+    if hasattr(view, "settle"):
+        view.settle()
+    view.centerOn(scene.itemsBoundingRect().center())
+    frames(view, lambda i: view.pan(40, 0), 10)
+    times["pan at 0.45"] = frames(view, lambda i: view.pan(40 if i % 40 < 20 else -40, 0), n)
+    view.zoom(0.35 / 0.45)
+    if hasattr(view, "settle"):
+        view.settle()
+    view.viewport().repaint()
+    times["zoom out from 0.35, one gesture"] = frames(
+        view, lambda i: view.zoom(1 / 1.1), 12)
+
     # Each step crosses the scale below which nodes are drawn as blocks: the worst steps
     # of a zoom gesture, which switch every node's drawing.
     view.reset_zoom()
