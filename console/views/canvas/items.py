@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsSceneHoverEvent,
@@ -281,9 +281,11 @@ class NodeItem(QGraphicsItem):
 
 
 def cosmetic_pen(colour: str, width: float) -> QPen:
-    # Cosmetic pens (device pixels) take the raster engine's fast line path; scaled wide
-    # pens are stroked into polygons, which made long links cost most of a frame.
-    pen = QPen(QColor(colour), width)
+    # Cosmetic pens (device pixels): scaled wide pens are stroked into polygons as long as
+    # the scene lines, which made long links cost most of a frame. And a hair over one
+    # pixel: the raster engine's one-pixel line path plots pixel by pixel, ~40% slower on
+    # long lines than stroking a 1.01-pixel pen into spans, for the same line on screen.
+    pen = QPen(QColor(colour), max(width, 1.01))
     pen.setCosmetic(True)
     return pen
 
@@ -443,11 +445,20 @@ class LinkLayer(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
-        pens = list(LINK_PENS.values())
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        for kind, segs in self.visible_lines(option.exposedRect).items():
-            painter.setPen(pens[kind])
-            painter.drawLines([QLineF(*row) for row in segs.tolist()])
+        draw_links(painter, self.visible_lines(option.exposedRect), list(LINK_PENS.values()))
+
+
+def draw_links(painter: QPainter, lines: dict[int, np.ndarray], pens: list[QPen]) -> None:
+    """Link segments by kind id, one drawLines() per kind, without antialiasing. Half a
+    device pixel across: a 1.01-pixel pen (see cosmetic_pen) on a line at a whole pixel
+    would fill the two pixel columns either side of it."""
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+    world = painter.worldTransform()
+    painter.setWorldTransform(world * QTransform.fromTranslate(0.5, 0.5))
+    for kind, segs in lines.items():
+        painter.setPen(pens[kind])
+        painter.drawLines([QLineF(*row) for row in segs.tolist()])
+    painter.setWorldTransform(world)
 
 
 _LINK_DEFAULT = cosmetic_pen("#888888", 1)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
@@ -29,6 +29,7 @@ from .items import (
     NodeItem,
     block_colour,
     cosmetic_pen,
+    draw_links,
     link_rect,
 )
 
@@ -272,9 +273,7 @@ class Overview(QGraphicsItem):
             lines = self._links.visible_lines(area, False, skip=skip)
         else:
             lines = self._links.visible_lines(area, False)
-        for kind, segs in lines.items():
-            painter.setPen(pens[kind])
-            painter.drawLines([QLineF(*row) for row in segs.tolist()])
+        draw_links(painter, lines, pens)
         for colour, rects in self.blocks_in(area, floating).items():
             fill = self._palette[colour]
             painter.setBrush(fill)
