@@ -280,12 +280,13 @@ class NodeItem(QGraphicsItem):
         super().hoverEnterEvent(event)
 
 
-def cosmetic_pen(colour: str, width: float) -> QPen:
-    # Cosmetic pens (device pixels): scaled wide pens are stroked into polygons as long as
-    # the scene lines, which made long links cost most of a frame. And a hair over one
-    # pixel: the raster engine's one-pixel line path plots pixel by pixel, ~40% slower on
-    # long lines than stroking a 1.01-pixel pen into spans, for the same line on screen.
-    pen = QPen(QColor(colour), max(width, 1.01))
+def cosmetic_pen(colour: str, width: float, fast: bool = False) -> QPen:
+    """A pen in device pixels: scaled wide pens are stroked into polygons as long as the
+    scene lines, which made long links cost most of a frame. `fast`: a hair over one
+    pixel, as the raster engine's one-pixel line path plots pixel by pixel, ~40% slower on
+    long lines than stroking a 1.01-pixel pen into spans; but such a line doubles a pixel
+    at some steps, which shows on a sparse drawing (used for the dense zoomed-out one)."""
+    pen = QPen(QColor(colour), max(width, 1.01) if fast else width)
     pen.setCosmetic(True)
     return pen
 
@@ -450,8 +451,8 @@ class LinkLayer(QGraphicsItem):
 
 def draw_links(painter: QPainter, lines: dict[int, np.ndarray], pens: list[QPen]) -> None:
     """Link segments by kind id, one drawLines() per kind, without antialiasing. Half a
-    device pixel across: a 1.01-pixel pen (see cosmetic_pen) on a line at a whole pixel
-    would fill the two pixel columns either side of it."""
+    device pixel across: a fast pen (see cosmetic_pen) on a line at a whole pixel would
+    fill the two pixel columns either side of it."""
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
     world = painter.worldTransform()
     painter.setWorldTransform(world * QTransform.fromTranslate(0.5, 0.5))

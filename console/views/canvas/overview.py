@@ -36,11 +36,11 @@ from .items import (
 # Zoomed out, thousands of links overlap into a solid mat of colour that hides the nodes:
 # lighter shades of the link colours keep the kinds apart and let the blocks stand out.
 OVERVIEW_PENS = {
-    "placement": cosmetic_pen("#c8ccd3", 1),
+    "placement": cosmetic_pen("#c8ccd3", 1, fast=True),
     "uplink": cosmetic_pen("#3c4a66", 2),
-    "profile": cosmetic_pen("#a8c3ec", 1),
+    "profile": cosmetic_pen("#a8c3ec", 1, fast=True),
     "segment": cosmetic_pen("#e2a95e", 2),
-    "network": cosmetic_pen("#f0d6a8", 1),
+    "network": cosmetic_pen("#f0d6a8", 1, fast=True),
 }
 assert list(OVERVIEW_PENS) == list(LINK_PENS)  # the link layer's kind ids index both
 
