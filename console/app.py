@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from console.backends.process import on_signal
 from console.models.topofile import TopologyFileError
 
 os.environ.setdefault("QT_API", "pyside6")  # before qasync/pyqtgraph pick a binding
@@ -145,7 +146,10 @@ def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
     app.lastWindowClosed.connect(closed.set)
     # Ctrl+C in the terminal closes the window as the Quit action does (Qt alone would
     # ignore it until the next Python callback, and then die with a traceback).
-    signal.signal(signal.SIGINT, lambda *_: window.close())
+    on_signal(signal.SIGINT, window.close)
+    # SIGTERM (a logout, `kill`) too: the connections then close in order, and a kernel
+    # lab's namespaces go with them instead of waiting for the next start to reap them.
+    on_signal(signal.SIGTERM, window.close)
     with loop:
         loop.run_until_complete(closed.wait())
         loop.run_until_complete(window.close_all())

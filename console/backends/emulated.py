@@ -35,7 +35,7 @@ from .base import (
     EventKind,
 )
 from .registry import register
-from .topofiles import file_of_uri, load_topology
+from .topofiles import file_of_uri, load_topology, settle_heap
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,9 @@ class EmulatedBackend(Backend):
                                                              name=f"clock {self.uri}")
 
     def _load(self) -> Topology:
-        return load_topology(self.path)
+        topo = load_topology(self.path)
+        settle_heap()  # large topologies: no full collections walking them every sample
+        return topo
 
     def _build(self, topo: Topology) -> Any:
         from console.engine.facade import Fabric

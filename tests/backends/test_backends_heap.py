@@ -3,10 +3,12 @@ dropped since the last settle is still collected."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import weakref
 
-from console.backends.topofiles import demo_path, load_topology, settle_heap
+from console.backends import open_backend
+from console.backends.topofiles import settle_heap
 
 
 class _Node:
@@ -19,15 +21,18 @@ def _cycle() -> weakref.ref:
     return weakref.ref(a)
 
 
-def test_loading_a_topology_freezes_its_objects():
+def test_the_emulated_fabric_freezes_its_topology_once_loaded():
     gc.unfreeze()
+    backend = open_backend("emulated:///demo")
     try:
-        topo = load_topology(demo_path())
+        asyncio.run(backend.connect())
         assert gc.get_freeze_count() > 0
-        # the topology's own objects are among the frozen ones: not tracked by any
-        # generation the collector walks
+        topo = backend._fabric.topology
+        # the topology's own objects are among the frozen ones: not in any generation
+        # the collector walks
         assert not any(o is topo for o in gc.get_objects())
     finally:
+        asyncio.run(backend.close())
         gc.unfreeze()
 
 

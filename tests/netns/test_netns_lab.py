@@ -200,7 +200,7 @@ from console.backends import open_backend
 b = open_backend("netns://{path}")
 asyncio.run(b.connect(traffic=False))
 print(b.lab.state.prefix, flush=True)
-if sys.argv[1] == "crash":
+if sys.argv[1] in ("crash", "term"):
     time.sleep(600)
 """
 
@@ -218,6 +218,65 @@ def test_netns_exit_without_close_tears_down(need_lab, tmp_path) -> None:
     proc, prefix = _child(_save(overlay("unicast-only", hosts=2), tmp_path), "exit")
     assert proc.wait(timeout=60) == 0
     assert _ours(prefix) == []
+
+
+def test_netns_closed_while_connecting_leaves_nothing(need_lab, tmp_path) -> None:
+    # Closing a connection (or the window) while its lab is being built: the build ends,
+    # then its lab is torn down, instead of ending up owned by nobody.
+    before = set(ip_netns_list())
+    s = Session(f"netns://{_save(overlay('unicast-only', hosts=3), tmp_path)}")
+    connecting = s.loop.create_task(s.backend.connect(traffic=True))
+
+    async def first_namespace() -> None:
+        while not set(ip_netns_list()) - before - others_labs():
+            await asyncio.sleep(0.01)  # polling the kernel from this loop, bounded below
+
+    s(asyncio.wait_for(first_namespace(), 30))
+    connecting.cancel()  # as the window does with a connection it closes
+    s(asyncio.gather(connecting, return_exceptions=True))
+    s(asyncio.wait_for(s.backend.close(), 30))
+    s.loop.close()
+    assert set(ip_netns_list()) - before - others_labs() == set()
+
+
+def test_netns_sigterm_tears_down(need_lab, tmp_path) -> None:
+    # A plain script (no handler of its own) killed by SIGTERM: the backend made that an
+    # orderly exit, so the lab goes with the process.
+    proc, prefix = _child(_save(overlay("unicast-only", hosts=2), tmp_path), "term")
+    assert _ours(prefix)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert _ours(prefix) == []
+
+
+def test_netns_gui_closes_its_lab_on_sigterm(need_lab, tmp_path) -> None:
+    path = _save(overlay("unicast-only", hosts=2), tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen",
+           "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "console.cli", "--connect",
+                             f"netns://{path}"], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        def lab_of_child() -> str | None:
+            for state_file in lab_state.STATE_DIR.glob("netns-*.json"):
+                lab = lab_state.LabState.read(state_file)
+                if lab is not None and lab.pid == proc.pid and _ours(lab.prefix):
+                    return lab.prefix
+            return None
+
+        deadline = time.monotonic() + 60  # bounded polling of another process
+        while (prefix := lab_of_child()) is None and proc.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert prefix, f"the GUI did not build its lab: {proc.poll()=}"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+        assert _ours(prefix) == []
+        assert "Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
 
 
 def test_netns_crashed_lab_is_reaped_by_the_next_start(session, tmp_path) -> None:

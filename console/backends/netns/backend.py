@@ -40,6 +40,7 @@ from ..base import (
     ConnectionState,
     EventKind,
 )
+from ..process import exit_on_sigterm
 from ..topofiles import file_of_uri, load_topology
 from .counters import read_sample
 from .lab import Lab
@@ -109,6 +110,7 @@ class NetnsBackend(Backend):
         if self.state is ConnectionState.CONNECTED:
             return
         self.set_state(ConnectionState.CONNECTING, f"building a lab for {self.path}")
+        exit_on_sigterm()  # a plain script killed by SIGTERM still tears its lab down
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="netns-lab")
         try:
             self._progress(10, f"reading {self.path.name}")
@@ -173,6 +175,10 @@ class NetnsBackend(Backend):
         if self._rate is not None:
             rate, self._rate = self._rate, None
             await asyncio.get_running_loop().run_in_executor(None, rate.stop)
+        if self._executor is not None:
+            # Closed while connecting: the lab being built is only known once its build
+            # ends. The executor has one thread, so this no-op runs after it.
+            await self._call(lambda: None)
         if self.lab is not None:
             lab, self.lab = self.lab, None
             _OPEN_LABS.discard(lab)
