@@ -46,6 +46,11 @@ APT_QT      := libglib2.0-0 libdbus-1-3 libfontconfig1 libfreetype6 fonts-dejavu
                libxcb-xfixes0 libxcb-xkb1
 APT_SCREEN  := xvfb xauth
 APT_PACKAGES := $(APT_BUILD) $(APT_RUNTIME) $(APT_QT) $(APT_SCREEN)
+# Only for `make test`: private libvirtd instances (the test driver over a socket, SASL
+# logins, and the QEMU driver running real TCG guests for live updates, migration and
+# bulk counters; qemu-system-x86 brings SeaBIOS and iPXE), and iproute2 for the kernel lab.
+APT_TEST    := libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 sasl2-bin \
+               libsasl2-modules iproute2
 
 export DEBIAN_FRONTEND := noninteractive
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -114,6 +119,7 @@ run: $(STAMP)
 	"$(BIN)/fabric-console" $(ARGS)
 
 # All three checks run even if one fails, so one run shows everything; any failure fails.
+test: APT_PACKAGES += $(APT_TEST)
 # pytest's exit code 5 (no tests collected) counts as a failure, not as a pass.
 test: $(STAMP)
 	@status=0; \
