@@ -156,6 +156,10 @@ def interface_element(topo: Topology, vm: Vm, nic: Vnic,
             ET.SubElement(vport, "parameters", profileid=pid)
     if attach is not AttachMode.HOSTDEV:
         ET.SubElement(iface, "model", type="virtio")
+    if attach not in (AttachMode.HOSTDEV, AttachMode.MACVTAP_PRIVATE):
+        # Not on type='direct': QEMU refuses <mtu> there ("setting MTU on interface type
+        # direct is not supported yet"); that macvtap has its PF's MTU, the guest sets its
+        # own. A passthrough pool's port takes it (tested on QEMU).
         ET.SubElement(iface, "mtu", size=str(nic.mtu))
     alias = alias_of(nic.name)
     if alias is not None:

@@ -26,7 +26,6 @@ device; when it has not (yet), the step says so.
 from __future__ import annotations
 
 import contextlib
-import copy
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,24 +130,6 @@ _UNTIL_RESTART = {
 }
 
 
-def for_driver(conn: libvirt.virConnect, el: ET.Element) -> ET.Element:
-    """The interface (or domain) element as this connection's driver accepts it: QEMU
-    refuses `<mtu>` on `direct` (macvtap) interfaces, whose MTU is the lower device's."""
-    try:
-        qemu = conn.getType() == "QEMU"
-    except libvirt.libvirtError:
-        qemu = False
-    if not qemu:
-        return el
-    el = copy.deepcopy(el)  # the planned element stays as the topology says
-    ifaces = [el] if el.tag == "interface" else el.findall("./devices/interface")
-    for iface in ifaces:
-        mtu = iface.find("mtu")
-        if iface.get("type") == "direct" and mtu is not None:
-            iface.remove(mtu)
-    return el
-
-
 def _device_op(conn: libvirt.virConnect, vm: str, op: str, el: ET.Element,
                edit: Callable[[ET.Element], None],
                present: Callable[[ET.Element], bool] | None = None) -> str:
@@ -158,7 +139,7 @@ def _device_op(conn: libvirt.virConnect, vm: str, op: str, el: ET.Element,
     method = {"attach": dom.attachDeviceFlags, "detach": dom.detachDeviceFlags,
               "update": dom.updateDeviceFlags}[op]
     flags = _flags(dom)
-    xml = _text(for_driver(conn, el))
+    xml = _text(el)
     try:
         method(xml, flags)
     except libvirt.libvirtError as exc:
@@ -306,7 +287,7 @@ def vm_define_steps(conn: libvirt.virConnect, after: Topology, vm: Vm) -> list[S
             ET.SubElement(root, "uuid").text = uuid
         except libvirt.libvirtError:
             pass
-        dom = c.defineXML(_text(for_driver(c, root)))
+        dom = c.defineXML(_text(root))
         if vm.state.value == "running" and not dom.isActive():
             dom.create()
             return "defined and started"
