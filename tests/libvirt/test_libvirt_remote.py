@@ -19,15 +19,18 @@ from console.backends.libvirt import LibvirtBackend
 pytestmark = pytest.mark.skipif(LIBVIRTD is None, reason="libvirtd is not installed")
 
 
-@pytest.fixture
-def daemon():
-    d = Daemon()
+def _running(d: Daemon):
     try:
         d.start()
         yield d
     finally:
         d.stop()
         shutil.rmtree(d.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def daemon():
+    yield from _running(Daemon())
 
 
 def test_remote_drop_is_not_live_then_reconnects(daemon, run):
@@ -79,13 +82,7 @@ def test_two_hosts_at_once_one_connection_each(daemon, run):
 def sasl_daemon():
     if shutil.which("saslpasswd2") is None:
         pytest.skip("saslpasswd2 is not installed (Debian: sasl2-bin)")
-    d = Daemon(password="s3cret")
-    try:
-        d.start()
-        yield d
-    finally:
-        d.stop()
-        shutil.rmtree(d.dir, ignore_errors=True)
+    yield from _running(Daemon(password="s3cret"))
 
 
 def test_password_is_asked_through_the_async_callback(sasl_daemon, run):
