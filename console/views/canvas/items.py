@@ -300,6 +300,8 @@ LINK_PENS = {
 }
 
 
+FAST_LINK_PENS = [cosmetic_pen(p.color().name(), p.widthF(), fast=True)
+                  for p in LINK_PENS.values()]
 MAX_PASSING_LINKS = 200
 KIND_IDS = {kind: i for i, kind in enumerate(LINK_PENS)}
 
@@ -446,7 +448,10 @@ class LinkLayer(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
-        draw_links(painter, self.visible_lines(option.exposedRect), list(LINK_PENS.values()))
+        # Below the small-print scale the drawing is dense enough for the fast pens.
+        fast = painter.worldTransform().m11() < LOD_SMALL_TEXT
+        draw_links(painter, self.visible_lines(option.exposedRect),
+                   FAST_LINK_PENS if fast else list(LINK_PENS.values()))
 
 
 def draw_links(painter: QPainter, lines: dict[int, np.ndarray], pens: list[QPen]) -> None:
