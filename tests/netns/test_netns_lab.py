@@ -239,6 +239,26 @@ def test_netns_closed_while_connecting_leaves_nothing(need_lab, tmp_path) -> Non
     assert set(ip_netns_list()) - before - others_labs() == set()
 
 
+def test_netns_close_during_connect_wins(need_lab, tmp_path) -> None:
+    # Not cancelled this time: connect finds out itself that close() came in, and says so;
+    # the connection ends disconnected, not failed, and never connected.
+    before = set(ip_netns_list())
+    s = Session(f"netns://{_save(overlay('unicast-only', hosts=3), tmp_path)}")
+    connecting = s.loop.create_task(s.backend.connect(traffic=False))
+
+    async def first_namespace() -> None:
+        while not set(ip_netns_list()) - before - others_labs():
+            await asyncio.sleep(0.01)  # polling the kernel from this loop, bounded below
+
+    s(asyncio.wait_for(first_namespace(), 30))
+    s(asyncio.wait_for(s.backend.close(), 30))
+    with pytest.raises(BackendError, match="closed while connecting"):
+        s(asyncio.wait_for(connecting, 30))
+    s.loop.close()
+    assert s.backend.state is ConnectionState.DISCONNECTED
+    assert set(ip_netns_list()) - before - others_labs() == set()
+
+
 def test_netns_sigterm_tears_down(need_lab, tmp_path) -> None:
     # A plain script (no handler of its own) killed by SIGTERM: the backend made that an
     # orderly exit, so the lab goes with the process.

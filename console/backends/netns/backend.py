@@ -93,6 +93,7 @@ class NetnsBackend(Backend):
         self._rate: RateSender | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._reported: str | None = None
+        self._closing = False  # close() called: a connect in flight stops
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         if self._executor is None:
@@ -109,6 +110,7 @@ class NetnsBackend(Backend):
         differential tests send them themselves)."""
         if self.state is ConnectionState.CONNECTED:
             return
+        self._closing = False
         self.set_state(ConnectionState.CONNECTING, f"building a lab for {self.path}")
         exit_on_sigterm()  # a plain script killed by SIGTERM still tears its lab down
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="netns-lab")
@@ -117,16 +119,19 @@ class NetnsBackend(Backend):
             topo = await self._call(self._load)
             self._progress(30, "building namespaces, bridges and vxlan devices")
             await self._call(self._build, topo)
+            self._still_wanted()
             if traffic:
                 self._progress(90, "sending the file's flows")
                 _, problems = await self._call(self.run_count_flows)
                 for problem in problems:
                     self.emit(BackendEvent(EventKind.LOG, self.uri, problem))
+                self._still_wanted()
                 self._rate = RateSender(self.lab)  # type: ignore[arg-type]
                 self._rate.update(topo)
                 self._rate.start()
         except BackendError as exc:
-            await self._fail(str(exc))
+            if not self._closing:  # closed meanwhile: close() has cleaned up and said so
+                await self._fail(str(exc))
             raise
         except Exception as exc:
             log.exception("lab for %s failed", self.uri)
@@ -135,6 +140,11 @@ class NetnsBackend(Backend):
         self._progress(100, "running")
         self.set_state(ConnectionState.CONNECTED,
                        f"{topo.name}: lab {self.lab.lab_id if self.lab else ''}")
+
+    def _still_wanted(self) -> None:
+        """Stop connecting when close() came in meanwhile (it tore the lab down)."""
+        if self._closing:
+            raise BackendError(f"{self.uri}: closed while connecting")
 
     def _load(self) -> Topology:
         if not has_net_admin():
@@ -191,6 +201,7 @@ class NetnsBackend(Backend):
             self._executor = None
 
     async def close(self) -> None:
+        self._closing = True
         await self._shutdown()
         if self.state is not ConnectionState.DISCONNECTED:
             self.set_state(ConnectionState.DISCONNECTED, "closed; lab removed")
