@@ -96,7 +96,7 @@ def edit_file(window: object, file: str, conn: object) -> asyncio.Task | None:
         editors.connection = conn
         editors.canvas.view.fit()
 
-    return editors._spawn(opened())
+    return editors.spawn(opened())
 
 
 def install_editors(window: object) -> None:

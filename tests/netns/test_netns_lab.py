@@ -220,43 +220,46 @@ def test_netns_exit_without_close_tears_down(need_lab, tmp_path) -> None:
     assert _ours(prefix) == []
 
 
-def test_netns_closed_while_connecting_leaves_nothing(need_lab, tmp_path) -> None:
-    # Closing a connection (or the window) while its lab is being built: the build ends,
-    # then its lab is torn down, instead of ending up owned by nobody.
+def _new_namespaces(before: set[str]) -> set[str]:
+    return set(ip_netns_list()) - before - others_labs()
+
+
+def _connecting(tmp_path: Path, traffic: bool) -> tuple[Session, asyncio.Task, set[str]]:
+    """A connect in flight, caught once its lab has a first namespace: (session, the
+    connect task, the namespaces there were before)."""
     before = set(ip_netns_list())
     s = Session(f"netns://{_save(overlay('unicast-only', hosts=3), tmp_path)}")
-    connecting = s.loop.create_task(s.backend.connect(traffic=True))
+    connecting = s.loop.create_task(s.backend.connect(traffic=traffic))
 
     async def first_namespace() -> None:
-        while not set(ip_netns_list()) - before - others_labs():
+        while not _new_namespaces(before):
             await asyncio.sleep(0.01)  # polling the kernel from this loop, bounded below
 
     s(asyncio.wait_for(first_namespace(), 30))
+    return s, connecting, before
+
+
+def test_netns_closed_while_connecting_leaves_nothing(need_lab, tmp_path) -> None:
+    # Closing a connection (or the window) while its lab is being built: the build ends,
+    # then its lab is torn down, instead of ending up owned by nobody.
+    s, connecting, before = _connecting(tmp_path, traffic=True)
     connecting.cancel()  # as the window does with a connection it closes
     s(asyncio.gather(connecting, return_exceptions=True))
     s(asyncio.wait_for(s.backend.close(), 30))
     s.loop.close()
-    assert set(ip_netns_list()) - before - others_labs() == set()
+    assert _new_namespaces(before) == set()
 
 
 def test_netns_close_during_connect_wins(need_lab, tmp_path) -> None:
     # Not cancelled this time: connect finds out itself that close() came in, and says so;
     # the connection ends disconnected, not failed, and never connected.
-    before = set(ip_netns_list())
-    s = Session(f"netns://{_save(overlay('unicast-only', hosts=3), tmp_path)}")
-    connecting = s.loop.create_task(s.backend.connect(traffic=False))
-
-    async def first_namespace() -> None:
-        while not set(ip_netns_list()) - before - others_labs():
-            await asyncio.sleep(0.01)  # polling the kernel from this loop, bounded below
-
-    s(asyncio.wait_for(first_namespace(), 30))
+    s, connecting, before = _connecting(tmp_path, traffic=False)
     s(asyncio.wait_for(s.backend.close(), 30))
     with pytest.raises(BackendError, match="closed while connecting"):
         s(asyncio.wait_for(connecting, 30))
     s.loop.close()
     assert s.backend.state is ConnectionState.DISCONNECTED
-    assert set(ip_netns_list()) - before - others_labs() == set()
+    assert _new_namespaces(before) == set()
 
 
 def test_netns_sigterm_tears_down(need_lab, tmp_path) -> None:

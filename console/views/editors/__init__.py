@@ -79,7 +79,7 @@ class Installed:
 
         def confirmed(ok: bool) -> None:
             if ok:
-                self._spawn(self._open(path, result))
+                self.spawn(self._open(path, result))
             else:
                 result.set_result(False)
 
@@ -120,7 +120,7 @@ class Installed:
         written (atomically), False when it could not be (the file on disk unchanged)."""
         result = asyncio.get_event_loop().create_future()
         self._status(f"Saving {Path(path).name}…")
-        self._spawn(self._save(path, self.document.save_as_async(path), result))
+        self.spawn(self._save(path, self.document.save_as_async(path), result))
         return result
 
     async def _save(self, path: str | os.PathLike, saving: Awaitable[None],
@@ -135,7 +135,8 @@ class Installed:
         self._status(f"Saved {Path(path).name}", 5000)
         result.set_result(True)
 
-    def _spawn(self, coro) -> asyncio.Task:
+    def spawn(self, coro) -> asyncio.Task:
+        """Run a coroutine on the loop, kept referenced until it ends."""
         task = asyncio.ensure_future(coro)
         self.tasks.add(task)  # asyncio keeps only weak references to tasks
         task.add_done_callback(self.tasks.discard)
