@@ -1,19 +1,23 @@
 """Graphics items of the topology canvas: one NodeItem per object, LinkItems between them.
 
 As in GNS3's node_item.py, a node's itemChange() calls adjust() on its links, so links
-follow their nodes without any scene-wide scan. Zoomed in, nodes paint themselves (no child
-text items; names only between LOD_TEXT and LOD_SMALL_TEXT) into pixmap caches, and the one
-LinkLayer draws every link. Zoomed out, below LOD_TEXT, overview.Overview draws nodes and
-links in batches instead.
+follow their nodes without any scene-wide scan. Nodes paint nothing themselves (they take
+clicks, drags, hover and the rubber band): zoomed in, nodelayer.NodeLayer draws them from
+pixmaps of NodeItem.draw() (no child text items; names only between LOD_TEXT and
+LOD_SMALL_TEXT) and the one LinkLayer draws every link; zoomed out, below LOD_TEXT,
+overview.Overview draws nodes and links in batches. So crossing a scale changes which
+layer is visible, not a flag on every node.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QTransform
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QTransform
 from PySide6.QtWidgets import (
     QGraphicsItem,
+    QGraphicsRectItem,
     QGraphicsSceneHoverEvent,
     QStyleOptionGraphicsItem,
     QWidget,
@@ -107,23 +111,34 @@ def block_colour(node: NodeItem) -> QColor:
     return COLOURS.get(node.style, _GREY)
 
 
-class NodeItem(QGraphicsItem):
+class NodeItem(QGraphicsRectItem):
     """A topology object on the canvas: FI, host (VIC or VEM), VM (with vNIC ports),
-    bridge domain or port profile."""
+    bridge domain or port profile. A rectangle item with no pen and no contents: Qt asks
+    for bounding rectangles and shapes thousands of times a frame and a rubber band, and
+    the C++ ones answer without a call into Python."""
 
     def __init__(self, kind: str, obj):
         super().__init__()
+        self.setPen(Qt.PenStyle.NoPen)
         self.kind = kind
         self.links: set[LinkItem] = set()
         self.findings: list[Finding] = []
         self.obj = obj
         self._syncing = False
-        self.overview = None  # the scene's Overview, which draws this node when zoomed out
-        self.overview_slot = -1
+        self.table = None  # the scene's NodeTable, which the drawing layers read
+        self.slot = -1
+        # The NodeLayer's pixmap of this node: drawn at `pix_scale`, for drawing `pix_version`
+        # (`version` moves on any change to how the node looks), covering `pix_rect` (local).
+        self.version = 0
+        self.pix = None
+        self.pix_scale = 0.0
+        self.pix_version = -1
+        self.pix_rect = QRectF()
+        self.pix_at = (0.0, 0.0)  # pix_rect's corner, for the layer's float arithmetic
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-                      | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+                      | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+                      | QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
         self.setAcceptHoverEvents(True)
         self.setZValue(1)
         self.set_object(obj)
@@ -148,7 +163,6 @@ class NodeItem(QGraphicsItem):
 
     def set_object(self, obj) -> None:
         """Follow a new state of the object (after an edit, undo or redo)."""
-        self.prepareGeometryChange()
         self.obj = obj
         self._sub = subtitle(self.kind, obj)
         self._nics = []
@@ -156,11 +170,11 @@ class NodeItem(QGraphicsItem):
             self._nics = [f"{n.name}  {n.attach.value}" for n in obj.nics]
         self._rect = QRectF(0, 0, NODE_W, HEAD_H + NIC_H * len(self._nics))
         self._bounds = self._rect.adjusted(-PORT_R - 2, -10, 12, 2)  # port and badge
+        self.setRect(self._bounds)
         self.setToolTip(f"{LABELS.get(self.style, self.kind)} {obj.name}\n{self._sub}")
-        self.update()
-        if self.overview is not None:
-            self.overview.place(self)
-            self.overview.restyle(self)
+        if self.table is not None:
+            self.table.place(self)
+            self.table.restyle(self)
 
     def set_pos_silently(self, pos: QPointF) -> None:
         """Move without it counting as a user drag (model -> view)."""
@@ -178,19 +192,10 @@ class NodeItem(QGraphicsItem):
         if findings:
             tip += "\n\n" + "\n".join(f"• {f.message} [{f.rule}]" for f in findings)
         self.setToolTip(tip)
-        self.update()
-        if self.overview is not None:
-            self.overview.restyle(self)
+        if self.table is not None:
+            self.table.restyle(self)
 
     # ---------------------------------------------------------------- geometry
-    def boundingRect(self) -> QRectF:
-        return self._bounds
-
-    def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addRoundedRect(self._rect, 6, 6)
-        return path
-
     def block_rect(self) -> QRectF:
         """The node's body in scene coordinates (what the zoomed-out drawing fills)."""
         return self._rect.translated(self.pos())
@@ -217,18 +222,21 @@ class NodeItem(QGraphicsItem):
         if change == _MOVED:
             for link in self.links:
                 link.adjust()
-            if self.overview is not None:
-                self.overview.place(self)
-        elif change == _SELECTED and self.overview is not None:
-            self.overview.restyle(self)
+            if self.table is not None:
+                self.table.place(self)
+        elif change == _SELECTED and self.table is not None:
+            self.table.restyle(self)
         return super().itemChange(change, value)
 
     # ------------------------------------------------------------------ paint
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
+        pass  # ItemHasNoContents: the scene's NodeLayer draws the node (see draw)
+
+    def draw(self, painter: QPainter, lod: float) -> None:
+        """The node in its own coordinates at scale `lod` (the painter's scale)."""
         r = self._rect
         selected = self.isSelected()
-        lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if lod < LOD_TEXT:
             # Too small to read: a plain block (and the badge colour) is all that shows.
             # Views draw zoomed-out scenes through the Overview; this is for scene.render().
@@ -381,9 +389,7 @@ class LinkLayer(QGraphicsItem):
         self._kinds[link.slot] = -1
         self._free.append(link.slot)
         link.layer, link.slot = None, -1
-        self.update(link_rect(link._line))
-        if self.on_change is not None:
-            self.on_change(link, link_rect(link._line))
+        self._changed(link, link_rect(link._line))
 
     def moved(self, link: LinkItem, old: QLineF) -> None:
         line = link._line
@@ -394,9 +400,12 @@ class LinkLayer(QGraphicsItem):
             self._bounds = self._bounds.united(rect)
         if not old.isNull():
             rect = link_rect(old).united(rect)
-        if self.on_change is None:
+        self._changed(link, rect)
+
+    def _changed(self, link: LinkItem, rect: QRectF) -> None:
+        if self.isVisible():
             self.update(rect)
-        else:  # the overview draws the links (and this layer is hidden)
+        if self.on_change is not None:  # the overview, which draws links zoomed out
             self.on_change(link, rect)
 
     def boundingRect(self) -> QRectF:
@@ -463,8 +472,31 @@ def draw_links(painter: QPainter, lines: dict[int, np.ndarray], pens: list[QPen]
     painter.setWorldTransform(world * QTransform.fromTranslate(0.5, 0.5))
     for kind, segs in lines.items():
         painter.setPen(pens[kind])
-        painter.drawLines([QLineF(*row) for row in segs.tolist()])
+        draw_array(painter, segs, QLineF)
     painter.setWorldTransform(world)
+
+
+def draw_blocks(painter: QPainter, blocks: dict[int, np.ndarray], palette: list[QColor]) -> None:
+    """Node blocks by palette index, one drawRects() per colour, each with a darker frame."""
+    for colour, rects in blocks.items():
+        fill = palette[colour]
+        painter.setBrush(fill)
+        painter.setPen(QPen(fill.darker(170), 0))
+        draw_array(painter, rects, QRectF)
+
+
+def draw_array(painter: QPainter, rows: np.ndarray, kind: type[QLineF] | type[QRectF]) -> None:
+    """drawLines or drawRects of an (n, 4) array of QLineF or QRectF fields, from the array's
+    own memory (both are four doubles): building a Python object per row cost ~1 us each,
+    a third of drawing thousands of long lines (the trick pyqtgraph's PrimitiveArray uses)."""
+    rows = np.ascontiguousarray(rows, dtype=np.float64)
+    if not len(rows):
+        return
+    first = shiboken6.wrapInstance(rows.ctypes.data, kind)
+    if kind is QLineF:
+        painter.drawLines(first, len(rows))
+    else:
+        painter.drawRects(first, len(rows))
 
 
 _LINK_DEFAULT = cosmetic_pen("#888888", 1)

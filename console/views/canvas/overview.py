@@ -7,19 +7,25 @@ blocks with one drawRects() per colour. The result is kept in a snapshot image o
 area at the view's scale:
 
 - a pan blits the snapshot, rendering only the strip that comes into view;
-- during a zoom gesture the snapshot is drawn scaled (and what it does not cover is drawn
-  directly), and it is rendered sharp again once the gesture settles (`zooming` goes false);
+- a new snapshot (a new scale, once a zoom gesture settles) is rendered in bands, nearest the
+  centre of the view first, BUDGET_S of them a frame; until a band is rendered, an image of
+  everything at a small scale (the coarse image, made in bands by the frames after the
+  snapshot is whole) shows there, scaled;
+- during a zoom gesture the snapshot is drawn scaled over the coarse image;
 - an edit (a node moved, selected, badged, a link added or removed) re-renders only the scene
   rectangles it touched, found through the node's slot, never by a scan of the scene.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Iterable
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform
+import shiboken6
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer
+from PySide6.QtGui import QImage, QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from .items import (
@@ -27,11 +33,12 @@ from .items import (
     LinkItem,
     LinkLayer,
     NodeItem,
-    block_colour,
     cosmetic_pen,
+    draw_blocks,
     draw_links,
     link_rect,
 )
+from .table import NodeTable
 
 # Zoomed out, thousands of links overlap into a solid mat of colour that hides the nodes:
 # lighter shades of the link colours keep the kinds apart and let the blocks stand out.
@@ -47,6 +54,8 @@ assert list(OVERVIEW_PENS) == list(LINK_PENS)  # the link layer's kind ids index
 MAX_DIRTY = 16  # more dirty rectangles than this are merged into their bounding rectangle
 COARSE = 2048  # pixels across the image of everything that zoom gestures fall back on
 MARGIN = 160  # device pixels rendered beyond the view when a pan extends the snapshot
+BUDGET_S = 0.006  # rendering of new bands per frame (a band started is finished)
+BAND_PX = 200  # device pixels down a band: a sixth of a large full-view render each
 
 
 class _Snapshot:
@@ -61,6 +70,26 @@ class _Snapshot:
                             QImage.Format.Format_ARGB32_Premultiplied)
         self.image.setDevicePixelRatio(dpr)
         self.image.fill(Qt.GlobalColor.transparent)
+        self.bands: list[QRectF] = []  # scene rectangles not rendered yet
+        self.total_bands = 0
+        self.dirty: list[QRectF] = []  # scene rectangles to render again
+
+    def split(self) -> None:
+        """Everything still to render, in bands of BAND_PX device pixels."""
+        n = max(1, math.ceil(self.image.height() / self.image.devicePixelRatio() / BAND_PX))
+        r, h = self.rect, self.rect.height() / n
+        self.bands = [QRectF(r.left(), r.top() + i * h, r.width(), h) for i in range(n)]
+        self.total_bands = n
+
+
+def _merged(rects: list[QRectF]) -> list[QRectF]:
+    """The rectangles, or their bounding rectangle when there are more than MAX_DIRTY."""
+    if len(rects) <= MAX_DIRTY:
+        return rects
+    whole = QRectF(rects[0])
+    for rect in rects[1:]:
+        whole = whole.united(rect)
+    return [whole]
 
 
 def _minus(a: QRectF, b: QRectF) -> list[QRectF]:
@@ -83,20 +112,20 @@ def _minus(a: QRectF, b: QRectF) -> list[QRectF]:
 class Overview(QGraphicsItem):
     """Every node block and link of the scene, for zoomed-out views (see the module doc)."""
 
-    def __init__(self, links: LinkLayer):
+    def __init__(self, links: LinkLayer, table: NodeTable):
         super().__init__()
         self._links = links
-        self._rects = np.zeros((256, 4))  # x, y, w, h per slot
-        self._colour = np.full(256, -1, dtype=np.int16)  # palette index, -1 for a free slot
-        self._free: list[int] = []
-        self._n = 0
-        self._palette: list[QColor] = []
-        self._palette_ids: dict[int, int] = {}
+        self._table = table
+        table.listeners.append(self)
+        links.on_change = self.link_changed
         self._bounds = QRectF()
         self._snap: _Snapshot | None = None
         self._coarse: _Snapshot | None = None  # everything at a small scale (see paint)
-        self._dirty: list[QRectF] = []
         self._repaint_pending = False
+        self._dpr = 1.0  # of the view last painted
+        self._more = QTimer()  # asks for the next frame while bands are left
+        self._more.setSingleShot(True)
+        self._more.timeout.connect(self._next_frame)
         # Nodes being dragged and their links: drawn over the snapshot, not in it (see float).
         self._floating: dict[int, NodeItem] = {}
         self._floating_links: set[LinkItem] = set()
@@ -111,80 +140,53 @@ class Overview(QGraphicsItem):
         if active == self.active:
             return
         self.active = active
-        self._snap = self._coarse = None  # edits made while inactive were not tracked
-        self._dirty.clear()
+        self._snap = None  # inactive, only the coarse image follows edits
         self._floating.clear()
         self._floating_links.clear()
-        # Inactive, moves only store the node's rectangle and links report nothing: a
-        # scene build or an edit zoomed in pays next to nothing for the overview.
-        self._links.on_change = self._link_changed if active else None
         if active:
-            live = self._rects[:self._n][self._colour[:self._n] >= 0]
             self.prepareGeometryChange()
-            if len(live):
-                left, top = live[:, 0].min(), live[:, 1].min()
-                right, bottom = (live[:, 0] + live[:, 2]).max(), (live[:, 1] + live[:, 3]).max()
-                self._bounds = QRectF(left, top, right - left, bottom - top).adjusted(
-                    -4, -4, 4, 4)
-            else:
-                self._bounds = QRectF()
+            self._bounds = self._live_bounds()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, not active)
         self.update()
 
-    def add(self, node: NodeItem) -> None:
-        if self._free:
-            slot = self._free.pop()
-        else:
-            if self._n == len(self._colour):
-                self._rects = np.concatenate([self._rects, np.zeros_like(self._rects)])
-                self._colour = np.concatenate([self._colour, np.full_like(self._colour, -1)])
-            slot = self._n
-            self._n += 1
-        node.overview, node.overview_slot = self, slot
-        self._colour[slot] = self._colour_id(block_colour(node))
-        self.place(node)
+    def _live_bounds(self) -> QRectF:
+        live = self._table.live()
+        if not len(live):
+            return QRectF()
+        left, top = live[:, 0].min(), live[:, 1].min()
+        right, bottom = (live[:, 0] + live[:, 2]).max(), (live[:, 1] + live[:, 3]).max()
+        return QRectF(left, top, right - left, bottom - top).adjusted(-4, -4, 4, 4)
 
-    def discard(self, node: NodeItem) -> None:
-        if node.overview is not self:
-            return
-        slot = node.overview_slot
-        x, y, w, h = self._rects[slot]
-        self._colour[slot] = -1
-        self._free.append(slot)
-        node.overview, node.overview_slot = None, -1
-        self._floating.pop(slot, None)
-        self.mark_dirty(QRectF(x, y, w, h))
-
-    def place(self, node: NodeItem) -> None:
-        """The node moved or changed size."""
-        slot = node.overview_slot
-        rect = node.block_rect()
+    def placed(self, node: NodeItem, old: QRectF, new: QRectF) -> None:
+        if self._coarse is not None and not self._coarse.rect.contains(new):
+            self._coarse = None  # made again, larger
         if not self.active:
-            self._rects[slot] = (rect.x(), rect.y(), rect.width(), rect.height())
+            if old.isValid():
+                self.mark_dirty(old)
+            self.mark_dirty(new)
             return
-        x, y, w, h = self._rects[slot]
-        old = QRectF(x, y, w, h)
-        self._rects[slot] = (rect.x(), rect.y(), rect.width(), rect.height())
-        if not self._bounds.contains(rect):
+        if not self._bounds.contains(new):
             self.prepareGeometryChange()
-            self._bounds = self._bounds.united(rect.adjusted(-4, -4, 4, 4))
-        if slot in self._floating:
-            self.update(old.united(rect).adjusted(-2, -2, 2, 2))
+            self._bounds = self._bounds.united(new.adjusted(-4, -4, 4, 4))
+        if node.slot in self._floating:
+            self.update(old.united(new).adjusted(-2, -2, 2, 2) if old.isValid() else new)
             return
         if old.isValid():
             self.mark_dirty(old)
-        self.mark_dirty(rect)
+        self.mark_dirty(new)
 
-    def restyle(self, node: NodeItem) -> None:
-        """The node's block colour may have changed (selection, findings, kind)."""
-        colour = self._colour_id(block_colour(node))
-        if self._colour[node.overview_slot] != colour:
-            self._colour[node.overview_slot] = colour
-            x, y, w, h = self._rects[node.overview_slot]
-            if node.overview_slot in self._floating:
-                self.update(QRectF(x, y, w, h).adjusted(-2, -2, 2, 2))
-            else:
-                self.mark_dirty(QRectF(x, y, w, h))
+    def restyled(self, node: NodeItem, colour_changed: bool) -> None:
+        if not colour_changed:
+            return
+        rect = self._table.rect(node.slot)
+        if self.active and node.slot in self._floating:
+            self.update(rect.adjusted(-2, -2, 2, 2))
+        else:
+            self.mark_dirty(rect)
+
+    def removed(self, node: NodeItem, rect: QRectF) -> None:
+        self._floating.pop(node.slot, None)
+        self.mark_dirty(rect)
 
     def float(self, nodes: list[NodeItem]) -> None:
         """A drag starts: the nodes and their links leave the snapshot (one re-render) and
@@ -193,7 +195,7 @@ class Overview(QGraphicsItem):
         if not self.active:
             return
         self.land()
-        self._floating = {n.overview_slot: n for n in nodes if n.overview is self}
+        self._floating = {n.slot: n for n in nodes if n.table is self._table}
         self._floating_links = {link for n in self._floating.values() for link in n.links}
         self._mark_floating()
 
@@ -207,32 +209,25 @@ class Overview(QGraphicsItem):
 
     def _mark_floating(self) -> None:
         for slot in self._floating:
-            x, y, w, h = self._rects[slot]
-            self.mark_dirty(QRectF(x, y, w, h))
+            self.mark_dirty(self._table.rect(slot))
         for link in self._floating_links:
             self.mark_dirty(link_rect(link.line()))
 
-    def _link_changed(self, link: LinkItem, rect: QRectF) -> None:
-        if link in self._floating_links:
-            if self.active:
-                self.update(rect)
+    def link_changed(self, link: LinkItem, rect: QRectF) -> None:
+        """A link in `rect` (scene coordinates) moved, appeared or went."""
+        if self.active and link in self._floating_links:
+            self.update(rect)
         else:
             self.mark_dirty(rect)
 
-    def _colour_id(self, colour: QColor) -> int:
-        key = colour.rgba()
-        if key not in self._palette_ids:
-            self._palette_ids[key] = len(self._palette)
-            self._palette.append(QColor(colour))
-        return self._palette_ids[key]
-
     def mark_dirty(self, rect: QRectF) -> None:
         """Something in `rect` (scene coordinates) changed: re-render it at the next paint."""
+        if self._coarse is not None:
+            self._coarse.dirty.append(rect)
         if not self.active:
             return
         if self._snap is not None:
-            self._dirty.append(rect)
-        self._coarse = None
+            self._snap.dirty.append(rect)
         # One repaint request per frame, of the whole item: it only blits the snapshot
         # outside the dirty rectangles, and an edit moving a hub's links marks thousands.
         if not self._repaint_pending:
@@ -246,16 +241,14 @@ class Overview(QGraphicsItem):
     def blocks_in(self, area: QRectF, floating: bool = False) -> dict[int, np.ndarray]:
         """Palette index -> (n, 4) array of the node blocks that meet `area`: the floating
         ones (being dragged) or the others."""
-        n = self._n
-        x, y, w, h = self._rects[:n].T
-        colour = self._colour[:n]
+        table = self._table
+        colour = table.colour[:table.n]
         if self._floating or floating:
-            mask = np.zeros(n, dtype=bool)
+            mask = np.zeros(table.n, dtype=bool)
             mask[list(self._floating)] = True
             colour = np.where(mask if not floating else ~mask, -1, colour)
-        keep = ((colour >= 0) & (x + w >= area.left()) & (x <= area.right())
-                & (y + h >= area.top()) & (y <= area.bottom()))
-        rects, colour = self._rects[:n][keep], colour[keep]
+        slots = table.meeting(area, colour=colour)
+        rects, colour = table.rects[slots], colour[slots]
         return {int(c): rects[colour == c] for c in np.unique(colour)}
 
     # ----------------------------------------------------------------- paint
@@ -274,11 +267,7 @@ class Overview(QGraphicsItem):
         else:
             lines = self._links.visible_lines(area, False)
         draw_links(painter, lines, pens)
-        for colour, rects in self.blocks_in(area, floating).items():
-            fill = self._palette[colour]
-            painter.setBrush(fill)
-            painter.setPen(QPen(fill.darker(170), 0))
-            painter.drawRects([QRectF(*row) for row in rects.tolist()])
+        draw_blocks(painter, self.blocks_in(area, floating), self._table.palette)
 
     def _render(self, snap: _Snapshot, areas: Iterable[QRectF]) -> None:
         """Re-render scene rectangles of the snapshot, each aligned to whole pixels."""
@@ -317,17 +306,53 @@ class Overview(QGraphicsItem):
         offset = snap.transform.map(old.rect.topLeft())
         painter.drawImage(QPointF(round(offset.x()), round(offset.y())), old.image)
         painter.end()
+        snap.bands = [band & snap.rect for band in old.bands if band.intersects(snap.rect)]
+        snap.dirty = old.dirty
         self._render(snap, _minus(snap.rect, old.rect))
         return snap
 
-    def _coarse_image(self, dpr: float) -> _Snapshot:
-        """Everything, at most COARSE pixels across: made once, until the next edit."""
+    def _coarse_image(self) -> _Snapshot | None:
+        """Everything, at most COARSE pixels across, its edits rendered; None while none of
+        its bands is rendered."""
+        coarse = self._coarse
+        if coarse is None or len(coarse.bands) == coarse.total_bands:
+            return None
+        if coarse.dirty:
+            dirty, coarse.dirty = _merged(coarse.dirty), []
+            self._render(coarse, [r.adjusted(-2, -2, 2, 2) & coarse.rect for r in dirty
+                                  if r.intersects(coarse.rect)])
+        return coarse
+
+    def _progress(self, snap: _Snapshot, centre: QPointF, deadline: float) -> None:
+        """Render bands of `snap`, nearest `centre` first, until the deadline."""
+        if not snap.bands:
+            return
+        snap.bands.sort(key=lambda band: -abs(band.center().y() - centre.y())
+                        - abs(band.center().x() - centre.x()))
+        self._render(snap, [snap.bands.pop()])  # at least one: each frame gets on
+        while snap.bands and time.perf_counter() < deadline:
+            self._render(snap, [snap.bands.pop()])
+
+    def _progress_coarse(self, deadline: float) -> None:
+        """What is left of a frame's budget goes to the coarse image."""
         if self._coarse is None:
             bounds = self._bounds
+            if bounds.isEmpty():
+                return
             scale = COARSE / max(bounds.width(), bounds.height(), 1.0)
-            self._coarse = self._snapshot(QTransform.fromScale(scale, scale), bounds, dpr)
-            self._render(self._coarse, [self._coarse.rect])
-        return self._coarse
+            self._coarse = self._snapshot(QTransform.fromScale(scale, scale), bounds, self._dpr)
+            self._coarse.split()
+        self._progress(self._coarse, self._coarse.rect.center(), deadline)
+
+    def _next_frame(self) -> None:
+        if shiboken6.isValid(self) and self.active:
+            self.update()
+
+    @property
+    def pending(self) -> bool:
+        """Parts of the view are not rendered yet: more frames will follow."""
+        return self.active and (self._snap is None or bool(self._snap.bands)
+                                or self._coarse is None or bool(self._coarse.bands))
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
@@ -344,25 +369,29 @@ class Overview(QGraphicsItem):
         view = inverse.mapRect(QRectF(widget.rect()))
         if not view.intersects(self._bounds):
             return
-        dpr = widget.devicePixelRatioF()
+        dpr = self._dpr = widget.devicePixelRatioF()
         snap = self._snap
         same_scale = snap is not None and abs(snap.scale - world.m11()) < 1e-9
         if snap is None or (not same_scale and not self.zooming):
             snap = self._snap = self._snapshot(world, view, dpr)
-            self._dirty.clear()
-            self._render(snap, [snap.rect])
+            snap.split()
             same_scale = True
         elif same_scale and not snap.rect.contains(view):
             snap = self._snap = self._extend(snap, world, view, dpr)
-        if self._dirty:
-            dirty, self._dirty = self._dirty, []
-            if len(dirty) > MAX_DIRTY:
-                whole = QRectF(dirty[0])
-                for rect in dirty[1:]:
-                    whole = whole.united(rect)
-                dirty = [whole]
+        if snap.dirty:
+            dirty, snap.dirty = _merged(snap.dirty), []
             self._render(snap, [r.adjusted(-2, -2, 2, 2) & snap.rect for r in dirty
                                 if r.intersects(snap.rect)])
+        deadline = time.perf_counter() + BUDGET_S
+        if same_scale and snap.bands:
+            self._progress(snap, view.center(), deadline)
+        coarse = None
+        if snap.bands or not (same_scale or snap.rect.contains(exposed)):
+            # What the snapshot does not have yet: everything at a small scale, scaled.
+            # Drawing those parts directly cost 30-40 ms a zoom step on the large fabric.
+            coarse = self._coarse_image()
+            if coarse is not None:
+                painter.drawImage(coarse.rect, coarse.image)
         if same_scale:
             # Blit the exposed part one to one, in device pixels.
             origin = world.map(snap.rect.topLeft())
@@ -377,12 +406,12 @@ class Overview(QGraphicsItem):
                                      source.width() * dpr, source.height() * dpr))
             painter.restore()
         else:
-            # Zoom gesture: the old snapshot scaled; where zooming out shows more than it
-            # has, an image of everything at a small scale, scaled too. Drawing those parts
-            # directly cost 30-40 ms a step on the large fabric.
-            if _minus(exposed, snap.rect):
-                coarse = self._coarse_image(dpr)
-                painter.drawImage(coarse.rect, coarse.image)
-            painter.drawImage(snap.rect, snap.image)
+            painter.drawImage(snap.rect, snap.image)  # a zoom gesture: scaled
         if self._floating:
             self.draw(painter, exposed, floating=True)
+        if same_scale and not snap.bands:
+            self._progress_coarse(deadline)
+        if same_scale and (snap.bands or self._coarse is None or self._coarse.bands):
+            self._more.start(0)
+        else:
+            self._more.stop()

@@ -7,13 +7,11 @@ Drags become one MovePositions command when the mouse is released.
 
 from __future__ import annotations
 
-import math
 from functools import partial
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QLineF, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen, QUndoCommand
 from PySide6.QtWidgets import (
-    QGraphicsItem,
     QGraphicsLineItem,
     QGraphicsScene,
     QGraphicsSceneDragDropEvent,
@@ -28,7 +26,9 @@ from . import factory
 from .findings import FindingsIndex
 from .items import LinkItem, LinkLayer, NodeItem, item_id
 from .layout import place_unpositioned
+from .nodelayer import NodeLayer
 from .overview import Overview
+from .table import NodeTable
 
 
 class TopologyScene(QGraphicsScene):
@@ -66,9 +66,6 @@ class TopologyScene(QGraphicsScene):
         self._building = False
         # How nodes are drawn, set by the view for its scale (see set_quality).
         self.detailed = True
-        self._zooming: set[NodeItem] = set()  # nodes on item caches for a zoom gesture
-        self._stale: set[NodeItem] = set()  # nodes not yet switched to `detailed`
-        self._fresh = QRectF()  # where no node is stale
         self._rebuild(document.topology)
 
     # ------------------------------------------------------------- model -> view
@@ -77,11 +74,12 @@ class TopologyScene(QGraphicsScene):
             for collection, slot in self._slots.items():
                 getattr(self._topo.events, collection).disconnect(slot)
         self.clear()
-        self._zooming.clear()
-        self._stale.clear()
+        self.table = NodeTable()
         self.link_layer = LinkLayer()
         self.addItem(self.link_layer)
-        self.overview = Overview(self.link_layer)
+        self.node_layer = NodeLayer(self.table)
+        self.addItem(self.node_layer)
+        self.overview = Overview(self.link_layer, self.table)
         self.addItem(self.overview)
         self._apply_quality_to_layers()
         self._by_kind.clear()
@@ -126,10 +124,9 @@ class TopologyScene(QGraphicsScene):
             node = self.nodes.get(nid)
             if node is None:
                 node = NodeItem(kind, obj)
-                self._apply_quality(node)
                 self.nodes[nid] = node
                 self.addItem(node)
-                self.overview.add(node)
+                self.table.add(node)
                 changed.append(node)
             elif node.obj is not obj:
                 if node.obj != obj:
@@ -162,9 +159,7 @@ class TopologyScene(QGraphicsScene):
                 self._out.get(link.src.id, []).remove(link)
                 self._dangling.setdefault(nid, set()).add(link.src.id)
         self._out.pop(nid, None)
-        self._stale.discard(node)
-        self._zooming.discard(node)
-        self.overview.discard(node)
+        self.table.discard(node)
         self.removeItem(node)
 
     def _targets(self, node: NodeItem) -> list[tuple[str, str, int | None]]:
@@ -203,70 +198,25 @@ class TopologyScene(QGraphicsScene):
         self._out[node.id] = links
 
     # ------------------------------------------------------------------ quality
-    def set_quality(self, detailed: bool, area: QRectF) -> bool:
-        """Detailed: each node paints itself (text, ports, badge) into a device-pixel cache.
-        Not detailed (zoomed out): the Overview draws links and node blocks in batches and
-        the nodes paint nothing, though they still take clicks, drags and the rubber band.
-        Nodes in `area` switch now, the others when a view is about to show them
-        (fix_stale): a flag set costs ~20 us in PySide, ~50 ms for every node of a large
-        fabric in the frame that crosses the text scale. True if the quality changed."""
+    def set_quality(self, detailed: bool) -> bool:
+        """Detailed: the NodeLayer draws nodes (text, ports, badge) and the LinkLayer links.
+        Not detailed (zoomed out): the Overview draws links and node blocks in batches. The
+        nodes themselves paint nothing either way, so this switches three layers, not a
+        flag on each node. True if the quality changed."""
         if detailed == self.detailed:
             return False
         self.detailed = detailed
         self._apply_quality_to_layers()
-        self.end_zoom()
-        # Cache modes can stay: a node with no contents is not painted, and its old cache
-        # is invalid at a new scale anyway.
-        self._stale = set(self.nodes.values()) - self._stale
-        self._fresh = QRectF()
-        self.fix_stale(area)
         return True
 
-    def fix_stale(self, area: QRectF, seen: QRectF | None = None) -> None:
-        """Give the nodes in `area` the drawing quality the scene has (see set_quality),
-        unless what is `seen` already has it."""
-        if not self._stale or self._fresh.contains(seen if seen is not None else area):
-            return
-        flag, value = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, not self.detailed
-        stale = self._stale
-        # Bounding rectangles, not shapes: a shape test calls NodeItem.shape() per item.
-        for item in self.items(area, Qt.ItemSelectionMode.IntersectsItemBoundingRect):
-            if item in stale:
-                item.setFlag(flag, value)
-                stale.discard(item)
-        self._fresh = QRectF(area)
-
-    def begin_zoom(self, area: QRectF, scale: float) -> None:
-        """A zoom gesture starts, zoomed in: the nodes in `area` (what the gesture can show)
-        cache at the scale it starts from (so the first step costs no more than a frame
-        of device caches), and the steps scale those pixmaps without re-rendering."""
-        if not self.detailed:
-            return
-        mode = QGraphicsItem.CacheMode.ItemCoordinateCache
-        scale = min(scale, 2.0)
-        for item in self.items(area, Qt.ItemSelectionMode.IntersectsItemBoundingRect):
-            if isinstance(item, NodeItem) and item not in self._zooming:
-                size = item.boundingRect().size() * scale
-                item.setCacheMode(mode, QSize(math.ceil(size.width()),
-                                              math.ceil(size.height())))
-                self._zooming.add(item)
-
-    def end_zoom(self) -> None:
-        """The gesture settled: back to device-pixel caches, rendered sharp at this scale."""
-        mode = QGraphicsItem.CacheMode.DeviceCoordinateCache
-        for node in self._zooming:
-            if node.scene() is self:
-                node.setCacheMode(mode)
-        self._zooming.clear()
+    def set_zooming(self, zooming: bool) -> None:
+        """A zoom gesture is under way: the layers draw what they have, scaled."""
+        self.node_layer.zooming = self.overview.zooming = zooming
 
     def _apply_quality_to_layers(self) -> None:
         self.link_layer.setVisible(self.detailed)
+        self.node_layer.setVisible(self.detailed)
         self.overview.set_active(not self.detailed)
-
-    def _apply_quality(self, node: NodeItem) -> None:
-        """A new node gets the drawing quality the others have."""
-        if not self.detailed:
-            node.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
 
     def links(self) -> list[LinkItem]:
         return [link for links in self._out.values() for link in links]

@@ -1,12 +1,12 @@
 """The canvas view: wheel zoom around the cursor, middle-button (or space) pan, fit,
 rubber-band selection; and the drawing quality per scale: nodes in detail above
-items.LOD_TEXT, the scene's Overview below it, and during a zoom gesture caches made at
-the gesture's first scale, rendered sharp when it settles (SETTLE_MS after its last step)."""
+items.LOD_TEXT, the scene's Overview below it, and during a zoom gesture what the layers
+have drawn, scaled, rendered sharp once it settles (SETTLE_MS after its last step)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPixmapCache, QWheelEvent
+from PySide6.QtCore import QPoint, QRectF, Qt, QTimer
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView
 
 from .items import LOD_TEXT
@@ -26,10 +26,6 @@ class TopologyView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontSavePainterState)
         self.setAcceptDrops(True)
-        # Node caches live in the global QPixmapCache; its 10 MB default holds ~270 nodes
-        # at their own resolution (a zoom gesture's caches), fewer than a view can show,
-        # and a cache that thrashes re-renders every node at every frame.
-        QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), 64 * 1024))
         self._pan_from: QPoint | None = None
         self._detailed = True
         self._fit_pending = True  # a new topology is shown whole, once the view has a size
@@ -63,46 +59,17 @@ class TopologyView(QGraphicsView):
         self._auto_fit = False
         current = self.transform().m11()
         factor = max(MIN_SCALE / current, min(MAX_SCALE / current, factor))
-        # A zoom gesture (wheel, keys) draws from caches made at the previous scale and
-        # renders sharp once it settles: re-rendering every item at every step cost more
-        # than a frame.
-        if not self.zooming:
-            self.zooming = True
-            self.scene().begin_zoom(self._gesture_area(), self.transform().m11())
+        # A zoom gesture (wheel, keys) draws what the layers have, scaled, and renders sharp
+        # once it settles: re-rendering every node at every step cost more than a frame.
+        self.zooming = True
         self._settle.start()
         self.scale(factor, factor)
         self._update_quality()
-
-    def _gesture_area(self) -> QRectF:
-        """What a zoom gesture may show from here with nodes in detail: the view, and
-        around it what zooming out to a third shows, or to the text scale if that comes
-        first (further out the overview draws them)."""
-        seen = self.mapToScene(self.viewport().rect()).boundingRect()
-        k = max(1.0, min(3.0, self.transform().m11() / LOD_TEXT))
-        return QRectF(seen.center() - QPointF(seen.width() * k / 2, seen.height() * k / 2),
-                      seen.size() * k)
-
-    def _seen(self) -> QRectF:
-        return self.mapToScene(self.viewport().rect()).boundingRect()
-
-    def _near(self) -> QRectF:
-        """The view and a margin of a quarter of it: where nodes get the scene's drawing
-        quality before a frame shows them (TopologyScene.fix_stale)."""
-        seen = self._seen()
-        return seen.adjusted(-seen.width() / 4, -seen.height() / 4,
-                             seen.width() / 4, seen.height() / 4)
-
-    def paintEvent(self, event) -> None:
-        scene = self.scene()
-        if scene._stale:
-            scene.fix_stale(self._near(), self._seen())
-        super().paintEvent(event)
 
     def settle(self) -> None:
         """The zoom gesture is over: render sharp at the scale it ended on."""
         self._settle.stop()
         self.zooming = False
-        self.scene().end_zoom()
         self._update_quality()
         self.viewport().update()
 
@@ -113,17 +80,15 @@ class TopologyView(QGraphicsView):
         self.settle()
 
     def _update_quality(self) -> None:
-        # Zoomed in, nodes paint themselves into device-pixel caches, antialiased; during
-        # a zoom gesture into caches at their own resolution, which scale without
-        # re-rendering. Zoomed out (no readable text), the scene's Overview draws it all.
+        # Zoomed in, the NodeLayer draws nodes from pixmaps and the LinkLayer draws links,
+        # antialiased; zoomed out (no readable text), the scene's Overview draws it all.
         detailed = self.transform().m11() >= LOD_TEXT
         if detailed != self._detailed:
             self._detailed = detailed
             self.setRenderHint(QPainter.RenderHint.Antialiasing, detailed)
         scene = self.scene()
-        scene.overview.zooming = self.zooming
-        if scene.set_quality(detailed, self._near()) and detailed and self.zooming:
-            scene.begin_zoom(self._gesture_area(), self.transform().m11())  # past LOD_TEXT
+        scene.set_zooming(self.zooming)
+        scene.set_quality(detailed)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0
