@@ -126,7 +126,6 @@ class NodeLayer(QGraphicsItem):
         self._render_some(nodes, world, dpr, widget)
         painter.save()
         painter.resetTransform()
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         self._draw_blocks(painter, world, [n.slot for n in nodes if n.pix is None])
         left = self._draw_pixmaps(painter, world, dpr, nodes, table.rects[slots, :2].tolist())
         painter.restore()

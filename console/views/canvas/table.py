@@ -4,14 +4,13 @@ vectorised test instead of asking the scene, and hear of each change through one
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor
 
-if TYPE_CHECKING:
-    from .items import NodeItem
+from .items import NodeItem, block_colour
 
 
 class TableListener(Protocol):
@@ -32,6 +31,7 @@ class NodeTable:
         self.rects = np.zeros((256, 4))
         self.colour = np.full(256, -1, dtype=np.int16)
         self.nodes: list[NodeItem | None] = []
+        self._blocks: list[QRectF] = []  # the rows of `rects` as rectangles (no numpy reads)
         self._free: list[int] = []
         self.palette: list[QColor] = []
         self._palette_ids: dict[int, int] = {}
@@ -42,20 +42,19 @@ class NodeTable:
         return len(self.nodes)
 
     def add(self, node: NodeItem) -> None:
-        from .items import block_colour
-
         if self._free:
             slot = self._free.pop()
             self.nodes[slot] = node
+            self._blocks[slot] = QRectF()  # no block yet: place() reports an invalid `old`
         else:
             slot = len(self.nodes)
             if slot == len(self.colour):
                 self.rects = np.concatenate([self.rects, np.zeros_like(self.rects)])
                 self.colour = np.concatenate([self.colour, np.full_like(self.colour, -1)])
             self.nodes.append(node)
+            self._blocks.append(QRectF())
         node.table, node.slot = self, slot
         self.colour[slot] = self.colour_id(block_colour(node))
-        self.rects[slot] = (0, 0, -1, -1)  # no block yet: place() reports an invalid `old`
         self.place(node)
 
     def discard(self, node: NodeItem) -> None:
@@ -71,22 +70,19 @@ class NodeTable:
         node.table, node.slot = None, -1
 
     def rect(self, slot: int) -> QRectF:
-        x, y, w, h = self.rects[slot]
-        return QRectF(x, y, w, h)
+        return QRectF(self._blocks[slot])
 
     def place(self, node: NodeItem) -> None:
         """The node moved or changed size."""
         slot = node.slot
-        old = self.rect(slot)
-        new = node.block_rect()
+        old = self._blocks[slot]
+        new = self._blocks[slot] = node.block_rect()
         self.rects[slot] = (new.x(), new.y(), new.width(), new.height())
         for listener in self.listeners:
             listener.placed(node, old, new)
 
     def restyle(self, node: NodeItem) -> None:
         """The node's drawing may have changed: selection, findings, its object."""
-        from .items import block_colour
-
         colour = self.colour_id(block_colour(node))
         changed = self.colour[node.slot] != colour
         self.colour[node.slot] = colour
