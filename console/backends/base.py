@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -101,6 +101,28 @@ class Backend(abc.ABC):
         """Change the simulation clock (0 pauses, math.inf runs flat out); False where the
         fabric runs on real time and has no clock to change."""
         return False
+
+    def adopt(self, reference: Topology) -> None:
+        """Definitions a topology file holds that the fabric itself does not (libvirt knows
+        a port profile by its id only; UCS Manager holds its settings). Fabrics that hold
+        everything they run ignore it."""
+        return None
+
+    async def plan(self, change: Change) -> tuple[list[Any], list[Any], Topology] | None:
+        """The steps a change would take (each with a `description`), the findings that
+        would refuse it and the topology after it, without applying it; None where the
+        fabric applies a change in one step."""
+        return None
+
+    @property
+    def auth(self) -> Callable[..., Awaitable[Any]] | None:
+        """How the fabric asks for user names and passwords while connecting (libvirt's
+        SASL; the GUI answers with a dialog), or None; fabrics that never ask keep None."""
+        return None
+
+    @auth.setter
+    def auth(self, callback: Callable[..., Awaitable[Any]] | None) -> None:
+        return None  # nothing here ever asks
 
     # -- events
     def events(self, maxsize: int = 1000) -> AsyncIterator[BackendEvent]:

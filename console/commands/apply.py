@@ -14,8 +14,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
+from console.backends.base import Backend
 from console.commands import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, load_topology
 from console.models import Topology, Vm, Vnic
 from console.models.changes import Change, NicAttach, NicDetach, NicUpdate, VmDefine
@@ -129,10 +130,9 @@ async def _apply(args: argparse.Namespace, file: Topology, out: TextIO, err: Tex
         await backend.close()
 
 
-async def _apply_connected(backend: Any, args: argparse.Namespace, file: Topology,
+async def _apply_connected(backend: Backend, args: argparse.Namespace, file: Topology,
                            out: TextIO, err: TextIO) -> int:
-    if hasattr(backend, "adopt"):
-        backend.adopt(file)  # port profile definitions live in the file, not in libvirt
+    backend.adopt(file)  # port profile definitions live in the file, not in libvirt
     live = await backend.inventory()
     live_host = live.hosts[0].name if live.hosts else args.connect
     try:
@@ -148,12 +148,13 @@ async def _apply_connected(backend: Any, args: argparse.Namespace, file: Topolog
     seen: set[str] = set()
     for i, change in enumerate(changes, 1):
         print(f"  {i}. {describe(change)}", file=out)
-        if hasattr(backend, "plan"):
-            try:
-                steps, refusals, _after = await backend.plan(change)
-            except Exception as exc:  # noqa: BLE001 - a plan that cannot be made is shown
-                print(f"       (cannot plan: {exc})", file=out)
-                continue
+        try:
+            plan = await backend.plan(change)
+        except Exception as exc:  # noqa: BLE001 - a plan that cannot be made is shown
+            print(f"       (cannot plan: {exc})", file=out)
+            continue
+        if plan is not None:
+            steps, refusals, _after = plan
             for finding in refusals:
                 print(f"       will be refused: [{finding.rule}] {finding.message}", file=out)
             for step in steps:

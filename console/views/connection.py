@@ -103,7 +103,7 @@ class Connection(QObject):
         self._set_state(ConnectionState.CONNECTING.value, f"connecting to {self.uri}…")
         try:
             self.backend = open_backend(self.uri)
-            if hasattr(self.backend, "auth") and self.backend.auth is None:
+            if self.backend.auth is None:
                 # libvirt asks for user names and passwords through this (a dialog)
                 self.backend.auth = ask_credentials
             self._spawn(self._follow_events(self.backend), "events")
