@@ -311,6 +311,9 @@ LINK_PENS = {
 FAST_LINK_PENS = [cosmetic_pen(p.color().name(), p.widthF(), fast=True)
                   for p in LINK_PENS.values()]
 MAX_PASSING_LINKS = 200
+# Above this many links a zoomed-out drawing is dense enough for the fast pens: their doubled
+# pixels bead a line drawn on its own (a small fabric), they vanish in a mesh of lines.
+DENSE_LINKS = 1000
 KIND_IDS = {kind: i for i, kind in enumerate(LINK_PENS)}
 
 
@@ -365,6 +368,7 @@ class LinkLayer(QGraphicsItem):
         self._kinds = np.full(256, -1, dtype=np.int16)
         self._free: list[int] = []
         self._n = 0
+        self.live = 0  # links drawn
         self._bounds = QRectF()
         self.on_change = None  # called with (link, scene rectangle) for each change
         self.setZValue(0)
@@ -380,6 +384,7 @@ class LinkLayer(QGraphicsItem):
             slot = self._n
             self._n += 1
         link.slot, link.layer = slot, self
+        self.live += 1
         self._kinds[slot] = KIND_IDS.get(link.kind, 0)
         link.adjust()
 
@@ -388,6 +393,7 @@ class LinkLayer(QGraphicsItem):
             return
         self._kinds[link.slot] = -1
         self._free.append(link.slot)
+        self.live -= 1
         link.layer, link.slot = None, -1
         self._changed(link, link_rect(link._line))
 
@@ -407,6 +413,12 @@ class LinkLayer(QGraphicsItem):
             self.update(rect)
         if self.on_change is not None:  # the overview, which draws links zoomed out
             self.on_change(link, rect)
+
+    @property
+    def dense(self) -> bool:
+        """So many links that a zoomed-out drawing may use the fast pens (DENSE_LINKS); a
+        property of the scene, not of the piece drawn, so pieces drawn apart match."""
+        return self.live > DENSE_LINKS
 
     def boundingRect(self) -> QRectF:
         return self._bounds
@@ -457,8 +469,8 @@ class LinkLayer(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
-        # Below the small-print scale the drawing is dense enough for the fast pens.
-        fast = painter.worldTransform().m11() < LOD_SMALL_TEXT
+        # Below the small-print scale a large fabric's drawing is dense enough for them.
+        fast = painter.worldTransform().m11() < LOD_SMALL_TEXT and self.dense
         draw_links(painter, self.visible_lines(option.exposedRect),
                    FAST_LINK_PENS if fast else list(LINK_PENS.values()))
 

@@ -50,6 +50,9 @@ OVERVIEW_PENS = {
     "network": cosmetic_pen("#f0d6a8", 1, fast=True),
 }
 assert list(OVERVIEW_PENS) == list(LINK_PENS)  # the link layer's kind ids index both
+# A small fabric's few links, each drawn on its own: one-pixel pens (see LinkLayer.dense).
+EXACT_OVERVIEW_PENS = [cosmetic_pen(p.color().name(), round(p.widthF()))
+                       for p in OVERVIEW_PENS.values()]
 
 MAX_DIRTY = 16  # more dirty rectangles than this are merged into their bounding rectangle
 COARSE = 2048  # pixels across the image of everything that zoom gestures fall back on
@@ -257,7 +260,7 @@ class Overview(QGraphicsItem):
         transform: the floating ones (being dragged) or the others. No antialiasing: at
         this scale it only blurs and costs."""
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        pens = list(OVERVIEW_PENS.values())
+        pens = list(OVERVIEW_PENS.values()) if self._links.dense else EXACT_OVERVIEW_PENS
         if floating:
             lines = self._links.visible_lines(area, False, only=list(self._floating_links))
         elif self._floating_links:
