@@ -26,7 +26,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from .items import NodeItem, draw_blocks
+from .items import NodeItem
+from .links import draw_blocks
 from .table import NodeTable
 
 BUDGET_S = 0.004  # rendering per frame: with links and blits, a frame stays under 16 ms

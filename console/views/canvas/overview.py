@@ -28,11 +28,11 @@ from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import QImage, QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from .items import (
+from .items import NodeItem
+from .links import (
     LINK_PENS,
     LinkItem,
     LinkLayer,
-    NodeItem,
     cosmetic_pen,
     draw_blocks,
     draw_links,

@@ -24,8 +24,9 @@ from console.views.undo import COLLECTIONS, KIND_OF, Macro, MovePositions, Remov
 
 from . import factory
 from .findings import FindingsIndex
-from .items import LinkItem, LinkLayer, NodeItem, item_id
+from .items import NodeItem, item_id
 from .layout import place_unpositioned
+from .links import LinkItem, LinkLayer
 from .nodelayer import NodeLayer
 from .overview import Overview
 from .table import NodeTable
