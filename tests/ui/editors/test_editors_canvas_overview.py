@@ -16,8 +16,7 @@ from PySide6.QtWidgets import QApplication, QGraphicsItem
 from console.models import Vtep
 from console.models import topofile as tf
 from console.models.changes import VtepEdit
-from console.views.canvas import CanvasWidget
-from console.views.canvas import nodelayer, overview
+from console.views.canvas import CanvasWidget, nodelayer, overview
 from console.views.canvas.items import COLOURS, LOD_TEXT, SELECTED, block_colour
 from console.views.editors.commands import ChangeCommand
 
