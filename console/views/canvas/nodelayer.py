@@ -223,11 +223,8 @@ class NodeLayer(QGraphicsItem):
         """Nodes with no pixmap yet: their blocks, as the overview draws them."""
         if not slots:
             return
-        table = self._table
-        colours = table.colour[slots]
         painter.setWorldTransform(world)
-        draw_blocks(painter, {int(c): table.rects[slots][colours == c]
-                              for c in np.unique(colours)}, table.palette)
+        draw_blocks(painter, self._table.by_colour(np.array(slots)), self._table.palette)
         painter.resetTransform()
 
     def _trim(self) -> None:

@@ -163,17 +163,13 @@ class Overview(QGraphicsItem):
     def placed(self, node: NodeItem, old: QRectF, new: QRectF) -> None:
         if self._coarse is not None and not self._coarse.rect.contains(new):
             self._coarse = None  # made again, larger
-        if not self.active:
-            if old.isValid():
-                self.mark_dirty(old)
-            self.mark_dirty(new)
-            return
-        if not self._bounds.contains(new):
-            self.prepareGeometryChange()
-            self._bounds = self._bounds.united(new.adjusted(-4, -4, 4, 4))
-        if node.slot in self._floating:
-            self.update(old.united(new).adjusted(-2, -2, 2, 2) if old.isValid() else new)
-            return
+        if self.active:
+            if not self._bounds.contains(new):
+                self.prepareGeometryChange()
+                self._bounds = self._bounds.united(new.adjusted(-4, -4, 4, 4))
+            if node.slot in self._floating:
+                self.update(old.united(new).adjusted(-2, -2, 2, 2) if old.isValid() else new)
+                return
         if old.isValid():
             self.mark_dirty(old)
         self.mark_dirty(new)
@@ -250,9 +246,7 @@ class Overview(QGraphicsItem):
             mask = np.zeros(table.n, dtype=bool)
             mask[list(self._floating)] = True
             colour = np.where(mask if not floating else ~mask, -1, colour)
-        slots = table.meeting(area, colour=colour)
-        rects, colour = table.rects[slots], colour[slots]
-        return {int(c): rects[colour == c] for c in np.unique(colour)}
+        return table.by_colour(table.meeting(area, colour=colour), colour)
 
     # ----------------------------------------------------------------- paint
     def draw(self, painter: QPainter, area: QRectF, floating: bool = False) -> None:
@@ -320,11 +314,15 @@ class Overview(QGraphicsItem):
         coarse = self._coarse
         if coarse is None or len(coarse.bands) == coarse.total_bands:
             return None
-        if coarse.dirty:
-            dirty, coarse.dirty = _merged(coarse.dirty), []
-            self._render(coarse, [r.adjusted(-2, -2, 2, 2) & coarse.rect for r in dirty
-                                  if r.intersects(coarse.rect)])
+        self._render_dirty(coarse)
         return coarse
+
+    def _render_dirty(self, snap: _Snapshot) -> None:
+        """Render again what edits changed in the snapshot."""
+        if snap.dirty:
+            dirty, snap.dirty = _merged(snap.dirty), []
+            self._render(snap, [r.adjusted(-2, -2, 2, 2) & snap.rect for r in dirty
+                                if r.intersects(snap.rect)])
 
     def _progress(self, snap: _Snapshot, centre: QPointF, deadline: float) -> None:
         """Render bands of `snap`, nearest `centre` first, until the deadline."""
@@ -381,10 +379,7 @@ class Overview(QGraphicsItem):
             same_scale = True
         elif same_scale and not snap.rect.contains(view):
             snap = self._snap = self._extend(snap, world, view, dpr)
-        if snap.dirty:
-            dirty, snap.dirty = _merged(snap.dirty), []
-            self._render(snap, [r.adjusted(-2, -2, 2, 2) & snap.rect for r in dirty
-                                if r.intersects(snap.rect)])
+        self._render_dirty(snap)
         deadline = time.perf_counter() + BUDGET_S
         if same_scale and snap.bands:
             self._progress(snap, view.center(), deadline)

@@ -112,3 +112,11 @@ class NodeTable:
         keep = ((colour >= 0) & (x + w + right >= area.left()) & (x - left <= area.right())
                 & (y + h + bottom >= area.top()) & (y - top <= area.bottom()))
         return np.nonzero(keep)[0]
+
+    def by_colour(self, slots: np.ndarray, colour: np.ndarray | None = None
+                  ) -> dict[int, np.ndarray]:
+        """Palette index -> (n, 4) array of the blocks of those slots (what draw_blocks
+        takes); `colour` as in meeting()."""
+        colour = (self.colour if colour is None else colour)[slots]
+        rects = self.rects[slots]
+        return {int(c): rects[colour == c] for c in np.unique(colour)}
