@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "export": "render a topology as libvirt, Nexus 1000V or UCS Manager configuration",
     "apply": "push a topology file to a fabric (--connect URI)",
     "stats": "print live counters of a fabric (--connect URI)",
+    "capture": "read a packet capture in the fabric's terms, or derive a topology from it",
 }
 
 

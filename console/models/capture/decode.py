@@ -105,6 +105,7 @@ class Vxlan:
     flags: int
     vni: int
     inner: Frame
+    offset: int  # where the inner frame starts in the outer frame's bytes
 
     @property
     def vni_valid(self) -> bool:
@@ -154,7 +155,8 @@ def decode(data: bytes, wire_len: int | None = None,
                    vxlan_ports, 0)
 
 
-def _decode(buf: memoryview, wire_len: int, ports: frozenset[int], depth: int) -> Frame:
+def _decode(buf: memoryview, wire_len: int, ports: frozenset[int], depth: int,
+            base: int = 0) -> Frame:
     n = len(buf)
     frame = Frame(length=wire_len, captured=n)
     if n < 14:
@@ -176,13 +178,14 @@ def _decode(buf: memoryview, wire_len: int, ports: frozenset[int], depth: int) -
         return frame
     frame.ethertype = etype
     if etype == ETH_IPV4:
-        _ipv4(frame, buf, off, ports, depth)
+        _ipv4(frame, buf, off, ports, depth, base)
     elif etype == ETH_ARP:
         _arp(frame, buf, off)
     return frame
 
 
-def _ipv4(frame: Frame, buf: memoryview, off: int, ports: frozenset[int], depth: int) -> None:
+def _ipv4(frame: Frame, buf: memoryview, off: int, ports: frozenset[int], depth: int,
+          base: int) -> None:
     n = len(buf)
     if n < off + 20:
         frame.error = f"IPv4 header cut short ({n - off} of 20 bytes)"
@@ -222,7 +225,7 @@ def _ipv4(frame: Frame, buf: memoryview, off: int, ports: frozenset[int], depth:
     l4 = off + ihl
     l4_len = total - ihl
     if proto == IP_UDP:
-        _udp(frame, buf, l4, l4_len, ports, depth)
+        _udp(frame, buf, l4, l4_len, ports, depth, base)
     elif proto == IP_TCP:
         if n < l4 + 20:
             frame.error = "TCP header cut short"
@@ -241,7 +244,7 @@ def _ipv4(frame: Frame, buf: memoryview, off: int, ports: frozenset[int], depth:
 
 
 def _udp(frame: Frame, buf: memoryview, off: int, ip_payload: int, ports: frozenset[int],
-         depth: int) -> None:
+         depth: int, base: int) -> None:
     n = len(buf)
     if n < off + 8:
         frame.error = "UDP header cut short"
@@ -261,8 +264,9 @@ def _udp(frame: Frame, buf: memoryview, off: int, ip_payload: int, ports: frozen
     # The inner frame's wire length is what the datagram carries (as tcpdump prints it);
     # the bytes present may be fewer when the capture used a snap length.
     inner_len = max(0, min(length, ip_payload) - 8 - VXLAN_HEADER)
-    inner = _decode(buf[vx + VXLAN_HEADER:], inner_len, ports, depth + 1)
-    frame.vxlan = Vxlan(flags, vni, inner)
+    at = vx + VXLAN_HEADER
+    inner = _decode(buf[at:], inner_len, ports, depth + 1, base + at)
+    frame.vxlan = Vxlan(flags, vni, inner, base + at)
     if inner.error and frame.error is None:
         frame.error = f"inner frame: {inner.error}"
 
