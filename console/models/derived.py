@@ -1,18 +1,19 @@
 """Facts derived from a topology that the rules, the engine, the backends and the views
-share: effective and dynamic port profiles, segment membership, designated VTEPs, VF pools
-and live-migration verdicts. One Derived per snapshot of the topology; it does not follow
-later edits (build a new one)."""
+share: effective and dynamic port profiles, segment membership, designated VTEPs and the
+paths between them, VF pools and live-migration verdicts. One Derived per snapshot of the
+topology; it does not follow later edits (build a new one)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from ipaddress import IPv4Address
 from typing import NamedTuple
 
 from .base import Owner
 from .inventory import Host, Switching, Vm, VmState, Vnic
 from .openstack import NetworkType
-from .overlay import BridgeDomain, Vtep
+from .overlay import BridgeDomain, FloodMode, Vtep
 from .topology import Topology, TopologyIndex, VifRef
 from .vmfex import AttachMode, PortProfile
 
@@ -191,7 +192,81 @@ class Derived:
             for vtep in host.vteps:
                 if vtep.name == chosen:
                     return vtep
-        return host.vteps[bd.segment_id % len(host.vteps)]
+        return host.vteps[automatic_vtep_index(bd, len(host.vteps))]
+
+    # -------------------------------------------------------------- reachability
+    def vtep_path(self, bd: BridgeDomain, src: Host, dst: Host) -> VtepPath:
+        """The path of bridge domain `bd`'s traffic from VEM `src` to VEM `dst`."""
+        a, b = self.designated_vtep(src, bd), self.designated_vtep(dst, bd)
+        if a is None:
+            reach = Reach(False, f"{src.name} has no VTEP")
+        elif b is None:
+            reach = Reach(False, f"{dst.name} has no VTEP")
+        else:
+            reach = vtep_reach(a, b, self.topo.underlay.proxy_arp)
+        return VtepPath(bd.name, src.name, a, dst.name, b, reach)
+
+    def vtep_paths(self, host_name: str) -> list[VtepPath]:
+        """Both directions between VEM `host_name` and every other member of each bridge
+        domain it has a running VM in (bridge domains in file order, then members): what
+        the VTEP editor shows, judged as `unreachable_paths` judges them."""
+        me = self.index.hosts.get(host_name)
+        if me is None or me.switching is not Switching.VEM:
+            return []
+        out: list[VtepPath] = []
+        mine = set(self.segments_on(host_name))
+        for bd in self.topo.bridge_domains:
+            if bd.name not in mine:
+                continue
+            for other in self.segment_members.get(bd.name, []):
+                if other == host_name:
+                    continue
+                peer = self.index.hosts[other]
+                out.append(self.vtep_path(bd, me, peer))
+                out.append(self.vtep_path(bd, peer, me))
+        return out
+
+    @cached_property
+    def unreachable_paths(self) -> list[VtepPath]:
+        """Every path between two members of a bridge domain whose designated VTEPs cannot
+        reach each other (the rule vxlan.vtep-reachability), by bridge domain, sender and
+        receiver in file order. Paths from or to a VEM without a VTEP are left out: the rule
+        vxlan.vtep-missing names those.
+
+        The same verdict as `vtep_paths`, computed without looking at every pair: a sender
+        with a gateway (or any sender, with proxy ARP) reaches everyone, and a sender whose
+        subnet holds every member's designated VTEP needs no pair checked."""
+        proxy = self.topo.underlay.proxy_arp
+        if proxy:
+            return []
+        out: list[VtepPath] = []
+        for bd in self.topo.bridge_domains:
+            names = self.segment_members.get(bd.name, [])
+            if len(names) < 2:
+                continue
+            ends = [(n, v) for n in names
+                    if (v := self.designated_vtep(self.index.hosts[n], bd)) is not None]
+            # receivers' addresses masked to each prefix length a sender uses, counted
+            in_net: dict[int, dict[int, int]] = {}
+            for name, src in ends:
+                if src.gateway is not None:
+                    continue
+                net = src.ip.network
+                counts = in_net.get(net.prefixlen)
+                if counts is None:
+                    mask = int(net.netmask)
+                    counts = in_net[net.prefixlen] = {}
+                    for _, dst in ends:
+                        key = int(dst.ip.ip) & mask
+                        counts[key] = counts.get(key, 0) + 1
+                if counts.get(int(net.network_address), 0) == len(ends):
+                    continue
+                for other, dst in ends:
+                    if other != name:
+                        reach = vtep_reach(src, dst, proxy)
+                        if not reach.ok:
+                            out.append(VtepPath(bd.name, name, src, other, dst, reach))
+        return out
 
     # ------------------------------------------------------------------ VF pools
     @cached_property
@@ -264,6 +339,23 @@ class Derived:
         return [h.name for h in self.topo.hosts if self.migration(vm_name, h.name).allowed]
 
 
+def flood_group(bd: BridgeDomain) -> IPv4Address | None:
+    """The multicast group a bridge domain's floods go to: its `group` in multicast mode.
+
+    Nothing assigns a group to a bridge domain that names none: the model keeps None, the
+    rule vxlan.multicast-group reports it as an error, and the NX-OS export writes no
+    `group` line. So an empty group field means no group (say so; show no example)."""
+    if bd.mode is not FloodMode.MULTICAST:
+        return None
+    return bd.group
+
+
+def automatic_vtep_index(bd: BridgeDomain, count: int) -> int:
+    """Which of a VEM's `count` VTEPs is designated for `bd` when none is chosen: the
+    segment id modulo the VTEP count, spreading segments across VTEPs."""
+    return bd.segment_id % count
+
+
 def uses_vf(nic: Vnic) -> bool:
     return nic.attach in (AttachMode.MACVTAP_PASSTHROUGH, AttachMode.HOSTDEV)
 
@@ -285,26 +377,38 @@ def vf_pci_address(pf_pci: str, index: int) -> str:
 
 
 class Reach(NamedTuple):
-    """Can one VTEP reach a VEM, and how (or why not)."""
+    """Can one VTEP send to another, and how (or why not)."""
 
     ok: bool
     how: str
 
 
-def vtep_reachable(src: Vtep, dst_vteps: list[Vtep], proxy_arp: bool) -> Reach:
-    """Can VTEP `src` reach a VEM whose VTEPs are `dst_vteps`?
+def vtep_reach(src: Vtep, dst: Vtep, proxy_arp: bool) -> Reach:
+    """Can VTEP `src` send to VTEP `dst`?
 
-    The VEM does not use the host routing table: a VTEP reaches another subnet only through
-    the gateway of `transport ip address external`, or upstream proxy ARP (the same logic
-    as the `vxlan.vtep-reachability` rule)."""
-    if not dst_vteps:
-        return Reach(False, "the VEM has no VTEP")
-    same = next((v for v in dst_vteps if v.ip.network == src.ip.network), None)
-    if same is not None:
-        return Reach(True, f"same subnet {src.ip.network} ({same.ip.ip})")
+    As the data plane judges an encapsulated copy (console/engine/reference.py, `reach`):
+    `dst` is in the subnet of `src`, or `src` has the gateway of `transport ip address
+    external`, or the underlay answers ARP upstream (proxy ARP). The VEM does not use the
+    host routing table, so nothing else gets a copy across subnets."""
+    if dst.ip.ip in src.ip.network:
+        return Reach(True, f"same subnet {src.ip.network}")
     if src.gateway is not None:
-        return Reach(True, f"through gateway {src.gateway}")
+        return Reach(True, f"through {src.name}'s gateway {src.gateway}")
     if proxy_arp:
         return Reach(True, "through upstream proxy ARP")
-    return Reach(False, f"{dst_vteps[0].ip.ip} is in another subnet, and {src.name} has no "
-                        "gateway and the underlay no proxy ARP")
+    return Reach(False, f"another subnet; no gateway on {src.name}, no proxy ARP")
+
+
+@dataclass(frozen=True)
+class VtepPath:
+    """The VXLAN traffic of one bridge domain from one VEM to another: it leaves from the
+    sender's designated VTEP for the segment and goes to the receiver's designated VTEP
+    (unicast-only flood copies, and known unicast learned from the receiver's floods).
+    `src` or `dst` is None when that VEM has no VTEP (rule vxlan.vtep-missing)."""
+
+    bridge_domain: str
+    src_host: str
+    src: Vtep | None
+    dst_host: str
+    dst: Vtep | None
+    reach: Reach

@@ -1,8 +1,11 @@
 """VTEP editor: a VEM's VTEPs (up to four), the designated VTEP per segment, and whether
-every other VEM is reachable with these settings, shown before Apply."""
+its designated VTEPs reach those of every VEM it shares a bridge domain with, shown before
+Apply and judged as Apply judges it (Derived.vtep_paths)."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -15,10 +18,15 @@ from PySide6.QtWidgets import (
 
 from console.models import MAX_VTEPS_PER_VEM, Host, Switching, Vtep
 from console.models.changes import VtepEdit
-from console.models.derived import vtep_reachable
+from console.models.derived import Derived, VtepPath, automatic_vtep_index
+from console.models.findings import Finding
 
 from . import fields as F
 from .base import EditorBase
+from .commands import applied_copy
+
+# Shown in the reachability table, not among the messages (see show_messages).
+REACHABILITY_RULE = "vxlan.vtep-reachability"
 
 
 class VtepRow:
@@ -55,16 +63,18 @@ class VtepEditor(EditorBase):
         self.designated_grid = QGridLayout()
         self.designated: dict[str, QComboBox] = {}
         self.reach = QTreeWidget(self)
-        self.reach.setHeaderLabels(["Other VEM", "Reachable", "How"])
-        self.reach.setRootIsDecorated(False)
-        self.reach.setMaximumHeight(120)
+        self.reach.setHeaderLabels(["Other VEM / bridge domain", "Reachable", "How"])
+        self.reach.setMinimumHeight(110)
+        self.reach.setMaximumHeight(220)
         self.body.addLayout(self.grid)
         self.body.addWidget(self.add_button)
         self.body.addWidget(QLabel("<b>Designated VTEP per segment</b> (receives its floods)",
                                    self))
         self.body.addLayout(self.designated_grid)
-        self.body.addWidget(QLabel("<b>Reachability</b> with these VTEPs", self))
+        self.body.addWidget(QLabel("<b>Reachability</b> between designated VTEPs, as Apply "
+                                   "judges it", self))
         self.body.addWidget(self.reach)
+        document.changed.connect(self._model_changed)
         self.open(None)
 
     def lookup(self, name: str) -> Host | None:
@@ -104,7 +114,6 @@ class VtepEditor(EditorBase):
 
     # ------------------------------------------------------------------- load
     def load(self, host: Host) -> None:
-        self._host = host
         while self.rows:
             row = self.rows.pop()
             for w in row.widgets():
@@ -132,7 +141,7 @@ class VtepEditor(EditorBase):
         names = [F.text(r.name) for r in self.rows]
         for bd in self.doc.topology.bridge_domains:
             combo = self.designated[bd.name]
-            auto = names[bd.segment_id % len(names)] if names else "none"
+            auto = names[automatic_vtep_index(bd, len(names))] if names else "none"
             F.fill_combo(combo, [(f"automatic ({auto})", None)] + [(n, n) for n in names if n])
             if bd.name in chosen:
                 F.set_combo(combo, chosen[bd.name])
@@ -149,52 +158,117 @@ class VtepEditor(EditorBase):
         return VtepEdit(self.name, tuple(vteps), designated)
 
     def edited(self, *args) -> None:
+        if not self._loading and self.name is not None:
+            # "automatic (vtepN)" follows the VTEPs as typed, as the table does
+            self._fill_designated({})
         super().edited(*args)
         if self._loading or self.name is None:
             return
-        try:
-            vteps = [row.vtep(i) for i, row in enumerate(self.rows)]
-        except ValueError:
-            vteps = None
-        self._show_reachability(vteps)
+        self._show_reachability()
 
-    def _show_reachability(self, vteps: list[Vtep] | None) -> None:
+    def _model_changed(self) -> None:
+        # Another VEM's VTEPs, a VM joining a bridge domain, undo: the verdict follows the
+        # model even while the fields here hold an unapplied edit.
+        if self.name is not None and not self._loading:
+            self._show_reachability()
+
+    def show_messages(self, errors: list[str], findings: list[Finding]) -> None:
+        # The reachability table above is where vxlan.vtep-reachability is shown; repeating
+        # it here printed the same sentence twice (and a third time in Apply's result).
+        super().show_messages(errors, [f for f in findings if f.rule != REACHABILITY_RULE])
+
+    def _show_reachability(self) -> None:
+        """Fill the table from the document's topology with these fields applied, judged by
+        Derived.vtep_paths: the verdict the rule vxlan.vtep-reachability (and so Apply's
+        guard) gives, per other VEM and per bridge domain they share, with the designated
+        VTEPs at both ends."""
         self.reach.clear()
-        if vteps is None:
-            self.reach.addTopLevelItem(QTreeWidgetItem(["", "", "fix the VTEP fields first"]))
+        try:
+            scratch = applied_copy(self.doc.topology, self.change())
+        except ValueError:  # pydantic's ValidationError is one too
+            self._note("fix the VTEP fields first")
             return
-        proxy = self.doc.topology.underlay.proxy_arp
-        for other in self.doc.topology.hosts:
+        derived = Derived(scratch)
+        paths = derived.vtep_paths(self.name)
+        if not derived.segments_on(self.name):
+            self._note("no running VM of this VEM is in a bridge domain: its VTEPs carry "
+                       "no VXLAN traffic yet")
+            return
+        # other VEM -> bridge domain -> [to it, back]
+        by_peer: dict[str, dict[str, list[VtepPath]]] = {}
+        for path in paths:
+            outward = path.src_host == self.name
+            peer = path.dst_host if outward else path.src_host
+            ways = by_peer.setdefault(peer, {}).setdefault(path.bridge_domain, [path, path])
+            ways[0 if outward else 1] = path
+        for other in scratch.hosts:
             if other.switching is not Switching.VEM or other.name == self.name:
                 continue
-            out = [vtep_reachable(v, other.vteps, proxy) for v in vteps]
-            back = [vtep_reachable(v, vteps, proxy) for v in other.vteps]
-            fwd = next((r for r in out if r.ok), out[0] if out else None)
-            rev = next((r for r in back if r.ok), back[0] if back else None)
-            ok = bool(fwd and fwd.ok and rev and rev.ok)
-            how = []
-            if fwd is None:
-                how.append("this VEM has no VTEP")
+            ways = by_peer.get(other.name)
+            if ways is None:
+                item = QTreeWidgetItem([other.name, "\u2014",
+                                        "no bridge domain in common: no VXLAN traffic"])
+                item.setForeground(2, QBrush(QColor(MUTED)))
             else:
-                how.append(f"to it: {fwd.how}")
-            if rev is None:
-                how.append("it has no VTEP")
-            else:
-                how.append(f"back: {rev.how}")
-            item = QTreeWidgetItem([other.name, "yes" if ok else "NO", "; ".join(how)])
-            item.setToolTip(2, "; ".join(how))
+                item = self._peer_item(other.name, [(o, b) for o, b in ways.values()])
             self.reach.addTopLevelItem(item)
+            item.setExpanded(item.text(1) == "NO")
         if self.reach.topLevelItemCount() == 0:
-            self.reach.addTopLevelItem(QTreeWidgetItem(["", "", "no other VEM to reach"]))
+            self._note("no other VEM to reach")
         self.reach.resizeColumnToContents(0)
+        self.reach.resizeColumnToContents(1)
 
-    def reachability(self) -> dict[str, bool]:
-        """Other VEM -> reachable, as shown (for tests and the window's status)."""
-        out = {}
+    def _peer_item(self, peer: str, pairs: list[tuple[VtepPath, VtepPath]]) -> QTreeWidgetItem:
+        """One other VEM: reachable only if every path both ways is. A child per bridge
+        domain and direction names the two designated VTEPs (this VEM's on the left) and
+        how the traffic gets across, or why it does not."""
+        ok = all(out.reach.ok and back.reach.ok for out, back in pairs)
+        if ok:
+            how = "both ways, in " + ", ".join(out.bridge_domain for out, _ in pairs)
+        else:
+            how = "; ".join(_failure(path, path.src_host == self.name)
+                            for pair in pairs for path in pair if not path.reach.ok)
+        item = QTreeWidgetItem([peer, "yes" if ok else "NO", how])
+        _verdict_style(item, ok)
+        item.setToolTip(2, how)
+        for out, back in pairs:
+            for path, arrow in ((out, "\u2192"), (back, "\u2190")):
+                mine, theirs = (path.src, path.dst) if path is out else (path.dst, path.src)
+                child = QTreeWidgetItem([
+                    f"{path.bridge_domain}: {_vtep_name(mine)} {arrow} {_vtep_name(theirs)}",
+                    "yes" if path.reach.ok else "NO", path.reach.how])
+                child.setData(0, Qt.ItemDataRole.UserRole, path.bridge_domain)
+                _verdict_style(child, path.reach.ok)
+                child.setToolTip(0, f"designated VTEPs of bridge domain {path.bridge_domain}: "
+                                    f"{_ends(path)}")
+                child.setToolTip(2, f"{_ends(path)}: {path.reach.how}")
+                item.addChild(child)
+        return item
+
+    def _note(self, text: str) -> None:
+        item = QTreeWidgetItem(["", "", text])
+        item.setForeground(2, QBrush(QColor(MUTED)))
+        self.reach.addTopLevelItem(item)
+
+    def reachability(self) -> dict[str, bool | None]:
+        """Other VEM -> reachable, as shown (None: no bridge domain in common), for tests
+        and the window's status."""
+        out: dict[str, bool | None] = {}
         for i in range(self.reach.topLevelItemCount()):
             item = self.reach.topLevelItem(i)
             if item.text(0):
-                out[item.text(0)] = item.text(1) == "yes"
+                out[item.text(0)] = {"yes": True, "NO": False}.get(item.text(1))
+        return out
+
+    def verdicts(self) -> dict[tuple[str, str], bool]:
+        """(other VEM, bridge domain) -> reachable both ways, as shown."""
+        out: dict[tuple[str, str], bool] = {}
+        for i in range(self.reach.topLevelItemCount()):
+            item = self.reach.topLevelItem(i)
+            for j in range(item.childCount()):
+                child = item.child(j)
+                key = (item.text(0), child.data(0, Qt.ItemDataRole.UserRole))
+                out[key] = out.get(key, True) and child.text(1) == "yes"
         return out
 
     def preview_path(self, topology) -> str:
@@ -202,3 +276,35 @@ class VtepEditor(EditorBase):
             if h.name == self.name:
                 return f"hosts[{i}]"
         return ""
+
+
+MUTED = "#6b6b6b"
+
+
+def _vtep_name(vtep: Vtep | None) -> str:
+    return vtep.name if vtep is not None else "none"
+
+
+def _ends(path: VtepPath) -> str:
+    """'vem1 vtep1 (10.0.3.21) -> vem2 vtep0 (10.0.1.12)'."""
+
+    def end(host: str, vtep: Vtep | None) -> str:
+        return f"{host} {vtep.name} ({vtep.ip.ip})" if vtep is not None else f"{host} (no VTEP)"
+
+    return f"{end(path.src_host, path.src)} \u2192 {end(path.dst_host, path.dst)}"
+
+
+def _failure(path: VtepPath, outward: bool) -> str:
+    """'tenant-b: vtep1 cannot send to its vtep0', seen from the VEM being edited."""
+    src, dst = _vtep_name(path.src), _vtep_name(path.dst)
+    if outward:
+        return f"{path.bridge_domain}: {src} cannot send to its {dst}"
+    return f"{path.bridge_domain}: its {src} cannot send back to {dst}"
+
+
+def _verdict_style(item: QTreeWidgetItem, ok: bool) -> None:
+    if not ok:
+        font = item.font(1)
+        font.setBold(True)
+        item.setFont(1, font)
+        item.setForeground(1, QBrush(QColor("#b3261e")))
