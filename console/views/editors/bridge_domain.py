@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit
 
 from console.models import BridgeDomain, FloodMode, Owner
 from console.models.changes import BridgeDomainEdit, ChangeResult, VsmEdit
+from console.models.derived import flood_group
 from console.models.rules.openstack import READ_ONLY_MESSAGE
 
 from . import fields as F
@@ -27,14 +28,15 @@ class BridgeDomainEditor(EditorBase):
         for v in FloodMode:
             self.mode.addItem(v.value, v)
         self.group = QLineEdit(self)
-        self.group.setPlaceholderText("239.1.1.1 (multicast mode)")
         self.form.addRow("Name", self.name_edit)
         self.form.addRow("Segment id", self.segment_id)
         self.form.addRow("Flood mode", self.mode)
         self.form.addRow("Multicast group", self.group)
         for edit in (self.name_edit, self.segment_id, self.group):
             edit.textEdited.connect(self.edited)
+        self.segment_id.textEdited.connect(self._show_group_placeholder)
         self.mode.currentIndexChanged.connect(self._mode_changed)
+        self._show_group_placeholder()
 
         self.segmentation = QCheckBox("Segmentation feature (feature segmentation)", self)
         self.segmentation_result = WrapLabel(self)
@@ -56,10 +58,40 @@ class BridgeDomainEditor(EditorBase):
         return None
 
     def _mode_changed(self, *_args) -> None:
-        multicast = FloodMode(self.mode.currentData()) is FloodMode.MULTICAST
-        self.group.setEnabled(multicast and self.name is not None
-                              and not self.banner.isVisible())
+        self._enable_group(self.name is not None and not self.banner.isVisible())
+        self._show_group_placeholder()
         self.edited()
+
+    def set_fields_enabled(self, on: bool) -> None:
+        super().set_fields_enabled(on)
+        # opening a unicast-only bridge domain enables every field: not its group
+        self._enable_group(on)
+
+    def _enable_group(self, on: bool) -> None:
+        self.group.setEnabled(on and FloodMode(self.mode.currentData()) is FloodMode.MULTICAST)
+
+    def _show_group_placeholder(self, *_args) -> None:
+        """Say what an empty group field gives: the group flood_group (the one the model
+        and the export go by) assigns to this bridge domain without one, and no example
+        address when that is none: an example read as a default nobody would assign."""
+        mode = FloodMode(F.combo_value(self.mode))
+        if mode is FloodMode.UNICAST_ONLY:
+            self.group.setPlaceholderText("none: unicast-only floods by head-end replication")
+            return
+        try:
+            seg = F.opt_int(self.segment_id, "segment_id") or 0
+        except ValueError:
+            seg = 0
+        # Unvalidated on purpose: the fields may not be valid yet, and only mode, segment
+        # id and the missing group can matter to the group it gets.
+        empty = BridgeDomain.model_construct(name=F.text(self.name_edit), segment_id=seg,
+                                             mode=mode, group=None)
+        group = flood_group(empty)
+        if group is not None:
+            self.group.setPlaceholderText(f"{group} (assigned when left empty)")
+        else:
+            self.group.setPlaceholderText("required in multicast mode: an address in "
+                                          "224.0.0.0/4 (none is assigned)")
 
     def load(self, bd: BridgeDomain) -> None:
         self._original = bd
@@ -67,6 +99,7 @@ class BridgeDomainEditor(EditorBase):
         self.segment_id.setText(str(bd.segment_id))
         F.set_combo(self.mode, bd.mode)
         self.group.setText("" if bd.group is None else str(bd.group))
+        self._show_group_placeholder()
 
     def change(self) -> BridgeDomainEdit:
         old = self._original
