@@ -76,7 +76,7 @@ class BridgeDomainEditor(EditorBase):
         address when that is none: an example read as a default nobody would assign."""
         mode = FloodMode(F.combo_value(self.mode))
         if mode is FloodMode.UNICAST_ONLY:
-            self.group.setPlaceholderText("none: unicast-only floods by head-end replication")
+            self.group.setPlaceholderText("none: unicast-only replicates floods head-end")
             return
         try:
             seg = F.opt_int(self.segment_id, "segment_id") or 0
@@ -90,8 +90,7 @@ class BridgeDomainEditor(EditorBase):
         if group is not None:
             self.group.setPlaceholderText(f"{group} (assigned when left empty)")
         else:
-            self.group.setPlaceholderText("required in multicast mode: an address in "
-                                          "224.0.0.0/4 (none is assigned)")
+            self.group.setPlaceholderText("none assigned: multicast needs one in 224.0.0.0/4")
 
     def load(self, bd: BridgeDomain) -> None:
         self._original = bd

@@ -49,7 +49,7 @@ def test_an_empty_group_shows_the_group_the_bridge_domain_gets(qtbot, bd_editor,
 
     placeholder = e.group.placeholderText()
     assert not ADDRESS.search(placeholder), placeholder
-    assert "none is assigned" in placeholder and "224.0.0.0/4" in placeholder
+    assert "none assigned" in placeholder and "224.0.0.0/4" in placeholder
     settle(e._timer, doc=doc)
 
 
@@ -58,7 +58,7 @@ def test_unicast_only_says_there_is_no_group(qtbot, bd_editor, settle, doc):
     e.open("tenant-b")  # unicast-only
     assert not e.group.isEnabled()
     assert e.group.text() == "" and not ADDRESS.search(e.group.placeholderText())
-    assert "head-end replication" in e.group.placeholderText()
+    assert "head-end" in e.group.placeholderText()
     e.mode.setCurrentIndex(e.mode.findData("multicast"))
-    assert e.group.isEnabled() and "none is assigned" in e.group.placeholderText()
+    assert e.group.isEnabled() and "none assigned" in e.group.placeholderText()
     settle(e._timer, doc=doc)
