@@ -393,10 +393,10 @@ def vtep_reach(src: Vtep, dst: Vtep, proxy_arp: bool) -> Reach:
     if dst.ip.ip in src.ip.network:
         return Reach(True, f"same subnet {src.ip.network}")
     if src.gateway is not None:
-        return Reach(True, f"through {src.name}'s gateway {src.gateway}")
+        return Reach(True, f"through gateway {src.gateway}")
     if proxy_arp:
         return Reach(True, "through upstream proxy ARP")
-    return Reach(False, f"another subnet; no gateway on {src.name}, no proxy ARP")
+    return Reach(False, "another subnet; no gateway, no proxy ARP")
 
 
 @dataclass(frozen=True)

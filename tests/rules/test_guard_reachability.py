@@ -98,7 +98,7 @@ def test_paths_leave_from_the_designated_vtep():
     assert paths[("tenant-a", "vem1", "vem2")].reach.ok
     broken = paths[("tenant-b", "vem1", "vem2")]
     assert broken.src.name == "vtep1" and not broken.reach.ok
-    assert broken.reach.how == "another subnet; no gateway on vtep1, no proxy ARP"
+    assert broken.reach.how == "another subnet; no gateway, no proxy ARP"
     assert paths[("tenant-b", "vem2", "vem1")].reach.ok  # vem2's VTEP has a gateway
     assert [(p.bridge_domain, p.src_host, p.dst_host) for p in derived.unreachable_paths] \
         == [("tenant-b", "vem1", "vem2"), ("tenant-b", "vem1", "vem3")]

@@ -226,8 +226,11 @@ class VtepEditor(EditorBase):
         if ok:
             how = "both ways, in " + ", ".join(out.bridge_domain for out, _ in pairs)
         else:
-            how = "; ".join(_failure(path, path.src_host == self.name)
-                            for pair in pairs for path in pair if not path.reach.ok)
+            to_it = [out.bridge_domain for out, _ in pairs if not out.reach.ok]
+            back = [back.bridge_domain for _, back in pairs if not back.reach.ok]
+            how = "; ".join(text for text in (
+                f"no path to it in {', '.join(to_it)}" if to_it else "",
+                f"no path back in {', '.join(back)}" if back else "") if text)
         item = QTreeWidgetItem([peer, "yes" if ok else "NO", how])
         _verdict_style(item, ok)
         item.setToolTip(2, how)
@@ -292,14 +295,6 @@ def _ends(path: VtepPath) -> str:
         return f"{host} {vtep.name} ({vtep.ip.ip})" if vtep is not None else f"{host} (no VTEP)"
 
     return f"{end(path.src_host, path.src)} \u2192 {end(path.dst_host, path.dst)}"
-
-
-def _failure(path: VtepPath, outward: bool) -> str:
-    """'tenant-b: vtep1 cannot send to its vtep0', seen from the VEM being edited."""
-    src, dst = _vtep_name(path.src), _vtep_name(path.dst)
-    if outward:
-        return f"{path.bridge_domain}: {src} cannot send to its {dst}"
-    return f"{path.bridge_domain}: its {src} cannot send back to {dst}"
 
 
 def _verdict_style(item: QTreeWidgetItem, ok: bool) -> None:
