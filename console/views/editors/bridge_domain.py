@@ -93,7 +93,6 @@ class BridgeDomainEditor(EditorBase):
             self.group.setPlaceholderText("none assigned: multicast needs one in 224.0.0.0/4")
 
     def load(self, bd: BridgeDomain) -> None:
-        self._original = bd
         self.name_edit.setText(bd.name)
         self.segment_id.setText(str(bd.segment_id))
         F.set_combo(self.mode, bd.mode)
@@ -101,7 +100,11 @@ class BridgeDomainEditor(EditorBase):
         self._show_group_placeholder()
 
     def change(self) -> BridgeDomainEdit:
-        old = self._original
+        # What the fields do not show (owner, canvas position) comes from the model as it is
+        # now, not as it was at load: a drag on the canvas meanwhile must survive Apply.
+        old = self.lookup(self.name) if self.name else None
+        if old is None:
+            raise ValueError(f"bridge domain {self.name} no longer exists")
         mode = FloodMode(F.combo_value(self.mode))
         seg = F.opt_int(self.segment_id, "segment_id")
         if seg is None:

@@ -62,3 +62,22 @@ def test_unicast_only_says_there_is_no_group(qtbot, bd_editor, settle, doc):
     e.mode.setCurrentIndex(e.mode.findData("multicast"))
     assert e.group.isEnabled() and "none assigned" in e.group.placeholderText()
     settle(e._timer, doc=doc)
+
+
+def test_apply_keeps_what_the_model_holds_beyond_the_fields(qtbot, bd_editor, settle, doc):
+    # Not the placeholder, but the same rule for this editor: no copy of the model kept
+    # from load. A canvas drag while an edit is pending must survive Apply.
+    from console.models.changes import BridgeDomainEdit
+    from console.views.editors.commands import ChangeCommand
+
+    e = bd_editor
+    e.open("tenant-a")
+    retype(qtbot, e.segment_id, "6000")  # an edit in progress
+    moved = doc.topology.bridge_domains[0].model_copy(update={"position": (40.0, 80.0)})
+    with qtbot.waitSignal(doc.changed, timeout=3000):
+        doc.push(ChangeCommand(doc.topology, BridgeDomainEdit(moved)))
+    assert e.segment_id.text() == "6000"
+    qtbot.mouseClick(e.apply_button, Qt.MouseButton.LeftButton)
+    bd = doc.topology.bridge_domains[0]
+    assert (bd.segment_id, bd.position) == (6000, (40.0, 80.0))
+    settle(e._timer, doc=doc)
