@@ -4,6 +4,9 @@
 #   make test    set up everything if needed, then ruff, import contracts and pytest
 #   make lint    ruff and import contracts only
 #   make clean   remove the virtual environment, build output and caches
+#   make install / make uninstall                  the application and its desktop files,
+#   make desktop-install / make desktop-uninstall  or the desktop files only (docs/desktop.md)
+#   make dist    sdist and wheel into dist/ (python -m build)
 #
 # Set-up is idempotent and cheap when nothing changed: Debian packages are checked with one
 # dpkg-query call and installed only when missing; the virtual environment is rebuilt only
@@ -49,20 +52,32 @@ APT_PACKAGES := $(APT_BUILD) $(APT_RUNTIME) $(APT_QT) $(APT_SCREEN)
 # Only for `make test`: private libvirtd instances (the test driver over a socket, SASL
 # logins, and the QEMU driver running real TCG guests for live updates, migration and
 # bulk counters; qemu-system-x86 brings SeaBIOS and iPXE), and iproute2 for the kernel lab.
+# The desktop files' validators and the tools tests/packaging runs on them:
+# desktop-file-validate, appstreamcli, update-mime-database, groff (man page warnings).
+APT_DESKTOP := desktop-file-utils appstream shared-mime-info groff-base
 APT_TEST    := libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 sasl2-bin \
-               libsasl2-modules iproute2
+               libsasl2-modules iproute2 $(APT_DESKTOP)
 
 export DEBIAN_FRONTEND := noninteractive
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help run test lint clean sysdeps setup FORCE
+.PHONY: help run test lint clean sysdeps setup FORCE install uninstall desktop-install \
+        desktop-uninstall dist man icons
 
 help:
 	@echo "make run    set up if needed, start fabric-console (ARGS='--connect URI FILE')"
 	@echo "make test   set up if needed, then ruff, lint-imports and pytest (offscreen Qt)"
 	@echo "make lint   ruff and lint-imports"
 	@echo "make clean  remove .venv, build output and caches"
+	@echo "make install          install for this user: the application in its own venv"
+	@echo "                      (PREFIX/lib/fabric-console, command in PREFIX/bin) and the"
+	@echo "                      desktop files; make uninstall removes both (PREFIX=~/.local)"
+	@echo "make desktop-install  launcher, icons, AppStream metainfo, MIME type, man page only"
+	@echo "                      (fabric-console installed another way); honours DESTDIR"
+	@echo "make desktop-uninstall"
+	@echo "make dist             sdist and wheel into dist/"
+	@echo "make man / make icons regenerate docs/man/fabric-console.1 / the icon PNGs"
 
 # --- Debian packages ------------------------------------------------------------------
 # Checked every time (one dpkg-query, a few ms); apt runs only when something is missing.
@@ -141,3 +156,98 @@ clean:
 	  .import_linter_cache
 	rm -f console/engine/*.so $(patsubst %.pyx,%.c,$(wildcard console/engine/*.pyx))
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
+
+# --- desktop installation (docs/desktop.md) -------------------------------------------
+# For the user by default: PREFIX=~/.local, data into $XDG_DATA_HOME (~/.local/share),
+# the man page into DATADIR/man/man1 (man finds it through ~/.local/bin on PATH). Given a
+# PREFIX (make desktop-install PREFIX=/usr/local), everything goes under it instead.
+# DESTDIR stages the desktop files into another root (packagers); it then skips updating
+# the MIME, desktop and icon caches, which the target system's package manager does.
+ifeq ($(origin PREFIX),undefined)
+PREFIX  := $(HOME)/.local
+DATADIR ?= $(or $(XDG_DATA_HOME),$(PREFIX)/share)
+else
+DATADIR ?= $(PREFIX)/share
+endif
+BINDIR  ?= $(PREFIX)/bin
+APPDIR  ?= $(PREFIX)/lib/fabric-console
+MANDIR  ?= $(DATADIR)/man/man1
+
+APP_ID      := io.github.fabric_console.FabricConsole
+DESKTOP_SRC := resources/desktop
+ICON_SIZES  := 16 22 24 32 48 64 128 256
+# source :: installed path (relative to DESTDIR)
+DESKTOP_FILES := \
+  $(DESKTOP_SRC)/$(APP_ID).desktop::$(DATADIR)/applications/$(APP_ID).desktop \
+  $(DESKTOP_SRC)/$(APP_ID).metainfo.xml::$(DATADIR)/metainfo/$(APP_ID).metainfo.xml \
+  $(DESKTOP_SRC)/$(APP_ID).mime.xml::$(DATADIR)/mime/packages/$(APP_ID).xml \
+  $(DESKTOP_SRC)/icons/$(APP_ID).svg::$(DATADIR)/icons/hicolor/scalable/apps/$(APP_ID).svg \
+  $(foreach n,$(ICON_SIZES),\
+    $(DESKTOP_SRC)/icons/$(APP_ID)-$(n).png::$(DATADIR)/icons/hicolor/$(n)x$(n)/apps/$(APP_ID).png) \
+  docs/man/fabric-console.1::$(MANDIR)/fabric-console.1
+
+# The caches a desktop reads: MIME (the topology type), desktop entries by MIME type, and
+# GTK's icon cache where one exists. Each tool is optional (a minimal system has none).
+define refresh_caches
+	@if [ -z "$(DESTDIR)" ]; then \
+	  if command -v update-mime-database >/dev/null; then \
+	    update-mime-database "$(DATADIR)/mime"; fi; \
+	  if command -v update-desktop-database >/dev/null; then \
+	    update-desktop-database -q "$(DATADIR)/applications"; fi; \
+	  if command -v gtk-update-icon-cache >/dev/null && \
+	     [ -e "$(DATADIR)/icons/hicolor/index.theme" ]; then \
+	    gtk-update-icon-cache -q -t "$(DATADIR)/icons/hicolor" || true; fi; \
+	fi
+endef
+
+desktop-install:
+	@for pair in $(DESKTOP_FILES); do \
+	  src="$${pair%%::*}"; dst="$(DESTDIR)$${pair#*::}"; \
+	  install -D -m 644 "$$src" "$$dst"; echo "  $$dst"; \
+	done
+	$(refresh_caches)
+
+desktop-uninstall:
+	@for pair in $(DESKTOP_FILES); do \
+	  dst="$(DESTDIR)$${pair#*::}"; \
+	  if [ -e "$$dst" ]; then rm -f "$$dst"; echo "  removed $$dst"; fi; \
+	done
+	$(refresh_caches)
+
+# The application itself in a private virtual environment (like pipx): Debian's own
+# Python refuses `pip install --user` (PEP 668), and the console's dependencies (PySide6,
+# libvirt-python built against the system libvirt) stay out of every other program's way.
+install: sysdeps
+	@if [ -n "$(DESTDIR)" ]; then \
+	  echo "make: a virtual environment cannot be staged under DESTDIR; use" \
+	       "'make desktop-install DESTDIR=...' and install the wheel (make dist) instead" >&2; \
+	  exit 1; fi
+	@echo "make: installing fabric-console into $(APPDIR)"
+	@[ -x "$(APPDIR)/bin/python" ] || "$(PYTHON)" -m venv "$(APPDIR)"
+	@"$(APPDIR)/bin/python" -m pip install -q --upgrade pip
+	@"$(APPDIR)/bin/python" -m pip install -q --upgrade .
+	@install -d "$(BINDIR)"
+	@ln -sfn "$(APPDIR)/bin/fabric-console" "$(BINDIR)/fabric-console"
+	@echo "  $(BINDIR)/fabric-console"
+	@$(MAKE) --no-print-directory desktop-install
+	@case ":$$PATH:" in *":$(BINDIR):"*) ;; *) \
+	  echo "make: note: $(BINDIR) is not on PATH; the launcher runs 'fabric-console' from PATH" >&2;; \
+	esac
+
+uninstall: desktop-uninstall
+	@if [ -L "$(BINDIR)/fabric-console" ] && \
+	   [ "$$(readlink "$(BINDIR)/fabric-console")" = "$(APPDIR)/bin/fabric-console" ]; then \
+	  rm -f "$(BINDIR)/fabric-console"; echo "  removed $(BINDIR)/fabric-console"; fi
+	@if [ -x "$(APPDIR)/bin/python" ]; then rm -rf "$(APPDIR)"; echo "  removed $(APPDIR)"; fi
+
+# --- release artefacts ----------------------------------------------------------------
+# sdist, then the wheel built from it (what a package index gets); offline, with the
+# build requirements already in the venv.
+dist: $(STAMP)
+	"$(BIN)/python" -m build --no-isolation --outdir dist .
+
+man: $(STAMP)
+	"$(BIN)/python" scripts/manpage.py
+
+icons: $(STAMP)
+	QT_QPA_PLATFORM=offscreen "$(BIN)/python" scripts/make_icons.py
