@@ -53,8 +53,9 @@ APT_PACKAGES := $(APT_BUILD) $(APT_RUNTIME) $(APT_QT) $(APT_SCREEN)
 # logins, and the QEMU driver running real TCG guests for live updates, migration and
 # bulk counters; qemu-system-x86 brings SeaBIOS and iPXE), and iproute2 for the kernel lab.
 # The desktop files' validators and the tools tests/packaging runs on them:
-# desktop-file-validate, appstreamcli, update-mime-database, groff (man page warnings).
-APT_DESKTOP := desktop-file-utils appstream shared-mime-info groff-base
+# desktop-file-validate, appstreamcli, update-mime-database, groff (man page warnings),
+# and the hicolor theme's index.theme, by which Qt finds the installed icon by name.
+APT_DESKTOP := desktop-file-utils appstream shared-mime-info groff-base hicolor-icon-theme
 APT_TEST    := libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 sasl2-bin \
                libsasl2-modules iproute2 $(APT_DESKTOP)
 
