@@ -11,10 +11,11 @@ layer is visible, not a flag on every node.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsRectItem,
@@ -32,8 +33,17 @@ if TYPE_CHECKING:
     from .links import LinkItem
 
 NODE_W = 168.0
-LOD_TEXT = 0.4  # below this scale, nodes are drawn as plain blocks
-LOD_SMALL_TEXT = 0.6  # below this scale, nodes show their name but not the small print
+LOD_TEXT = 0.4  # below this scale, nodes are drawn as plain blocks (a large fabric)...
+# ...but a fabric of up to FEW_OBJECTS keeps its names down to LOD_TEXT_FEW: rendering a few
+# hundred node pixmaps is cheap, and at Fit a 40-object fabric lands near 0.3-0.5, where
+# boxes without names say nothing (text_scale() picks the threshold).
+LOD_TEXT_FEW = 0.28
+FEW_OBJECTS = 250
+# Below this scale nodes show their name (at least MIN_NAME_PX) but not the small print,
+# which is under 8 pixels high there: a grey smudge that costs half a node's rendering.
+LOD_SMALL_TEXT = 0.8
+MIN_NAME_PX = 10.0  # zoomed out, a name is drawn at least this many pixels high
+LIVE_TOP = 24.0  # room above a node for its live badges (drops, floods)
 HEAD_H = 40.0
 NIC_H = 16.0
 PORT_R = 5.0
@@ -65,10 +75,81 @@ _TITLE_FONT = QFont()
 _TITLE_FONT.setBold(True)
 _SMALL_FONT = QFont()
 _SMALL_FONT.setPointSizeF(max(6.0, _SMALL_FONT.pointSizeF() * 0.85))
+NAME_PX = 12.0  # the title font's pixel size at 1:1 (9 points at 96 dpi)
+_LIVE_INK = QColor("#1b7f3b")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeLive:
+    """What a live connection shows on a node: text after each row (a vNIC's packets/s)
+    and badges above it, each (text, colour) (drops in red, floods in amber)."""
+
+    rows: tuple[str, ...] = ()
+    badges: tuple[tuple[str, str], ...] = ()
+
+
+def vtep_row(name: str, ip: str, designated: tuple[str, ...]) -> str:
+    """A VEM's VTEP row: its address and the bridge domains it receives the floods of."""
+    return f"{name} {ip}" + (f"  ★ {', '.join(designated)}" if designated else "")
+
+
+_SMALL_METRICS: list[QFontMetricsF] = []
+
+
+def _small_metrics() -> QFontMetricsF:
+    if not _SMALL_METRICS:  # made once there is an application (fonts need one)
+        _SMALL_METRICS.append(QFontMetricsF(_SMALL_FONT))
+    return _SMALL_METRICS[0]
+
+
+def _paint_live_badges(painter: QPainter, badges: tuple[tuple[str, str], ...],
+                       lod: float) -> None:
+    """Pills above the node's top left corner (what a zoomed-out admin looks for): their
+    text 9 pixels high on screen, smaller down to 7 pixels when it would not fit over the
+    node, then elided; at most LIVE_TOP - 4 tall."""
+    room = NODE_W + 6 - 10 * len(badges)
+    text_w = sum(len(text) for text, _ in badges) * 0.6  # scene units per pixel of font
+    px = min(LIVE_TOP - 10, max(10.0, (MIN_NAME_PX - 1) / lod))
+    px = max(min(px, room / max(text_w, 1.0)), min(px, 7.0 / lod))
+    font = _NAME_FONTS.get(-round(px))
+    if font is None:
+        font = _NAME_FONTS[-round(px)] = _name_font(px)
+    metrics = QFontMetricsF(font)
+    painter.setFont(font)
+    h = min(LIVE_TOP - 4, px + 6)
+    x = 4.0
+    for text, colour in badges:
+        w = metrics.horizontalAdvance(text) + 10
+        w = min(w, NODE_W + 10 - x)
+        if w < 20:
+            break
+        rect = QRectF(x, -h - 2, w, h)
+        painter.setPen(QPen(QColor("white"), 1))
+        painter.setBrush(QColor(colour))
+        painter.drawRoundedRect(rect, h / 2, h / 2)
+        painter.setPen(QColor("white"))
+        painter.drawText(rect.adjusted(5, 0, -5, 0), Qt.AlignmentFlag.AlignCenter,
+                         metrics.elidedText(text, Qt.TextElideMode.ElideRight, w - 10))
+        x += w + 4
 
 
 def item_id(kind: str, name: str) -> str:
     return f"{kind}:{name}"
+
+
+def text_scale(objects: int) -> float:
+    """The scale below which a fabric of `objects` is drawn as blocks (see LOD_TEXT)."""
+    return LOD_TEXT_FEW if objects <= FEW_OBJECTS else LOD_TEXT
+
+
+def _name_font(px: float) -> QFont:
+    font = QFont(_TITLE_FONT)
+    font.setPixelSize(max(1, round(px)))
+    return font
+
+
+# Names zoomed out, by pixel size in scene units (a handful of sizes: scales are rounded).
+_NAME_FONTS: dict[int, QFont] = {}
 
 
 def subtitle(kind: str, obj) -> str:
@@ -138,6 +219,11 @@ class NodeItem(QGraphicsRectItem):
         self.pix_version = -1
         self.pix_rect = QRectF()
         self.pix_at = (0.0, 0.0)  # pix_rect's corner, for the layer's float arithmetic
+        # What a live connection says (live.LiveState sets it): text after each row, and
+        # badges above the node. A VEM's VTEP notes: the bridge domains each VTEP is the
+        # designated VTEP of (from the model, set with the findings).
+        self.live: NodeLive | None = None
+        self.vtep_notes: dict[str, tuple[str, ...]] = {}
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
@@ -171,13 +257,47 @@ class NodeItem(QGraphicsRectItem):
         self._nics = []
         if self.kind == "vm":
             self._nics = [f"{n.name}  {n.attach.value}" for n in obj.nics]
-        self._rect = QRectF(0, 0, NODE_W, HEAD_H + NIC_H * len(self._nics))
-        self._bounds = self._rect.adjusted(-PORT_R - 2, -10, 12, 2)  # port and badge
-        self.setRect(self._bounds)
+        self._set_rows()
         self.setToolTip(f"{LABELS.get(self.style, self.kind)} {obj.name}\n{self._sub}")
         if self.table is not None:
             self.table.place(self)
             self.table.restyle(self)
+
+    def _set_rows(self) -> None:
+        """The rows under the head: a VM's vNICs (with ports), a VEM's VTEPs."""
+        self._rows = list(self._nics)
+        if self.style == "vem":
+            self._rows = [vtep_row(v.name, str(v.ip.ip), self.vtep_notes.get(v.name, ()))
+                          for v in self.obj.vteps]
+        self._rect = QRectF(0, 0, NODE_W, HEAD_H + NIC_H * len(self._rows))
+        self._set_bounds()
+
+    def _set_bounds(self) -> None:
+        # Ports on the right, the findings badge above the top right corner, live badges
+        # above the top left one (only while there are some: a node's pixmap covers this).
+        top = LIVE_TOP if self.live is not None and self.live.badges else 10
+        bounds = self._rect.adjusted(-PORT_R - 2, -top, 12, 2)
+        if bounds != self.rect():
+            self.setRect(bounds)
+
+    def set_vtep_notes(self, notes: dict[str, tuple[str, ...]]) -> None:
+        """VTEP name -> the bridge domains it is the designated VTEP of (a VEM host)."""
+        if notes == self.vtep_notes:
+            return
+        self.vtep_notes = notes
+        self._set_rows()
+        if self.table is not None:
+            self.table.restyle(self)
+
+    def set_live(self, live: NodeLive | None) -> bool:
+        """What a live connection shows on the node; True if the drawing changed."""
+        if live == self.live:
+            return False
+        self.live = live
+        self._set_bounds()
+        if self.table is not None:
+            self.table.restyle(self)
+        return True
 
     def set_pos_silently(self, pos: QPointF) -> None:
         """Move without it counting as a user drag (model -> view)."""
@@ -240,7 +360,7 @@ class NodeItem(QGraphicsRectItem):
         """The node in its own coordinates at scale `lod` (the painter's scale)."""
         r = self._rect
         selected = self.isSelected()
-        if lod < LOD_TEXT:
+        if lod < LOD_TEXT_FEW:
             # Too small to read: a plain block (and the badge colour) is all that shows.
             # Views draw zoomed-out scenes through the Overview; this is for scene.render().
             painter.fillRect(r, block_colour(self))
@@ -248,7 +368,7 @@ class NodeItem(QGraphicsRectItem):
         painter.setPen(_PEN_SELECTED if selected else _PEN_FRAME)
         painter.setBrush(_BRUSHES.get(self.style, _GREY_BRUSH))
         painter.drawRoundedRect(r, 6, 6)
-        # Small text (kind, subtitle, vNIC labels) is a grey smudge below LOD_SMALL_TEXT:
+        # Small text (kind, subtitle, row labels) is a grey smudge below LOD_SMALL_TEXT:
         # left out there, it also halves the cost of rendering a zoomed-out view's nodes.
         small = lod * painter.device().devicePixelRatioF() >= LOD_SMALL_TEXT  # HiDPI: sharp
         left = Qt.AlignmentFlag.AlignLeft
@@ -256,26 +376,51 @@ class NodeItem(QGraphicsRectItem):
             painter.setPen(_INK)
             painter.setFont(_SMALL_FONT)
             painter.drawText(_KIND_RECT, left, LABELS.get(self.style, self.kind))
-        painter.setPen(_INK)
-        painter.setFont(_TITLE_FONT)
-        painter.drawText(_NAME_RECT, left, self.obj.name)
-        if small:
+            painter.setFont(_TITLE_FONT)
+            painter.drawText(_NAME_RECT, left, self.obj.name)
             painter.setFont(_SMALL_FONT)
             painter.setPen(_INK_SOFT)
             painter.drawText(_SUB_RECT, left, self._sub)
-        for i, text in enumerate(self._nics):
+        else:
+            # Zoomed out the name is all the head says: at least MIN_NAME_PX high on
+            # screen, at the top of the head (elided if it does not fit).
+            px = min(HEAD_H - 8, max(NAME_PX, MIN_NAME_PX / lod))
+            font = _NAME_FONTS.get(round(px))
+            if font is None:
+                font = _NAME_FONTS[round(px)] = _name_font(px)
+            painter.setPen(_INK)
+            painter.setFont(font)
+            rect = QRectF(6, 1, NODE_W - 12, HEAD_H - 2)
+            name = QFontMetricsF(font).elidedText(self.obj.name, Qt.TextElideMode.ElideRight,
+                                                  rect.width())
+            painter.drawText(rect, left | Qt.AlignmentFlag.AlignTop, name)
+        live_rows = self.live.rows if self.live is not None else ()
+        ports = self.kind == "vm"
+        for i, text in enumerate(self._rows):
             y = HEAD_H + NIC_H * i
             painter.setPen(_ROW_LINE)
             painter.drawLine(QPointF(4, y), QPointF(NODE_W - 4, y))
             if small:
+                row = QRectF(10, y + 1, NODE_W - 20, NIC_H - 2)
+                metrics = _small_metrics()
+                room = row.width()
+                painter.setFont(_SMALL_FONT)
+                if i < len(live_rows) and live_rows[i]:
+                    painter.setPen(_LIVE_INK)
+                    painter.drawText(row, Qt.AlignmentFlag.AlignVCenter
+                                     | Qt.AlignmentFlag.AlignRight, live_rows[i])
+                    room -= metrics.horizontalAdvance(live_rows[i]) + 8
                 painter.setPen(_INK)
-                painter.drawText(QRectF(10, y + 1, NODE_W - 20, NIC_H - 2),
-                                 Qt.AlignmentFlag.AlignVCenter, text)
-            painter.setBrush(_PORT_FILL)
-            painter.setPen(_PORT_PEN)
-            painter.drawEllipse(QPointF(NODE_W, y + NIC_H / 2), PORT_R, PORT_R)
+                painter.drawText(row, Qt.AlignmentFlag.AlignVCenter,
+                                 metrics.elidedText(text, Qt.TextElideMode.ElideRight, room))
+            if ports:
+                painter.setBrush(_PORT_FILL)
+                painter.setPen(_PORT_PEN)
+                painter.drawEllipse(QPointF(NODE_W, y + NIC_H / 2), PORT_R, PORT_R)
         if self.findings:
             self._paint_badge(painter)
+        if self.live is not None and self.live.badges:
+            _paint_live_badges(painter, self.live.badges, lod)
 
     def _paint_badge(self, painter: QPainter) -> None:
         error = any(f.severity is Severity.ERROR for f in self.findings)

@@ -1,16 +1,25 @@
-"""Where objects go when the file gives no position: layers from top to bottom (fabric
-interconnects, hosts, VMs, port profiles, bridge domains), ordered inside a layer by
-networkx's multipartite layout so related objects line up."""
+"""Where objects go when the file gives no position, in bands read from top to bottom:
+
+- fabric interconnects, each above the hosts it serves;
+- hosts in a row, each with its VMs in columns right under it (a host and its VMs are a
+  group; on a large fabric the groups wrap into shelves, so the whole stays about as wide
+  as a screen is, not a ribbon);
+- port profiles, each under the VMs that use it;
+- bridge domains, each under the profiles and networks that carry it.
+
+Saved positions are respected: the scene places only the objects without one, and an
+object added later (a live event, an undo of a delete) goes next to its relatives.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-import networkx as nx
 from PySide6.QtCore import QPointF
 
-from console.models import Topology
+from console.models import Switching, Topology
 from console.views.undo import COLLECTIONS
 
 from .items import HEAD_H, NIC_H
@@ -20,71 +29,147 @@ if TYPE_CHECKING:
     from .scene import TopologyScene
 
 LAYER = {"fi": 0, "host": 1, "vm": 2, "pp": 3, "bd": 4}
-ROW_H = 190.0
-COL_W = 200.0
+ROW_H = 190.0  # band to band, for objects placed where their band is empty
+COL_W = 200.0  # a node (168 wide) and the gap to the next
+GAP_Y = 36.0  # between stacked VMs: room for a VM's live badges above it
+BAND_GAP = 110.0  # between bands: room for the links to fan out
+MIN_PER_COL = 4  # VMs a host's column holds before a second column starts
+MIN_SHELF_W = 12 * COL_W  # groups wrap into shelves only past this width...
+ASPECT = 1.6  # ...and then to about this width:height
+
+Pos = tuple[float, float]
+Key = tuple[str, str]  # (collection, name)
 
 
-def layered_positions(topo: Topology) -> dict[tuple[str, str], tuple[float, float]]:
-    """(collection, name) -> position for every canvas object, laid out in layers."""
-    g = nx.Graph()
-    for kind, collection in (("fi", "fabric_interconnects"), ("host", "hosts"), ("vm", "vms"),
-                             ("pp", "port_profiles"), ("bd", "bridge_domains")):
-        for obj in getattr(topo, collection):
-            g.add_node((collection, obj.name), layer=LAYER[kind])
+def _vm_height(vm) -> float:
+    return HEAD_H + NIC_H * len(vm.nics)
 
-    def edge(a, b):
-        if a in g and b in g:
-            g.add_edge(a, b)
-    for host in topo.hosts:
-        if host.fabric_interconnect:
-            edge(("hosts", host.name), ("fabric_interconnects", host.fabric_interconnect))
+
+def _host_height(host) -> float:
+    return HEAD_H + (NIC_H * len(host.vteps) if host.switching is Switching.VEM else 0.0)
+
+
+def _spread(wanted: list[tuple[float, Key]], y: float, width: float,
+            heights: dict[Key, float]) -> tuple[dict[Key, Pos], float]:
+    """Place nodes along a row near their wanted x (in that order, COL_W apart at least),
+    the row recentred on the wanted positions; rows wrap past `width`. Returns the
+    positions and the y below the band."""
+    out: dict[Key, Pos] = {}
+    if not wanted:
+        return out, y
+    wanted.sort(key=lambda w: w[0])
+    per_row = max(1, int(width // COL_W) + 1)
+    bottom = y
+    for start in range(0, len(wanted), per_row):
+        row = wanted[start:start + per_row]
+        xs: list[float] = []
+        for x, _ in row:
+            xs.append(x if not xs else max(x, xs[-1] + COL_W))
+        shift = sum(w[0] for w in row) / len(row) - sum(xs) / len(xs)
+        shift = max(shift, -xs[0])  # not left of the fabric's left edge
+        row_h = max(heights.get(k, HEAD_H) for _, k in row)
+        for (_, key), x in zip(row, xs):
+            out[key] = (round(x + shift, 1), round(y, 1))
+        y += row_h + BAND_GAP / 2
+        bottom = y
+    return out, bottom - BAND_GAP / 2
+
+
+def layered_positions(topo: Topology) -> dict[Key, Pos]:
+    """(collection, name) -> position for every canvas object, laid out in bands."""
+    out: dict[Key, Pos] = {}
+    hosts = list(topo.hosts)
+    vms_of: dict[str, list] = {h.name: [] for h in hosts}
+    orphans = []
     for vm in topo.vms:
-        edge(("vms", vm.name), ("hosts", vm.host))
+        vms_of.get(vm.host, orphans).append(vm)
+    # Hosts grouped under their fabric interconnect (FIs in file order), then the others.
+    fi_order = {fi.name: i for i, fi in enumerate(topo.fabric_interconnects)}
+    hosts.sort(key=lambda h: fi_order.get(h.fabric_interconnect or "", len(fi_order)))
+
+    # Each group: a host and its VMs in columns of `per_col`.
+    groups: list[tuple[object | None, list]] = [(h, vms_of[h.name]) for h in hosts]
+    if orphans:
+        groups.append((None, orphans))
+    most = max((len(v) for _, v in groups), default=0)
+    vm_h = max((_vm_height(vm) for vm in topo.vms), default=HEAD_H) + GAP_Y
+    per_col = max(MIN_PER_COL, math.ceil(math.sqrt(most * COL_W / vm_h)))
+    widths = [max(1, math.ceil(len(v) / per_col)) * COL_W for _, v in groups]
+    heights = [min(len(v), per_col) * vm_h for _, v in groups]
+    area = sum(w * (h + BAND_GAP) for w, h in zip(widths, heights))
+    shelf_w = max(MIN_SHELF_W, math.sqrt(area * ASPECT))
+
+    # VMs start one row down in every group (not right under each host: hosts differ in
+    # height, and VM rows that line up read as one band).
+    host_h = max((_host_height(h) for h in hosts), default=HEAD_H) + GAP_Y
+    y = HEAD_H + BAND_GAP  # the FIs' band is above
+    x = 0.0
+    shelf_bottom = y
+    host_xs: dict[str, float] = {}
+    vm_xs: dict[str, float] = {}
+    for (host, vms), width in zip(groups, widths):
+        if x > 0 and x + width > shelf_w:
+            x, y = 0.0, shelf_bottom + BAND_GAP
+        top = y + host_h
+        if host is not None:
+            out[("hosts", host.name)] = (round(x, 1), round(y, 1))
+            host_xs[host.name] = x
+        column_y = top
+        for i, vm in enumerate(vms):
+            if i and i % per_col == 0:
+                column_y = top
+            cx = x + (i // per_col) * COL_W
+            out[("vms", vm.name)] = (round(cx, 1), round(column_y, 1))
+            vm_xs[vm.name] = cx
+            column_y += _vm_height(vm) + GAP_Y
+            shelf_bottom = max(shelf_bottom, column_y - GAP_Y)
+        shelf_bottom = max(shelf_bottom, top)
+        x += width
+    width = max(x, COL_W) if y == HEAD_H + BAND_GAP else shelf_w
+
+    # FIs above the hosts they serve.
+    served: dict[str, list[float]] = {}
+    for h in topo.hosts:
+        if h.fabric_interconnect and h.name in host_xs:
+            served.setdefault(h.fabric_interconnect, []).append(host_xs[h.name])
+    wanted = [(_mean(served.get(fi.name), width / 2 + i), ("fabric_interconnects", fi.name))
+              for i, fi in enumerate(topo.fabric_interconnects)]
+    fis, _ = _spread(wanted, 0.0, width, {})
+    out.update(fis)
+
+    # Port profiles under the VMs that use them, bridge domains under what carries them.
+    users: dict[str, list[float]] = {}
+    carriers: dict[str, list[float]] = {}
+    networks = {n.name: n.bridge_domain for n in topo.networks}
+    for vm in topo.vms:
         for nic in vm.nics:
             if nic.port_profile:
-                edge(("vms", vm.name), ("port_profiles", nic.port_profile))
+                users.setdefault(nic.port_profile, []).append(vm_xs.get(vm.name, 0.0))
+            elif nic.network and networks.get(nic.network):
+                carriers.setdefault(networks[nic.network], []).append(vm_xs.get(vm.name, 0.0))
+    y = shelf_bottom + BAND_GAP
+    wanted = [(_mean(users.get(pp.name), width + i * COL_W), ("port_profiles", pp.name))
+              for i, pp in enumerate(topo.port_profiles)]
+    pps, y = _spread(wanted, y, width, {})
+    out.update(pps)
     for pp in topo.port_profiles:
         if pp.bridge_domain:
-            edge(("port_profiles", pp.name), ("bridge_domains", pp.bridge_domain))
-    if not g:
-        return {}
-    # Order inside each layer by the barycentre of the neighbours in the layer above.
-    layers: dict[int, list] = {}
-    for node, data in g.nodes(data=True):
-        layers.setdefault(data["layer"], []).append(node)
-    nics = {vm.name: len(vm.nics) for vm in topo.vms}
-    x_of: dict = {}
-    out: dict[tuple[str, str], tuple[float, float]] = {}
-    # Wide layers wrap into several rows so a big fabric stays near-square on screen.
-    wrap = max(12, int(math.sqrt(g.number_of_nodes()) * 1.5))
-    y = 0.0
-    for depth in sorted(layers):
-        nodes = layers[depth]
-        order = {n: i for i, n in enumerate(nodes)}
-
-        def key(n, order=order):
-            ups = [x_of[m] for m in g.neighbors(n) if m in x_of]
-            return sum(ups) / len(ups) if ups else order[n] + 1e6
-        nodes.sort(key=key)
-        per_row = min(len(nodes), wrap)
-        width = (per_row - 1) * COL_W
-        row_h = max(_height(nics, n) for n in nodes) + 50.0
-        for i, node in enumerate(nodes):
-            x = (i % per_row) * COL_W - width / 2
-            x_of[node] = x
-            out[node] = (round(x, 1), round(y + (i // per_row) * row_h, 1))
-        rows = (len(nodes) + per_row - 1) // per_row
-        y += max(ROW_H, rows * row_h + 60.0)
+            carriers.setdefault(pp.bridge_domain, []).append(pps[("port_profiles", pp.name)][0])
+    wanted = [(_mean(carriers.get(bd.name), width + i * COL_W), ("bridge_domains", bd.name))
+              for i, bd in enumerate(topo.bridge_domains)]
+    bds, _ = _spread(wanted, y + BAND_GAP, width, {})
+    out.update(bds)
     return out
 
 
-def _height(nics: dict[str, int], node: tuple[str, str]) -> float:
-    collection, name = node
-    return HEAD_H + NIC_H * nics.get(name, 0) if collection == "vms" else HEAD_H
+def _mean(values: list[float] | None, default: float) -> float:
+    return sum(values) / len(values) if values else default
 
 
 def place_unpositioned(scene: TopologyScene, nodes: list[NodeItem]) -> None:
-    """Put items without a model position in their layer's row, after what is there.
+    """Give items without a model position a place: the layered layout when nothing has a
+    place yet, else next to their relatives (a VM under its host, a host or profile at the
+    end of its band).
 
     The view position is not written to the model (opening a file must not make it
     dirty); the Auto-layout action writes positions as one undo step."""
@@ -95,12 +180,26 @@ def place_unpositioned(scene: TopologyScene, nodes: list[NodeItem]) -> None:
             if pos is not None:
                 node.set_pos_silently(QPointF(*pos))
         return
-    row_end: dict[int, float] = {}
-    for node in nodes:
-        layer = LAYER[node.kind]
-        if layer not in row_end:
-            row_end[layer] = max((n.pos().x() for n in scene.nodes.values()
-                                  if LAYER[n.kind] == layer and n not in nodes),
-                                 default=-COL_W) + COL_W
-        node.set_pos_silently(QPointF(row_end[layer], layer * ROW_H))
-        row_end[layer] += COL_W
+    placed = [n for n in scene.nodes.values() if n not in set(nodes)]
+    for node in sorted(nodes, key=lambda n: LAYER[n.kind]):
+        node.set_pos_silently(_next_to_relatives(scene, node, placed))
+        placed.append(node)
+
+
+def _next_to_relatives(scene: TopologyScene, node: NodeItem,
+                       placed: Iterable[NodeItem]) -> QPointF:
+    placed = list(placed)
+    if node.kind == "vm":
+        host = scene.nodes.get(f"host:{node.obj.host}")
+        if host is not None and host.scene() is scene:
+            # Under the host, below whatever already hangs in its column.
+            column = [n for n in placed if n is not host and abs(n.x() - host.x()) < COL_W / 2
+                      and n.y() > host.y() and n.kind == "vm"]
+            bottom = max((n.block_rect().bottom() for n in column),
+                         default=host.block_rect().bottom())
+            return QPointF(host.x(), bottom + GAP_Y)
+    same = [n for n in placed if n.kind == node.kind]
+    if same:
+        last = max(same, key=lambda n: n.x())
+        return QPointF(last.x() + COL_W, last.y())
+    return QPointF(0.0, LAYER[node.kind] * ROW_H)

@@ -30,6 +30,10 @@ LINK_PENS = {
     "profile": cosmetic_pen("#2f6fd0", 1),
     "segment": cosmetic_pen("#d08a2f", 2),  # solid: dashes cost thousands of segments
     "network": cosmetic_pen("#e0b060", 1),
+    # A link carrying traffic (live.LiveState), by rate class: green, wider with the rate.
+    "live1": cosmetic_pen("#5cb85c", 1.5),
+    "live2": cosmetic_pen("#2e9d4a", 2.5),
+    "live3": cosmetic_pen("#17803a", 4),
 }
 
 
@@ -112,6 +116,13 @@ class LinkLayer(QGraphicsItem):
         self.live += 1
         self._kinds[slot] = KIND_IDS.get(link.kind, 0)
         link.adjust()
+
+    def set_style(self, link: LinkItem, style: int) -> None:
+        """Draw the link with another pen (a KIND_IDS value): a live rate class."""
+        if link.layer is not self or self._kinds[link.slot] == style:
+            return
+        self._kinds[link.slot] = style
+        self._changed(link, link_rect(link._line))
 
     def discard(self, link: LinkItem) -> None:
         if link.layer is not self:

@@ -26,15 +26,16 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from .items import NodeItem
+from .items import LIVE_TOP, NodeItem
 from .links import draw_blocks
 from .table import NodeTable
 
 BUDGET_S = 0.004  # rendering per frame: with links and blits, a frame stays under 16 ms
 MEMORY = 96 * 1024 * 1024  # bytes of node pixmaps kept
 # A node's bounding rectangle is its block grown by these (left, top, right, bottom): the
-# vNIC ports stick out on the right, the findings badge above the top right corner.
-GROW = (7.0, 10.0, 12.0, 2.0)
+# vNIC ports stick out on the right, the findings badge above the top right corner and live
+# badges above the top left one.
+GROW = (7.0, LIVE_TOP, 12.0, 2.0)
 _RENDER_HINTS = QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
 
 

@@ -48,6 +48,9 @@ OVERVIEW_PENS = {
     "profile": cosmetic_pen("#a8c3ec", 1, fast=True),
     "segment": cosmetic_pen("#e2a95e", 2),
     "network": cosmetic_pen("#f0d6a8", 1, fast=True),
+    "live1": cosmetic_pen("#5cb85c", 1.5),
+    "live2": cosmetic_pen("#2e9d4a", 2.5),
+    "live3": cosmetic_pen("#17803a", 4),
 }
 assert list(OVERVIEW_PENS) == list(LINK_PENS)  # the link layer's kind ids index both
 # A small fabric's few links, each drawn on its own: one-pixel pens (see LinkLayer.dense).

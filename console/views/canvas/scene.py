@@ -3,6 +3,11 @@
 Each collection event updates only the objects whose state changed (identity check per
 object of that collection, then dict lookups by id), never a scan of the scene's items.
 Drags become one MovePositions command when the mouse is released.
+
+Positions change only through the model: an object with a saved `position` is drawn there;
+one without is placed once (layout.place_unpositioned) and the scene remembers that place by
+id, so an edit, undo or redo of anything else, or a delete and its undo, never moves it, and
+undoing its first move brings it back to that place.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from console.views.undo import COLLECTIONS, KIND_OF, Macro, MovePositions, Remov
 
 from . import factory
 from .findings import FindingsIndex
-from .items import NodeItem, item_id
+from .items import NodeItem, item_id, text_scale
 from .layout import place_unpositioned
 from .links import LinkItem, LinkLayer
 from .nodelayer import NodeLayer
@@ -39,6 +44,7 @@ class TopologyScene(QGraphicsScene):
     activated = Signal(str, str)  # double-click: kind, name
     current = Signal(str, str)  # the single selected object: kind, name ("" when none)
     migrate_requested = Signal(str)  # a VM's name
+    refreshed = Signal()  # the debounced refresh (findings, VTEP notes) after edits ran
 
     def __init__(self, document: Document, parent=None):
         super().__init__(parent)
@@ -64,6 +70,11 @@ class TopologyScene(QGraphicsScene):
         self._slots: dict = {}
         self._by_kind: dict[str, set[str]] = {}
         self._unplaced: list[NodeItem] = []
+        # Where objects without a saved position were placed, by id: kept for the life of
+        # the topology, so a replaced or re-added object goes back to its place.
+        self._placed: dict[str, QPointF] = {}
+        self._quiet = False  # a programmatic selection: no `current` (see select_only)
+        self.live = None  # live.LiveState while a connection's counters are shown
         self._building = False
         # How nodes are drawn, set by the view for its scale (see set_quality).
         self.detailed = True
@@ -87,6 +98,7 @@ class TopologyScene(QGraphicsScene):
         self.nodes.clear()
         self._out.clear()
         self._dangling.clear()
+        self._placed.clear()
         self._topo = topo
         self._slots = {c: partial(self._sync, c) for c in COLLECTIONS.values()}
         for collection, slot in self._slots.items():
@@ -104,21 +116,34 @@ class TopologyScene(QGraphicsScene):
         finally:
             self._building = False
             self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        if self.live is not None:
+            self.live.apply()
         self._badge_timer.start()
+
+    def ids_of(self, kind: str) -> set[str]:
+        """The ids of the scene's objects of one canvas kind."""
+        return self._by_kind.get(kind, set())
+
+    @property
+    def text_scale(self) -> float:
+        """The scale below which nodes are drawn as blocks, for this fabric's size."""
+        return text_scale(len(self.nodes))
 
     def _place_pending(self) -> None:
         if self._unplaced:
             pending, self._unplaced = self._unplaced, []
-            place_unpositioned(self, [n for n in pending if n.scene() is self])
+            pending = [n for n in pending if n.scene() is self and n.obj.position is None]
+            place_unpositioned(self, pending)
             for node in pending:
+                self._placed[node.id] = node.pos()
                 for link in node.links:
                     link.adjust()
-
 
     def _sync(self, collection: str, items: list) -> None:
         kind = KIND_OF[collection]
         seen: set[str] = set()
         changed: list[NodeItem] = []
+        new: list[NodeItem] = []
         for obj in items:
             nid = item_id(kind, obj.name)
             seen.add(nid)
@@ -129,19 +154,28 @@ class TopologyScene(QGraphicsScene):
                 self.addItem(node)
                 self.table.add(node)
                 changed.append(node)
+                new.append(node)
             elif node.obj is not obj:
                 if node.obj != obj:
                     changed.append(node)
                 node.set_object(obj)
-            if obj.position is not None:
-                pos = QPointF(*obj.position)
-                if node.pos() != pos:
-                    node.set_pos_silently(pos)
+            # Saved position, else the place the scene gave it; else (new) it waits for one.
+            pos = QPointF(*obj.position) if obj.position is not None else self._placed.get(nid)
+            if pos is not None and node.pos() != pos:
+                node.set_pos_silently(pos)
         ids = self._by_kind.setdefault(kind, set())
-        for nid in ids - seen:
+        gone = ids - seen
+        if len(gone) == 1 and len(new) == 1 and new[0].obj.position is None \
+                and new[0].id not in self._placed:
+            # A rename (one object out, one in, in one event): the same place.
+            old = self.nodes[next(iter(gone))]
+            new[0].set_pos_silently(self._placed.get(old.id, old.pos()))
+            self._placed[new[0].id] = new[0].pos()
+        for nid in gone:
             self._remove_node(nid)
         self._by_kind[kind] = seen
-        self._unplaced.extend(n for n in changed if n.obj.position is None)
+        self._unplaced.extend(n for n in new if n.obj.position is None
+                              and n.id not in self._placed)
         if self._building:
             return
         self._place_pending()
@@ -197,6 +231,8 @@ class TopologyScene(QGraphicsScene):
             self.link_layer.add(link)
             links.append(link)
         self._out[node.id] = links
+        if self.live is not None:
+            self.live.linked(links)
 
     # ------------------------------------------------------------------ quality
     def set_quality(self, detailed: bool) -> bool:
@@ -224,10 +260,32 @@ class TopologyScene(QGraphicsScene):
 
     # -------------------------------------------------------------------- badges
     def refresh_badges(self) -> None:
-        """Findings per object, off the per-event path (debounced after edits)."""
+        """Findings per object and each VEM's designated VTEPs, off the per-event path
+        (debounced after edits); then `refreshed`."""
         self.findings.update(self.doc.topology)
         for nid, node in self.nodes.items():
             node.set_findings(self.findings.for_item(nid))
+        self._refresh_vtep_notes()
+        if self.live is not None:
+            self.live.relinked()
+        self.refreshed.emit()
+
+    def _refresh_vtep_notes(self) -> None:
+        """Mark on each VEM's VTEP rows the bridge domains it is the designated VTEP of
+        (for the segments the VEM has running VMs in: where floods reach it)."""
+        derived = self.doc.derived()
+        bds = {bd.name: bd for bd in self.doc.topology.bridge_domains}
+        for nid in self._by_kind.get("host", ()):
+            node = self.nodes[nid]
+            if node.style != "vem":
+                continue
+            notes: dict[str, list[str]] = {}
+            for bd_name in derived.segments_on(node.name):
+                bd = bds.get(bd_name)
+                vtep = derived.designated_vtep(node.obj, bd) if bd is not None else None
+                if vtep is not None:
+                    notes.setdefault(vtep.name, []).append(bd_name)
+            node.set_vtep_notes({k: tuple(v) for k, v in notes.items()})
 
     # ----------------------------------------------------------------- gestures
     def _push(self, command: QUndoCommand) -> None:
@@ -291,7 +349,20 @@ class TopologyScene(QGraphicsScene):
             match.setSelected(True)
         return match
 
+    def select_only(self, node: NodeItem) -> None:
+        """Select this node alone without emitting `current` (the caller asked for it)."""
+        self._quiet = True
+        try:
+            for other in self.selectedItems():
+                if other is not node:
+                    other.setSelected(False)
+            node.setSelected(True)
+        finally:
+            self._quiet = False
+
     def _selection_changed(self) -> None:
+        if self._quiet:
+            return
         sel = [n for n in self.selectedItems() if isinstance(n, NodeItem)]
         if len(sel) == 1:
             self.current.emit(sel[0].kind, sel[0].name)

@@ -1,7 +1,8 @@
 """The canvas view: wheel zoom around the cursor, middle-button (or space) pan, fit,
-rubber-band selection; and the drawing quality per scale: nodes in detail above
-items.LOD_TEXT, the scene's Overview below it, and during a zoom gesture what the layers
-have drawn, scaled, rendered sharp once it settles (SETTLE_MS after its last step)."""
+rubber-band selection; and the drawing quality per scale: nodes in detail above the scene's
+text scale (items.text_scale: lower for a small fabric), the scene's Overview below it, and
+during a zoom gesture what the layers have drawn, scaled, rendered sharp once it settles
+(SETTLE_MS after its last step)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from PySide6.QtCore import QPoint, QRectF, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView
 
-from .items import LOD_TEXT
 from .scene import TopologyScene
 
 MIN_SCALE, MAX_SCALE = 0.01, 4.0
@@ -82,11 +82,11 @@ class TopologyView(QGraphicsView):
     def _update_quality(self) -> None:
         # Zoomed in, the NodeLayer draws nodes from pixmaps and the LinkLayer draws links,
         # antialiased; zoomed out (no readable text), the scene's Overview draws it all.
-        detailed = self.transform().m11() >= LOD_TEXT
+        scene = self.scene()
+        detailed = self.transform().m11() >= scene.text_scale
         if detailed != self._detailed:
             self._detailed = detailed
             self.setRenderHint(QPainter.RenderHint.Antialiasing, detailed)
-        scene = self.scene()
         scene.set_zooming(self.zooming)
         scene.set_quality(detailed)
 

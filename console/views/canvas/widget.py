@@ -1,7 +1,14 @@
 """The topology canvas tab: palette, toolbar (fit, zoom, auto-layout, connect, find) and
-the graphics view."""
+the graphics view; set_live() shows a connection's rates on it, select_object() lets other
+views (the tree, findings) select on it.
+
+The document it is given may be any object with the Document members the canvas uses:
+`topology`, `push(command)`, `derived()` and the signals `changed` and
+`topologyReplaced` (the window's workspace relays the current connection's document)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
@@ -18,8 +25,9 @@ from console.views.editors.document import Document
 from console.views.undo import COLLECTIONS, MovePositions
 
 from .clipboard import copy_mime, paste_command, put_on_clipboard
-from .items import NodeItem
+from .items import NodeItem, item_id
 from .layout import layered_positions
+from .live import LiveState
 from .palette import Palette
 from .scene import TopologyScene
 from .view import TopologyView
@@ -30,6 +38,9 @@ class CanvasWidget(QWidget):
 
     activated = Signal(str, str)  # double-click: open the object's editor
     current = Signal(str, str)  # the selected object ("" when none or several)
+    # The debounced work after an edit or a new topology (findings badges, each VEM's
+    # designated VTEPs) is done: what the canvas shows follows the model again.
+    settled = Signal()
 
     def __init__(self, document: Document, parent=None):
         super().__init__(parent)
@@ -82,6 +93,7 @@ class CanvasWidget(QWidget):
         self.scene.refused.connect(self.status.setText)
         self.scene.activated.connect(self.activated)
         self.scene.current.connect(self.current)
+        self.scene.refreshed.connect(self.settled)
         document.changed.connect(lambda: self.status.clear())
 
     def _action(self, key, text, slot, shortcut=None) -> QAction:
@@ -108,6 +120,40 @@ class CanvasWidget(QWidget):
         else:
             self.view.centerOn(node)
         return node
+
+    def set_live(self, source: Any | None) -> None:
+        """Show a connection's rates (see live.py): `source` has `.history` (a
+        views.history.StatsHistory) and a `.sampled` signal emitted after each sample, which
+        redraws what changed; None goes offline (the model alone is drawn)."""
+        live = self.scene.live
+        if live is not None:
+            if live.source is source:
+                return
+            live.detach()
+            self.scene.live = None
+        if source is not None:
+            self.scene.live = LiveState(self.scene, source)
+            self.scene.live.apply()
+
+    @property
+    def live_source(self) -> Any | None:
+        """The source given to set_live (None when offline)."""
+        return self.scene.live.source if self.scene.live is not None else None
+
+    def select_object(self, kind: str, name: str) -> bool:
+        """Select that object alone and make it visible (centred when it was off-screen);
+        False, changing nothing, when the canvas has no such object. Kinds: "fi", "host"
+        ("vem" too), "vm", "bd", "pp". It does not emit `current` (nor `activated`): the
+        caller already knows what it selected, and echoing it back would loop."""
+        node = self.scene.nodes.get(item_id("host" if kind == "vem" else kind, name))
+        if node is None:
+            return False
+        self.scene.select_only(node)
+        view = self.view
+        shown = view.mapToScene(view.viewport().rect()).boundingRect()
+        if not shown.contains(node.block_rect()):
+            view.centerOn(node.block_rect().center())
+        return True
 
     def auto_layout(self) -> None:
         """Lay every object out in layers, as one undo step (positions are saved)."""

@@ -17,7 +17,12 @@ from console.models import Vtep
 from console.models import topofile as tf
 from console.models.changes import VtepEdit
 from console.views.canvas import CanvasWidget, nodelayer, overview
-from console.views.canvas.items import COLOURS, LOD_TEXT, SELECTED, block_colour
+from console.views.canvas.items import (
+    COLOURS,
+    LOD_TEXT_FEW,
+    SELECTED,
+    block_colour,
+)
 from console.views.editors.commands import ChangeCommand
 
 DEMO = Path(__file__).parents[3] / "resources" / "topologies" / "demo.yaml"
@@ -88,7 +93,7 @@ def drag(canvas, src: QPointF, dst: QPointF) -> None:
 def test_below_the_text_scale_nodes_paint_nothing_and_the_overview_draws(qtbot, doc, settle):
     canvas = zoomed_out(qtbot, doc)
     s = canvas.scene
-    assert canvas.view.transform().m11() < LOD_TEXT
+    assert canvas.view.transform().m11() < canvas.scene.text_scale
     assert s.overview.active and not s.link_layer.isVisible()
     assert all(n.flags() & NO_CONTENTS for n in s.nodes.values())
     image = frame(canvas)
@@ -267,7 +272,7 @@ def test_zoomed_out_a_dropped_item_and_an_opened_file_are_drawn_in_blocks(
     doc.open(DEMO)  # a new topology, a new scene: the view fits it and keeps its quality
     settle(s._badge_timer, doc=doc)
     s = canvas.scene
-    assert s.overview.active == (canvas.view.transform().m11() < LOD_TEXT)
+    assert s.overview.active == (canvas.view.transform().m11() < s.text_scale)
     assert s.node_layer.isVisible() != s.overview.active
     assert same(frame(canvas), fresh(canvas))
     canvas.view.reset_zoom()
@@ -294,7 +299,7 @@ def test_between_the_text_scales_nodes_show_their_name_without_the_small_print(
         return len({image.pixel(x, y) for x in range(box.left() + 1, box.right())
                     for y in range(box.top() + 1, box.bottom())})
 
-    between = (LOD_TEXT + LOD_SMALL_TEXT) / 2
+    between = (LOD_TEXT_FEW + LOD_SMALL_TEXT) / 2
     assert colours(1.0, _SUB_RECT) > 2  # the subtitle's text
     # just the fill (the rectangle less the node's frame, half a pixel below it here)
     assert colours(between, _SUB_RECT.adjusted(0, 0, 0, -3)) == 1
@@ -326,17 +331,19 @@ def test_a_frame_renders_nodes_for_its_budget_and_the_next_frames_the_rest(
 
 
 def test_crossing_the_text_scale_switches_layers_and_changes_no_node(qtbot, doc, settle):
-    canvas = zoomed_out(qtbot, doc, scale=0.45)
+    above = LOD_TEXT_FEW * 1.12  # a small fabric keeps its names down to LOD_TEXT_FEW
+    below = LOD_TEXT_FEW * 0.88
+    canvas = zoomed_out(qtbot, doc, scale=above)
     view, s = canvas.view, canvas.scene
     frame(canvas)
     flags = {n.id: n.flags() for n in s.nodes.values()}
     changes = []
     for node in s.nodes.values():  # what used to cost ~25 us a node at each crossing
         node.itemChange = lambda change, value, n=node: changes.append(n) or value
-    view.zoom(0.35 / 0.45)
+    view.zoom(below / above)
     assert s.overview.active and not s.node_layer.isVisible()
     frame(canvas)
-    view.zoom(0.45 / 0.35)
+    view.zoom(above / below)
     assert not s.overview.active and s.node_layer.isVisible()
     frame(canvas)
     assert {n.id: n.flags() for n in s.nodes.values()} == flags and not changes
@@ -346,7 +353,7 @@ def test_crossing_the_text_scale_switches_layers_and_changes_no_node(qtbot, doc,
 
 def test_a_new_zoomed_out_snapshot_renders_in_bands_over_the_coarse_image(
         qtbot, doc, settle, monkeypatch):
-    canvas = zoomed_out(qtbot, doc, scale=0.3, size=(1600, 1000))
+    canvas = zoomed_out(qtbot, doc, scale=0.2, size=(1600, 1000))
     view, s = canvas.view, canvas.scene
     whole = frame(canvas)  # the view's snapshot and the coarse image, complete
     monkeypatch.setattr(overview, "BUDGET_S", 0.0)  # one band a frame
