@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from console.backends.process import on_signal
-from console.models.topofile import TopologyFileError
 
 os.environ.setdefault("QT_API", "pyside6")  # before qasync/pyqtgraph pick a binding
 
@@ -79,38 +78,12 @@ def uris_of(args: argparse.Namespace) -> list[str]:
     return uris or [DEFAULT_URI]
 
 
-def edit_file(window: object, file: str, conn: object) -> asyncio.Task | None:
-    """`fabric-console FILE` runs FILE and also opens it on the Topology canvas, with the
-    editors' Apply going live to the fabric running it. The file is read in a worker
-    thread (the returned task), so a large file does not hold up the window."""
-    editors = getattr(window, "editors", None)
-    if editors is None:
-        return None
-
-    async def opened() -> None:
-        try:
-            await editors.document.open_async(file)
-        except TopologyFileError as exc:  # the connection reports it in the window already
-            log.warning("cannot open %s in the editors: %s", file, exc)
-            return
-        editors.connection = conn
-        editors.canvas.view.fit()
-
-    return editors.spawn(opened())
-
-
 def install_editors(window: object) -> None:
-    """The topology canvas, editor dock and Undo/Redo (console.views.editors), when that
-    package is present; the console still runs without it."""
-    try:
-        from console.views.editors import install
-    except ImportError as exc:
-        log.warning("editors not available: %s", exc)
-        return
-    try:
-        window.editors = install(window)  # kept: its objects must outlive this call
-    except Exception:  # a broken editor must not keep the console from starting
-        log.exception("installing the editors failed")
+    """The topology canvas, editor dock and Undo/Redo (console.views.editors): one
+    workspace with the tree, following the connection selected there."""
+    from console.views.editors import install
+
+    window.editors = install(window)  # kept: its objects must outlive this call
 
 
 def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
@@ -136,11 +109,10 @@ def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
     window = MainWindow()
     install_editors(window)
     window.show()
-    file = getattr(args, "file", None)
+    # `fabric-console FILE` runs FILE: its connection's document is the file, so the
+    # canvas shows it and Save writes it.
     for uri in uris_of(args):
-        conn = window.add_connection(uri)
-        if file and uri == file_uri(file):
-            edit_file(window, file, conn)
+        window.add_connection(uri)
 
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)

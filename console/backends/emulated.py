@@ -124,7 +124,11 @@ class EmulatedBackend(Backend):
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="fabric-engine")
         try:
             self._progress(10, f"reading {self.path.name}")
-            topo = await self._call(self._load)
+            topo = await self._call(load_topology, self.path)
+            # On the loop's thread, not the worker's: a collection in another thread
+            # hands the Qt objects it frees to the main thread for deletion later, and
+            # a window's garbage freed that way crashed the process.
+            settle_heap()  # large topologies: no full collections walking them every sample
             self._progress(50, "compiling the fabric")
             self._fabric = await self._call(self._build, topo)
             self._sim_now = float(await self._call(lambda: self._fabric.now))
@@ -141,11 +145,6 @@ class EmulatedBackend(Backend):
             self._resume.set()
         self._clock = asyncio.get_running_loop().create_task(self._run_clock(),
                                                              name=f"clock {self.uri}")
-
-    def _load(self) -> Topology:
-        topo = load_topology(self.path)
-        settle_heap()  # large topologies: no full collections walking them every sample
-        return topo
 
     def _build(self, topo: Topology) -> Any:
         from console.engine.facade import Fabric

@@ -12,7 +12,9 @@ import asyncio
 import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from PySide6.QtCore import QObject, Signal
 
@@ -20,11 +22,13 @@ from console.backends.base import Backend, BackendError, ConnectionState, EventK
 from console.backends.registry import open_backend
 from console.models.derived import Derived
 from console.models.findings import Finding, Severity
+from console.models.merge import merge_live, shallow_copy
 from console.models.overlay import FloodMode
 from console.models.stats import CounterSample
 from console.models.topology import Topology
 
 from .credentials import ask_credentials
+from .editors.document import Document
 from .history import StatsHistory
 
 log = logging.getLogger(__name__)
@@ -47,12 +51,29 @@ def check_topology(topo: Topology) -> list[Finding]:
         return []
 
 
+def document_file(uri: str) -> Path | None:
+    """The topology file an emulated fabric or kernel lab runs (None for the built-in
+    demo and for libvirt hosts)."""
+    parts = urlsplit(uri)
+    if parts.scheme not in ("emulated", "netns") or parts.path in ("", "/demo"):
+        return None
+    return Path(unquote(parts.path))
+
+
 class Connection(QObject):
-    """One open connection: state, inventory, findings and counters of one fabric."""
+    """One open connection: state, its fabric's topology document, findings and counters.
+
+    The document (`self.document`) is the one model every view of this connection
+    follows: the tree, details, canvas and editors. Its topology object stays the same
+    for the life of the connection; a new inventory from the fabric is merged into it in
+    place (console.models.merge), and every change to it, from an edit, an undo, a redo
+    or the fabric, re-derives the facts and findings and emits `topologyChanged`.
+    """
 
     stateChanged = Signal(str, str)  # state, detail
     progress = Signal(int, str)  # percent, step
     topologyChanged = Signal()
+    documentReady = Signal(object)  # the Document, once the first inventory is in
     findingsChanged = Signal()
     sampled = Signal()
 
@@ -63,8 +84,10 @@ class Connection(QObject):
         self.backend: Backend | None = None
         self.state = ConnectionState.DISCONNECTED.value
         self.detail = ""
-        self.topology: Topology | None = None
+        self.document: Document | None = None
         self.derived: Derived | None = None
+        self._inventory: Topology | None = None  # the fabric's last report, for merging
+        self._checking: asyncio.Task | None = None
         self.findings: list[Finding] = []
         self.poll_s = poll_s
         self.history = StatsHistory(self._capacity(history_s))
@@ -77,6 +100,10 @@ class Connection(QObject):
 
     def _capacity(self, history_s: float) -> int:
         return int(history_s / max(self.poll_s, 0.05)) + 2
+
+    @property
+    def topology(self) -> Topology | None:
+        return self.document.topology if self.document is not None else None
 
     # ---------------------------------------------------------------- settings
     def set_poll(self, poll_s: float, history_s: float) -> None:
@@ -134,6 +161,8 @@ class Connection(QObject):
         return await self.open()
 
     async def close(self) -> None:
+        if self._checking is not None:
+            self._checking.cancel()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -152,18 +181,45 @@ class Connection(QObject):
 
     # ------------------------------------------------------- inventory, events
     async def reload(self) -> None:
+        """Read the fabric's inventory: the first one becomes the document, later ones
+        are merged into it (what the user drew and has not applied stays)."""
         assert self.backend is not None
         topo = await self.backend.inventory()
-        self.topology = topo
+        base, self._inventory = self._inventory, topo
+        if self.document is None:
+            # Not a Qt child: Python owns it (and its undo commands) for as long as the
+            # connection object lives; Qt-parented undo stacks were freed twice at exit.
+            doc = Document(shallow_copy(topo), document_file(self.uri))
+            doc.origin = self.uri
+            doc.backend_provider = lambda: self.backend if self.connected else None
+            doc.changed.connect(self._model_changed)
+            self.document = doc
+            self._model_changed()
+            self.documentReady.emit(doc)
+        elif not merge_live(self.document.topology, base, topo):
+            return  # nothing new; a change arrives through the document's `changed`
+
+    def _model_changed(self) -> None:
+        """The document changed (an edit, undo, redo or the fabric): re-derive, tell the
+        views, and check the rules again in the background."""
+        topo = self.topology
+        if topo is None:
+            return
         self.derived = Derived(topo)
         self.history.flood_modes = {bd.name: FloodMode(bd.mode) for bd in topo.bridge_domains}
         self.topologyChanged.emit()
-        # The rules take ~70 ms per 1,000 VMs: off the GUI thread.
-        findings = await asyncio.get_running_loop().run_in_executor(_RULES, check_topology,
-                                                                    topo)
-        if topo is self.topology:  # not overtaken by a newer inventory meanwhile
-            self.findings = findings
-            self.findingsChanged.emit()
+        if self._checking is not None:
+            self._checking.cancel()  # only the newest state's findings matter
+        self._checking = asyncio.get_running_loop().create_task(self._check(topo))
+
+    async def _check(self, topo: Topology) -> None:
+        # The rules take ~70 ms per 1,000 VMs: off the GUI thread, on a snapshot (the
+        # document may change while they run; edits replace fields, never mutate them).
+        snapshot = shallow_copy(topo)
+        findings = await asyncio.get_running_loop().run_in_executor(
+            _RULES, check_topology, snapshot)
+        self.findings = findings
+        self.findingsChanged.emit()
 
     async def _follow_events(self, backend: Backend) -> None:
         async for event in backend.events():

@@ -110,3 +110,17 @@ def no_dangling_timers_or_threads(monkeypatch):
                if t.name.startswith("fabric-engine") and t.is_alive()]
     assert not active, f"test left {len(active)} QTimer(s) running"
     assert not engines, f"test left engine threads running: {engines}"
+
+
+@pytest.fixture
+def close_connections(qtbot, run):
+    """Close a window's connections inside the test and wait for the deferred work that
+    follows (the canvas showing the offline drawing again redraws on a single-shot
+    timer), so the leak check at the end sees nothing running."""
+
+    def close(window) -> None:
+        run(window.close_all())
+        timers = [t for t in window.findChildren(QTimer) if t.isSingleShot()]
+        qtbot.waitUntil(lambda: not any(t.isActive() for t in timers), timeout=5000)
+
+    return close

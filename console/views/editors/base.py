@@ -49,6 +49,7 @@ class EditorBase(QWidget):
         self.doc = document
         self.name: str | None = None
         self._loading = False
+        self._touched = False  # the fields hold an edit the user has not applied
         self._task: asyncio.Task | None = None
         self.last_result: ChangeResult | None = None
 
@@ -113,9 +114,16 @@ class EditorBase(QWidget):
     # ----------------------------------------------------------------- editing
     def open(self, name: str | None) -> None:
         """Edit the named object (None: nothing)."""
+        self.result.clear()
+        self._load(name)
+
+    def _load(self, name: str | None) -> None:
+        """Fill the fields from the model's current state of the object. The fields are
+        then the user's edit in progress: `_touched` says whether the user has changed
+        them since, so a change of the model (undo, redo, a live event, another view)
+        reloads them unless it would throw away what the user is typing."""
         self.name = name
         obj = self.lookup(name) if name else None
-        self.result.clear()
         self._loading = True
         try:
             if obj is not None:
@@ -129,6 +137,7 @@ class EditorBase(QWidget):
         self.revert_button.setEnabled(obj is not None)
         self.header.setText(f"{self.title_text} {name}" if name else self.title_text)
         self.edited()
+        self._touched = False
 
     def set_fields_enabled(self, on: bool) -> None:
         for i in range(self.form.rowCount()):
@@ -138,17 +147,22 @@ class EditorBase(QWidget):
         self.apply_button.setEnabled(on)
 
     def _document_changed(self) -> None:
-        # The object changed under us (undo, canvas): show its new state, unless the
-        # user is in the middle of an edit here.
+        # The model changed (undo, redo, the canvas, the fabric): show the object's new
+        # state, unless the user has typed an edit here that is not applied yet.
         if self.name is None:
             return
         obj = self.lookup(self.name)
         if obj is None:
             self.open(None)
-        elif not self.is_modified():
-            self.open(self.name)
+        elif not self._touched or not self.is_modified():
+            self._load(self.name)
         else:
             self.edited()
+
+    @property
+    def checking(self) -> bool:
+        """The rules' check of the fields is still due (it runs shortly after typing)."""
+        return self._timer.isActive()
 
     def is_modified(self) -> bool:
         try:
@@ -167,6 +181,7 @@ class EditorBase(QWidget):
         """A field changed: validate now, rules soon, preview."""
         if self._loading or self.name is None:
             return
+        self._touched = True
         try:
             change = self.change()
         except ValidationError as exc:
@@ -258,6 +273,8 @@ class EditorBase(QWidget):
 
     def _show_result(self, result: ChangeResult) -> None:
         self.last_result = result
+        if result.applied:
+            self._touched = False  # the fields now show the model's state
         colour = "#1e7b34" if result.applied else "#b3261e"
         verb = "Applied" if result.applied else "Refused"
         text = result.message if result.message.startswith(("Applied", "Refused")) \

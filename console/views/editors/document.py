@@ -48,12 +48,17 @@ class Document(QObject):
         self.path: Path | None = Path(path) if path else None
         self.settings = settings if settings is not None else QSettings()
         self._backend = backend
+        # What the document is when it has no file: a connection's URI (its fabric is
+        # the document: edits go live) or None (an offline drawing).
+        self.origin: str | None = None
         # Where Apply sends changes when no backend was set: e.g. the window's connection
         # that runs this topology (None: edits stay in the model).
         self.backend_provider: Callable[[], Backend | None] | None = None
         self.stack = QUndoStack(self)
-        self.stack.cleanChanged.connect(lambda _clean: self._emit_title())
-        self.stack.indexChanged.connect(lambda _i: self._schedule_changed())
+        # Bound methods, not lambdas: Qt drops them when the document goes, so a stack
+        # torn down with it never calls back into a deleted document.
+        self.stack.cleanChanged.connect(self._clean_changed)
+        self.stack.indexChanged.connect(self._index_changed)
         self._derived: Derived | None = None
         self._pending = False
         self._tasks: set[asyncio.Task] = set()  # saves in flight (asyncio keeps weak refs)
@@ -80,11 +85,17 @@ class Document(QObject):
             self._derived = Derived(self.topology)
         return self._derived
 
+    def _clean_changed(self, _clean: bool) -> None:
+        self._emit_title()
+
+    def _index_changed(self, _index: int) -> None:
+        self._schedule_changed()
+
     def _schedule_changed(self) -> None:
         self._derived = None
         if not self._pending:
             self._pending = True
-            QTimer.singleShot(0, self._flush_changed)
+            QTimer.singleShot(0, self, self._flush_changed)  # dropped if self is gone
 
     @property
     def pending(self) -> bool:
@@ -101,12 +112,22 @@ class Document(QObject):
         return not self.stack.isClean()
 
     @property
+    def needs_save(self) -> bool:
+        """Unsaved edits that would be lost: a file's, or an offline drawing's. A live
+        fabric without a file keeps its edits itself (they were applied to it)."""
+        return self.dirty and (self.path is not None or self.origin is None)
+
+    @property
     def display_name(self) -> str:
-        return self.path.name if self.path else f"{self.topology.name} (unsaved)"
+        if self.path:
+            return self.path.name
+        if self.origin:
+            return f"{self.topology.name} ({self.origin})"
+        return f"{self.topology.name} (unsaved)"
 
     @property
     def title(self) -> str:
-        star = "*" if self.dirty else ""
+        star = "*" if self.needs_save else ""
         return f"{self.display_name}{star} — {APP_TITLE}"
 
     def _emit_title(self) -> None:
@@ -226,7 +247,7 @@ class Document(QObject):
         done(True) when it is fine to drop the document, done(False) to keep it.
 
         Returns the box (shown) or None when there was nothing to ask."""
-        if not self.dirty:
+        if not self.needs_save:
             done(True)
             return None
         box = QMessageBox(parent)

@@ -54,14 +54,34 @@ class VmPage(QWidget):
         layout.addWidget(self.traffic)
         self.nics.currentIndexChanged.connect(self._nic_chosen)
         self.dialog: MigrationDialog | None = None
+        # The vNIC list follows the model: an undo of an attach removes the vNIC here.
+        document.changed.connect(self._follow)
+        document.topologyReplaced.connect(lambda _t: self._forget())
 
-    def open(self, vm: str) -> None:
+    def _nic_names(self) -> list[str]:
+        obj = self.doc.derived().index.vms.get(self.vm) if self.vm else None
+        return [nic.name for nic in obj.nics] if obj else []
+
+    def _follow(self) -> None:
+        if self.vm is None:
+            return
+        shown = [self.nics.itemText(i) for i in range(self.nics.count())]
+        if shown != self._nic_names():
+            self.open(self.vm, self.nics.currentText() or None)
+
+    def _forget(self) -> None:
+        self.vm = None
+        self.nics.clear()
+
+    def open(self, vm: str, nic: str | None = None) -> None:
+        """Show a VM's page, with the vNIC `nic` (or its first) in the editor."""
         self.vm = vm
-        obj = self.doc.derived().index.vms.get(vm)
         self.nics.blockSignals(True)
         self.nics.clear()
-        for nic in obj.nics if obj else []:
-            self.nics.addItem(nic.name, f"{vm}/{nic.name}")
+        for name in self._nic_names():
+            self.nics.addItem(name, f"{vm}/{name}")
+        if nic is not None and self.nics.findText(nic) >= 0:
+            self.nics.setCurrentIndex(self.nics.findText(nic))
         self.nics.blockSignals(False)
         self._nic_chosen()
         self.traffic.open(vm)
@@ -104,7 +124,8 @@ class EditorPanel(QStackedWidget):
         self.setMinimumWidth(420)
 
     def show_object(self, kind: str, name: str) -> QWidget:
-        """Edit an object; kinds without an editor (FIs, VM-FEX hosts) say what they are."""
+        """Edit an object; kinds without an editor (FIs, VM-FEX hosts) say what they are.
+        A vNIC is `vm/nic` of kind "vif": its VM's page with that vNIC."""
         page = "none"
         if kind == "pp":
             self.port_profile.open(name)
@@ -114,6 +135,10 @@ class EditorPanel(QStackedWidget):
             page = "bd"
         elif kind == "vm":
             self.vm.open(name)
+            page = "vm"
+        elif kind == "vif" and "/" in name:
+            vm, nic = name.split("/", 1)
+            self.vm.open(vm, nic)
             page = "vm"
         elif kind == "host":
             host = self.doc.derived().index.hosts.get(name)

@@ -22,7 +22,8 @@ def draw_two_vms_on_a_profile(scene):
     return scene
 
 
-def test_build_save_run_and_apply_live(qtbot, window, settings, settle, run, tmp_path, wait):
+def test_build_save_run_and_apply_live(qtbot, window, settings, settle, run, tmp_path, wait,
+                                      close_connections):
     doc = Document(settings=settings)
     inst = install(window, doc)
     scene = draw_two_vms_on_a_profile(inst.canvas.scene)
@@ -36,9 +37,13 @@ def test_build_save_run_and_apply_live(qtbot, window, settings, settle, run, tmp
     assert tf.load(path) == topo and not doc.dirty
 
     inst.run(window)
-    conn = inst.connection
-    qtbot.waitUntil(lambda: conn.connected, timeout=15000)
-    assert doc.backend is conn.backend
+    # The running fabric is a connection with its own document, the file it runs,
+    # shown on the canvas as soon as its inventory is in.
+    conn = window.connections[-1]
+    qtbot.waitUntil(lambda: conn.connected and inst.connection is conn, timeout=15000)
+    offline, doc = doc, conn.document
+    assert inst.document.document is doc and doc.path == path
+    assert doc.backend is conn.backend and offline.backend is None
 
     inst.canvas.scene.find("profile1")
     editor = inst.panel.port_profile
@@ -53,10 +58,12 @@ def test_build_save_run_and_apply_live(qtbot, window, settings, settle, run, tmp
     assert live.port_profiles[0].qos.rate_mbps == 100
     assert wait(inst._save_to(path))  # leave nothing unsaved for the window's teardown
     settle(scene._badge_timer, editor._timer, doc=doc)
+    close_connections(window)
 
 
 def test_drawn_topology_with_typed_traffic_runs_and_carries_it(qtbot, window, settings,
-                                                               settle, tmp_path, wait):
+                                                               settle, tmp_path, wait,
+                                                               close_connections):
     """From an empty canvas to frames on the emulated fabric, with mouse and keyboard."""
     doc = Document(settings=settings)
     inst = install(window, doc)
@@ -73,7 +80,8 @@ def test_drawn_topology_with_typed_traffic_runs_and_carries_it(qtbot, window, se
 
     assert wait(inst._save_to(tmp_path / "drawn.yaml"))
     inst.run(window)
-    conn = inst.connection
-    qtbot.waitUntil(lambda: conn.connected, timeout=15000)
+    conn = window.connections[-1]
+    qtbot.waitUntil(lambda: conn.connected and inst.connection is conn, timeout=15000)
     qtbot.waitUntil(lambda: conn.history.latest("vif", dest, "rx_pps") > 0, timeout=20000)
     settle(scene._badge_timer, inst.panel.vm.editor._timer, doc=doc)
+    close_connections(window)

@@ -9,23 +9,25 @@ import pytest
 from PySide6.QtCore import Qt
 
 from console.views.editors import install
-from console.views.editors.document import Document
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
 
-def test_a_libvirt_hosts_vnic_is_edited_and_applied_live(qtbot, window, settings, settle, run):
+def test_a_libvirt_hosts_vnic_is_edited_and_applied_live(qtbot, window, settings, run,
+                                                         close_connections):
+    """A libvirt connection's document is its host's inventory: selecting the connection
+    shows it on the canvas, and Apply in the editors changes the host."""
     pytest.importorskip("libvirt")
-    doc = Document(settings=settings)
-    inst = install(window, doc)
+    inst = install(window)
     conn = window.add_connection(f"test://{DATA / 'kvm1.xml'}")
-    qtbot.waitUntil(lambda: conn.connected, timeout=20000)
+    qtbot.waitUntil(lambda: conn.connected and conn.document is not None, timeout=20000)
     window.select_node(window.model.connection_node(conn))
-
     inst.edit_connection(window)
+    doc = inst.document
     assert inst.connection is conn and doc.backend is conn.backend
+    assert doc.topology is conn.topology  # the one model, not a copy
     assert doc.path is None and [h.name for h in doc.topology.hosts] == ["kvm1"]
-    assert window.workspace.currentWidget() is inst.canvas
+    assert window.workspace.currentWidget() is inst.tab
 
     editor = inst.panel.vm.editor  # the vNIC editor of the VM page
     editor.open("web1/eth0")
@@ -37,5 +39,7 @@ def test_a_libvirt_hosts_vnic_is_edited_and_applied_live(qtbot, window, settings
     # domain: the persistent definition carries the new profile id
     xml = run(conn.backend.xml_of("web1", "eth0", inactive=True)).replace('"', "'")
     assert "profileid='db'" in xml or "portgroup='db'" in xml, xml
-    doc.stack.clear()  # nothing unsaved for the window's teardown
-    settle(editor._timer, inst.canvas.scene._badge_timer, doc=doc)
+    vm = next(v for v in conn.topology.vms if v.name == "web1")
+    assert vm.nics[0].port_profile == "db"  # the tree and details read this
+    qtbot.waitUntil(lambda: not editor.checking, timeout=3000)
+    close_connections(window)
