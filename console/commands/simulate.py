@@ -1,4 +1,5 @@
-"""`fabric-console simulate FILE [--duration S] [--seed N] [--json] [--plane P]`.
+"""`fabric-console simulate FILE [--duration S] [--seed N] [--json] [--plane P]`
+`fabric-console simulate FILE --replay CAP [--at vm/nic] [--json]`.
 
 Runs a topology's traffic on the emulated fabric and prints the counters: readable tables
 by default, the `fabric-console-stats/1` object with --json. Any file that loads runs, even
@@ -6,6 +7,12 @@ one with error findings (planners simulate misconfigurations on purpose); the fi
 to standard error as warnings. Only an unreadable file or dangling references (names the
 file does not define) stop it. Exit status: 0 simulated, 1 dangling references, 2 the file
 cannot be read (or the compiled plane is not built when asked for explicitly).
+
+With --replay, the frames of a capture are the traffic (the file's own flows do not run):
+an uplink capture is decapsulated and each frame enters at the VIF of its inner source
+MAC, a vNIC capture at the VIF of its source MAC or at --at (console/engine/replay.py).
+The run lasts from the first frame to the last (or --duration). Bad records of the capture
+are reported on standard error and the rest is replayed; an unreadable capture exits 2.
 """
 
 from __future__ import annotations
@@ -40,14 +47,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="topology file (fabric-console/1 YAML)")
-    parser.add_argument("--duration", metavar="S", type=_seconds, default=10.0,
-                        help="simulated seconds to run (default 10)")
+    parser.add_argument("--duration", metavar="S", type=_seconds, default=None,
+                        help="simulated seconds to run (default 10; with --replay, the "
+                             "capture's length)")
     parser.add_argument("--seed", metavar="N", type=int, default=0,
                         help="seed of flow phases and ordering (default 0)")
     parser.add_argument("--json", action="store_true",
                         help="print the fabric-console-stats/1 JSON object")
     parser.add_argument("--plane", choices=("compiled", "reference"), default=None,
                         help="data plane (default: compiled when built, else reference)")
+    parser.add_argument("--replay", metavar="CAP",
+                        help="the frames of this capture (pcap, pcapng) are the traffic")
+    parser.add_argument("--at", metavar="VM/NIC",
+                        help="with --replay: the vNIC a vNIC capture was taken on (frames "
+                             "from MACs of no other vNIC enter there)")
+    parser.add_argument("--udp-port", metavar="N", type=int, action="append", default=[],
+                        help="with --replay: also decode UDP to port N as VXLAN (4789, 8472 "
+                             "and the file's underlay.udp_port always are)")
 
 
 def _seconds(text: str) -> float:
@@ -65,12 +81,24 @@ def run(args: argparse.Namespace, stdout: TextIO | None = None,
     """Run `simulate` with parsed arguments; returns the exit status."""
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
+    if args.at and not args.replay:
+        print(f"{PROG}: --at applies to --replay only", file=err)
+        return EXIT_UNREADABLE
     topo = load_topology(args.file, err)
     if topo is None:
         return EXIT_UNREADABLE
     refused = _report_findings(topo, args.file, err)
     if refused:
         return EXIT_FINDINGS
+    sent = None
+    if args.replay:
+        sent = _read_replay(args, topo, err)
+        if sent is None:
+            return EXIT_UNREADABLE
+        if topo.traffic:
+            print(f"{args.file}: note: its {len(topo.traffic)} flow(s) do not run: the "
+                  f"frames of {args.replay} are the traffic", file=err)
+            topo.traffic = []
 
     from console.engine.facade import Fabric
 
@@ -83,7 +111,20 @@ def run(args: argparse.Namespace, stdout: TextIO | None = None,
                   "build_ext --inplace); use --plane reference", file=err)
             return EXIT_UNREADABLE
         fabric = Fabric(topo, seed=args.seed, plane="reference")
-    _run(fabric, args.duration, err)
+    duration = 10.0 if args.duration is None else args.duration
+    if sent is not None:
+        from console.engine.replay import replay
+
+        try:
+            placement = replay(fabric, sent, args.at)
+        except KeyError:
+            print(f"{PROG}: --at {args.at}: {args.file} has no such vNIC (write vm/nic)",
+                  file=err)
+            return EXIT_FINDINGS
+        _report_placement(placement, args.replay, err)
+        if args.duration is None:
+            duration = placement.duration_s
+    _run(fabric, max(duration, fabric.now), err)
     sample = fabric.sample()
     if args.json:
         json.dump(sample.to_json(), out, indent=2)
@@ -131,3 +172,31 @@ def _run(fabric, duration: float, err: TextIO) -> None:
     if shown:
         err.write("\r" + " " * 60 + "\r")
         err.flush()
+
+
+def _read_replay(args: argparse.Namespace, topo, err: TextIO):
+    """The frames the capture's VMs sent, or None after saying why it cannot be read."""
+    from console.models.capture.analysis import sent_frames
+    from console.models.capture.decode import DEFAULT_VXLAN_PORTS
+    from console.models.capture.reader import CaptureError
+
+    ports = frozenset({*DEFAULT_VXLAN_PORTS, topo.underlay.udp_port, *args.udp_port})
+    try:
+        summary, sent = sent_frames(args.replay, ports, transport_mtu=topo.underlay.mtu)
+    except CaptureError as exc:
+        print(str(exc), file=err)
+        return None
+    for problem in summary.problems:
+        print(f"{summary.source}: {problem}", file=err)
+    return sent
+
+
+def _report_placement(placement, source: str, err: TextIO) -> None:
+    print(f"{source}: replayed {placement.entered} of {placement.frames} frames over "
+          f"{placement.duration_s:g} s", file=err)
+    for mac, n in sorted(placement.unplaced.items()):
+        print(f"{source}: {n} frame(s) from {mac} not entered: no vNIC has that MAC "
+              "(give --at vm/nic for a vNIC capture)", file=err)
+    if placement.stopped:
+        print(f"{source}: {placement.stopped} frame(s) at vNICs of shut-off VMs not sent",
+              file=err)

@@ -545,6 +545,59 @@ cdef class CompiledPlane:
             fc_store(fc, &self.rec, gen)
             fc.last = self.now
 
+    # ------------------------------------------------------------------ replay
+    def inject(self, int64_t[::1] tick, int64_t[::1] vif, uint64_t[::1] src,
+               uint64_t[::1] dst, int64_t[::1] size, int64_t[::1] ip, int64_t[::1] df):
+        """Frames from a capture (console.engine.replay): frame i enters at VIF vif[i] at
+        tick tick[i] (non-decreasing, at or after the last tick carried), with its own
+        MACs, L3 size, IP and DF bit. Ingress, policing and switching are those of a flow's
+        frame; the flow cache is not used (a captured frame belongs to no flow). Returns
+        the frames offered (those at a VIF of a running VM)."""
+        cdef Py_ssize_t i, n = tick.shape[0]
+        cdef int64_t offered = 0
+        for i in range(n):
+            if self.inject_one(tick[i], vif[i], src[i], dst[i], size[i], ip[i], df[i]):
+                offered += 1
+        return offered
+
+    cdef bint inject_one(self, int64_t tick, int64_t v, uint64_t src, uint64_t dst,
+                         int64_t size, int64_t ip, int64_t df) noexcept:
+        cdef int64_t g, wire, refill, burst, elapsed, cost
+        if v < 0 or v >= self.nvif or not self.vif_running[v]:
+            return 0
+        self.now = tick
+        cdef int64_t* c = &self.vif_c[v * 6]
+        g = self.vif_group[v]
+        wire = size + 14
+        if g < 0 or (self.vif_deny[v] and src != self.vif_mac[v]):
+            c[TX_D] += 1
+            return 1
+        refill = self.vif_refill[v]
+        if refill:
+            burst = self.vif_burst[v]
+            elapsed = self.now - self.tok_tick[v]
+            if elapsed > 0:
+                if elapsed >= burst // refill + 1:
+                    self.tokens[v] = burst
+                else:
+                    self.tokens[v] = min(burst, self.tokens[v] + elapsed * refill)
+                self.tok_tick[v] = self.now
+            cost = wire * 1000
+            if self.tokens[v] < cost:
+                c[TX_D] += 1
+                return 1
+            self.tokens[v] -= cost
+        self.src, self.dst, self.size, self.ip, self.df = src, dst, size, ip, df
+        self.flood = (dst >> 40) & 1
+        self.slow_frames += 1
+        c[TX_P] += 1
+        c[TX_B] += wire
+        if self.grp_sw[g] < self.nvem:
+            vem_local(self, g, v)
+        else:
+            fi_in(self, g, LOCAL, v, self.vif_host[v], 0)
+        return 1
+
     cdef void forward(self, int64_t f, int64_t v, int64_t g, int64_t* c, int64_t wire) noexcept:
         """The slow path: switch one frame that passed ingress and policing."""
         self.dst = self.fl_dst[f]

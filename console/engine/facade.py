@@ -13,6 +13,7 @@ Contract (the emulated backend calls exactly this, from ONE worker thread; not t
     fabric.vteps(bridge_domain)     [VtepInfo(vem, vtep, ip, designated, member)]
     fabric.topology                 the model the fabric runs now (changes update it)
     fabric.offered                  frames the VMs offered so far (benchmarks count these)
+    fabric.inject(tick, vif, ...)   enter frames given one by one (a capture's replay)
     fabric.plane_name               "compiled" or "reference"
 
 `plane="compiled"` raises ImportError when the Cython extension is not built (the emulated
@@ -136,6 +137,39 @@ class Fabric:
 
     def step(self, dt: float) -> None:
         self.run_until(self.now + dt)
+
+    def inject(self, tick: np.ndarray, vif: np.ndarray, src: np.ndarray, dst: np.ndarray,
+               size: np.ndarray, ip: np.ndarray, df: np.ndarray) -> int:
+        """Enter frames one by one (a capture's: console.engine.replay): frame i at VIF
+        index vif[i] (into the compiled tables' VIFs) at tick tick[i], ticks non-decreasing
+        and not before the tick carried next. The file's own flows keep running: ticks
+        before each frame's are carried first. Returns the frames offered."""
+        n = len(tick)
+        if n == 0:
+            return 0
+        if int(tick[0]) < self._tick:
+            raise ValueError(f"frames at tick {int(tick[0])} are in the past (now tick "
+                             f"{self._tick})")
+        cols = [np.ascontiguousarray(a, dtype=dt) for a, dt in (
+            (tick, np.int64), (vif, np.int64), (src, np.uint64), (dst, np.uint64),
+            (size, np.int64), (ip, np.int64), (df, np.int64))]
+        offered = 0
+        if len(self._tables.fl_vif) == 0:
+            offered = self._plane.inject(*cols)
+        else:  # interleave with the flows, tick by tick
+            ticks = cols[0]
+            starts = np.flatnonzero(np.r_[True, ticks[1:] != ticks[:-1]])
+            ends = np.r_[starts[1:], n]
+            for a, b in zip(starts.tolist(), ends.tolist()):
+                self.run_until(int(ticks[a]) / TICKS_PER_S)
+                offered += self._plane.inject(*(c[a:b] for c in cols))
+        self.offered += offered
+        last = int(cols[0][-1])
+        if last > self._tick:
+            # Only without flows: the ticks before `last` had nothing else to carry.
+            self._tick = last
+            self.now = max(self.now, last / TICKS_PER_S)
+        return offered
 
     # ------------------------------------------------------------------ counters
     def sample(self) -> CounterSample:

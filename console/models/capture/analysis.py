@@ -143,6 +143,21 @@ class FlowSeen:
     count: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A frame (or `count` equal segments of one offloaded frame) as a VM sent it: what a
+    replay enters at the sender's vNIC. A flood's copies on the wire are one Sent."""
+
+    ts: float
+    vni: int | None  # None: captured without VXLAN (on a vNIC)
+    src: str
+    dst: str
+    size: int  # L3 length
+    ip: bool
+    df: bool
+    count: int = 1
+
+
 @dataclass
 class Oversize:
     record: int
@@ -286,12 +301,13 @@ def offload_reason(frame: Frame) -> str | None:
 
 
 class _Summarizer:
-    def __init__(self, summary: CaptureSummary):
+    def __init__(self, summary: CaptureSummary, keep_sent: bool = False):
         self.s = summary
         # open floods: (vni, src vtep, inner bytes) -> Flood, expired after COPY_WINDOW_S
         self.open: dict[tuple[int, str, bytes], tuple[float, Flood]] = {}
         self.order: deque[tuple[float, tuple[int, str, bytes]]] = deque()
         self.destinations: dict[tuple[int, str], tuple[str, int]] = {}
+        self.sent: list[Sent] | None = [] if keep_sent else None
 
     def add(self, rec: Record) -> None:
         s = self.s
@@ -328,6 +344,7 @@ class _Summarizer:
         s.plain_frames += 1
         if frame.is_flood_dst:
             s.plain_floods += 1
+        self._flow(rec, None, frame)
         if not is_group_mac(frame.src):
             seen = s.plain_macs.setdefault(frame.src, MacSeen(frame.src, "", rec.number))
             seen.frames += 1
@@ -383,7 +400,9 @@ class _Summarizer:
         self.order.append((rec.ts, key))
         self._flow(rec, vx.vni, inner)
 
-    def _flow(self, rec: Record, vni: int, inner: Frame) -> None:
+    def _flow(self, rec: Record, vni: int | None, inner: Frame) -> None:
+        """Count a frame a VM sent (vni None: a frame without VXLAN) into the flows, and
+        into the frames to replay when they are kept."""
         if is_group_mac(inner.src) or inner.ethertype is None:
             return
         ip = inner.ipv4
@@ -402,6 +421,10 @@ class _Summarizer:
                 continue
             key = (vni, inner.src, inner.dst, length, ip is not None,
                    bool(ip is not None and ip.df))
+            if self.sent is not None:
+                self.sent.append(Sent(rec.ts, *key, count))
+            if vni is None:
+                continue
             flow = self.s.flows.get(key)
             if flow is None:
                 flow = self.s.flows[key] = FlowSeen(*key, rec.ts, rec.number)
@@ -492,10 +515,32 @@ def summarize_file(path: str | os.PathLike[str],
                    transport_mtu: int = DEFAULT_TRANSPORT_MTU,
                    vm_mtu: int = DEFAULT_VM_MTU) -> CaptureSummary:
     """Read and summarize a capture file; raises CaptureError only when it is unreadable.
-    The reader's problems (bad or truncated records) come first in `problems`."""
+    Problems (bad or truncated records, cut frames) are in `problems`, by record."""
+    return _summarize_file(path, vxlan_ports, transport_mtu, vm_mtu, False)[0]
+
+
+def sent_frames(path: str | os.PathLike[str],
+                vxlan_ports: frozenset[int] = DEFAULT_VXLAN_PORTS,
+                transport_mtu: int = DEFAULT_TRANSPORT_MTU,
+                vm_mtu: int = DEFAULT_VM_MTU) -> tuple[CaptureSummary, list[Sent]]:
+    """summarize_file(), and the frames the VMs sent in capture order: an uplink
+    capture's decapsulated once per flood (not once per copy), a vNIC capture's as they
+    are; offloaded TCP as the segments it became on the wire."""
+    summary, sent = _summarize_file(path, vxlan_ports, transport_mtu, vm_mtu, True)
+    return summary, sent or []
+
+
+def _summarize_file(path: str | os.PathLike[str], vxlan_ports: frozenset[int],
+                    transport_mtu: int, vm_mtu: int,
+                    keep_sent: bool) -> tuple[CaptureSummary, list[Sent] | None]:
     with open_capture(path) as cap:
-        summary = summarize(cap, str(path), cap.format, vxlan_ports, transport_mtu, vm_mtu)
+        summary = CaptureSummary(str(path), cap.format, frozenset(vxlan_ports),
+                                 sizes=Sizes(transport_mtu, vm_mtu))
+        work = _Summarizer(summary, keep_sent)
+        for rec in cap:
+            work.add(rec)
+        work.finish()
         summary.problems = sorted([*cap.problems, *summary.problems], key=lambda p: p.record)
         summary.records = max(summary.records, cap.records_read + len(
             [p for p in cap.problems if p.record > cap.records_read]))
-    return summary
+    return summary, work.sent
