@@ -156,6 +156,37 @@ def build_connection_children(root: Node, conn: Connection) -> None:
                           spark=("vif", users, VIF_TRAFFIC)))
 
 
+def _identities(children: list[Node]) -> list[tuple[str, str, int]]:
+    """Each row's identity under its parent: (kind, key, n), n counting the rows with the
+    same kind and key before it (a hand-written file may name two VMs alike)."""
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for child in children:
+        pair = (child.kind, child.key)
+        n = seen.get(pair, 0)
+        seen[pair] = n + 1
+        out.append((child.kind, child.key, n))
+    return out
+
+
+def _take_values(mine: Node, theirs: Node) -> bool:
+    """Copy what a row shows from a freshly built node; True when its cells changed."""
+    changed = (mine.name, mine.tooltip, mine.state, mine.spark) != (
+        theirs.name, theirs.tooltip, theirs.state, theirs.spark)
+    if mine.spark != theirs.spark:  # other VIFs: the cached traffic rows are stale
+        mine.spark_rows = None
+        mine.spark_cache = None
+    mine.name, mine.tooltip, mine.state, mine.spark = (
+        theirs.name, theirs.tooltip, theirs.state, theirs.spark)
+    mine.path = theirs.path  # vms[3] may now be vms[2]: findings follow the file's paths
+    return changed
+
+
+def _adopt_conn(node: Node, conn: Connection | None) -> None:
+    for n in node.walk():
+        n.conn = conn
+
+
 def _adopt(node: Node) -> None:
     for child in node.children:
         child.parent = node
@@ -217,26 +248,73 @@ class ConnectionTreeModel(QAbstractItemModel):
         return next((n for n in self.root.children if n.conn is conn), None)
 
     def rebuild(self, conn: Connection) -> None:
-        """New inventory: replace the connection's subtree (structural change)."""
+        """A new or changed inventory: update the connection's rows in place.
+
+        The whole subtree is built again and diffed against the rows shown, by (kind,
+        key) under each parent: rows that left are removed, rows that arrived inserted,
+        rows that stayed keep their Node (so persistent indexes, the selection, the
+        current row, expansion and the scroll position survive) and repaint. Every edit,
+        undo, redo and live event ends here, so a reset would lose all of that each time.
+        """
         node = self.connection_node(conn)
         if node is None:
             return
-        parent = self.index_of(node)
-        if node.children:
-            self.beginRemoveRows(parent, 0, len(node.children) - 1)
-            node.children = []
-            self.endRemoveRows()
         fresh = Node("connection", node.name, node.key, conn=conn)
         build_connection_children(fresh, conn)
-        if fresh.children:
-            self.beginInsertRows(parent, 0, len(fresh.children) - 1)
-            node.children = fresh.children
-            for child in node.children:
-                child.parent = node
-            node.spark = fresh.spark
-            self.endInsertRows()
+        if node.spark != fresh.spark:
+            node.spark, node.spark_rows, node.spark_cache = fresh.spark, None, None
+        self._merge(node, fresh)
         self._by_path[conn] = {n.path: n for n in node.walk() if n.path and n.kind != "vem"}
         self.place_findings(conn)
+
+    def _merge(self, old: Node, new: Node) -> None:
+        """Make `old`'s children match `new`'s, reusing the Nodes that stayed."""
+        parent = self.index_of(old)
+        wanted = _identities(new.children)
+        keep = set(wanted)
+        # 1. rows that left, in contiguous runs from the bottom (rows above keep their
+        #    numbers while the ones below go)
+        have = _identities(old.children)
+        row = len(have) - 1
+        while row >= 0:
+            if have[row] in keep:
+                row -= 1
+                continue
+            last = row
+            while row >= 0 and have[row] not in keep:
+                row -= 1
+            self.beginRemoveRows(parent, row + 1, last)
+            for gone in old.children[row + 1:last + 1]:
+                gone.parent = None
+            del old.children[row + 1:last + 1]
+            self.endRemoveRows()
+        # 2. walk the new order: keep, move (a reordered row) or insert
+        have = _identities(old.children)
+        for i, ident in enumerate(wanted):
+            if i < len(have) and have[i] == ident:
+                continue
+            j = have.index(ident, i + 1) if ident in have[i + 1:] else -1
+            if j >= 0:
+                self.beginMoveRows(parent, j, j, parent, i)
+                old.children.insert(i, old.children.pop(j))
+                have.insert(i, have.pop(j))
+                self.endMoveRows()
+            else:
+                arrived = new.children[i]
+                self.beginInsertRows(parent, i, i)
+                old.children.insert(i, arrived)
+                arrived.parent = old
+                _adopt_conn(arrived, old.conn)
+                have.insert(i, ident)
+                self.endInsertRows()
+        # 3. rows that stayed take the new values, and their children are merged too
+        for i, (mine, theirs) in enumerate(zip(old.children, new.children, strict=True)):
+            if mine is theirs:
+                continue  # just inserted
+            if _take_values(mine, theirs):
+                self.dataChanged.emit(self.createIndex(i, 0, mine),
+                                      self.createIndex(i, len(COLUMNS) - 1, mine))
+            self._merge(mine, theirs)
 
     def place_findings(self, conn: Connection) -> None:
         node = self.connection_node(conn)
