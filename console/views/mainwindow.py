@@ -8,8 +8,15 @@ import math
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QUndoStack
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QPoint, QRect, QSettings, Qt, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QUndoStack,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
@@ -39,6 +46,11 @@ log = logging.getLogger(__name__)
 
 SPEEDS = (("Pause", 0.0, "Ctrl+P"), ("1x", 1.0, "Ctrl+1"), ("10x", 10.0, "Ctrl+2"),
           ("Max", math.inf, "Ctrl+3"))
+TREE_COLUMNS = (155, 110, 90)  # Name (its least), Traffic, Status
+SPLITTER_SIZES = (430, 850)  # tree, workspace, at the default 1280 px width
+WORKSPACE_ROOM = 620  # what the details pane needs for its widest graphs and buttons
+FINDINGS_HEIGHT = 130
+EDITOR_WIDTH = 280  # an on-demand dock's width the first time it shows
 
 
 class MainWindow(QMainWindow):
@@ -69,8 +81,19 @@ class MainWindow(QMainWindow):
         self._tasks: set[asyncio.Task] = set()
         self._user_selected = False
         self._undo_actions: list[QAction] = []
+        # Docks added through add_dock: where each goes by default, and whether it shows
+        # only on demand (an editor: hidden until something is edited).
+        self._dock_defaults: dict[QDockWidget, tuple[Qt.DockWidgetArea, bool]] = {}
+        self._state_restored = False
+        self._dock_widths: dict[str, int] = _dock_widths(self.settings)
+        # Connections whose first inventory arrived (their rows were expanded once) and
+        # those still connecting (the status bar's progress follows them).
+        self._expanded_once: set[int] = set()
+        self._opening: set[Connection] = set()
+        self._busy: dict[Connection, str] = {}  # connection -> the step it is at
+        self._percent: dict[Connection, int] = {}
         self.setWindowTitle("Fabric Console")
-        self.resize(1280, 820)
+        self.resize(1280, 800)
 
         self.refresher = PlotRefresher(parent=self)
         self.model = ConnectionTreeModel(self)
@@ -81,17 +104,17 @@ class MainWindow(QMainWindow):
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
+        # The Name column takes what the Traffic and Status columns leave: a narrower
+        # tree shortens names instead of scrolling the Status column out of sight.
         header = self.tree.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(0, 190)
-        header.resizeSection(1, 170)
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(1, TREE_COLUMNS[1])
+        header.resizeSection(2, TREE_COLUMNS[2])
+        self.tree.setMinimumWidth(sum(TREE_COLUMNS) + 24)  # + the vertical scroll bar
         self.tree.selectionModel().selectionChanged.connect(self._selection_changed)
-        # A new inventory (after a live change) rebuilds a connection's rows: remember
-        # what was selected and select it again (by kind and name) afterwards.
-        self._remembered: list[tuple[Connection, str, str]] = []
-        self._rebuilding = 0
-        self.model.rowsAboutToBeRemoved.connect(self._rows_leaving)
 
         self.details = DetailsPane(self.refresher)
         self.details.graphs = list(self.prefs.graphs)
@@ -103,18 +126,20 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.tree)
         self.splitter.addWidget(self.workspace)
+        # Only the workspace grows and shrinks with the window, and neither side can be
+        # collapsed to nothing by dragging the handle.
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([460, 820])
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes(list(SPLITTER_SIZES))
         self.setCentralWidget(self.splitter)
 
         self.findings = FindingsPanel()
         self.findings.findingChosen.connect(self._finding_chosen)
         self.findings_dock = self.add_dock(self.findings, "Findings",
                                            Qt.DockWidgetArea.BottomDockWidgetArea,
-                                           name="findings")
+                                           name="findings", on_demand=False)
 
-        self._shown_once = False
         self._build_status_bar()
         self._build_actions()
         self._restore_geometry()
@@ -125,11 +150,17 @@ class MainWindow(QMainWindow):
         self.state_label = QLabel("No connection")
         self.time_label = QLabel("")
         self.rate_label = QLabel("")
+        # What a connection being opened is doing: the step in words, and a bar that is
+        # busy (no percent) unless the backend reports one for the step.
+        self.progress_label = QLabel("")
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(180)
-        self.progress.setRange(0, 100)
+        self.progress.setMaximumWidth(140)
+        self.progress.setRange(0, 0)
+        self.progress.setTextVisible(False)
+        self.progress_label.hide()
         self.progress.hide()
         bar.addWidget(self.state_label, 1)
+        bar.addPermanentWidget(self.progress_label)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.time_label)
         bar.addPermanentWidget(self.rate_label)
@@ -175,8 +206,12 @@ class MainWindow(QMainWindow):
         self.reload_action = self._action("&Refresh / reconnect", self.reload_current, "F5",
                                           "Read the inventory again; reconnect a failed "
                                           "connection")
+        self.reset_layout_action = self._action(
+            "Reset &layout", self.reset_layout, None,
+            "Put the panels back where they start, at their first sizes")
         self.view_menu.addAction(self.watch_action)
         self.view_menu.addAction(self.reload_action)
+        self.view_menu.addAction(self.reset_layout_action)
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.findings_dock.toggleViewAction())
 
@@ -195,9 +230,16 @@ class MainWindow(QMainWindow):
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self._action("&About", self.about))
 
-        tools = self.addToolBar("Main")
+        # Short texts (the menus and tooltips keep the long ones), so the whole toolbar
+        # fits at 1280 px next to whatever the editors add, with no "»" overflow.
+        self.add_action.setIconText("Connect")
+        self.watch_action.setIconText("Watch")
+        self.prefs_action.setIconText("Preferences")
+        tools = self.toolbar = self.addToolBar("Main")
         tools.setObjectName("main-toolbar")
         tools.setMovable(False)
+        tools.setFloatable(False)
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         tools.addAction(self.add_action)
         tools.addAction(self.watch_action)
         tools.addSeparator()
@@ -213,15 +255,49 @@ class MainWindow(QMainWindow):
 
     def add_dock(self, widget: QWidget, title: str,
                  area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
-                 name: str | None = None) -> QDockWidget:
-        """Add a dock (e.g. an editor) with a toggle in the View menu."""
+                 name: str | None = None, on_demand: bool = True) -> QDockWidget:
+        """Add a dock (e.g. an editor) with a toggle in the View menu.
+
+        An `on_demand` dock (the default: an editor) starts hidden and takes space only
+        when something is edited: call ``show_dock(dock)`` when the user opens an editor.
+        """
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{name or title.lower().replace(' ', '-')}")
         dock.setWidget(widget)
-        self.addDockWidget(area, dock)
+        self._dock_defaults[dock] = (area, on_demand)
+        # A dock added after the saved layout was restored takes its saved place (Qt
+        # keeps a placeholder for it); one added before is placed by that restore.
+        if not (self._state_restored and self.restoreDockWidget(dock)):
+            self.addDockWidget(area, dock)
+        if on_demand:
+            dock.hide()
+        dock.visibilityChanged.connect(lambda visible, d=dock: self._dock_visibility(d, visible))
         if hasattr(self, "view_menu"):
             self.view_menu.addAction(dock.toggleViewAction())
         return dock
+
+    def show_dock(self, dock: QDockWidget) -> None:
+        """Show a dock because the user opened what it holds (an editor): docked at a
+        width that leaves the graphs most of the window, and raised if tabbed."""
+        if dock.isHidden():
+            dock.show()
+            if not dock.isFloating() and self.dockWidgetArea(dock) in (
+                    Qt.DockWidgetArea.LeftDockWidgetArea,
+                    Qt.DockWidgetArea.RightDockWidgetArea):
+                width = self._dock_width(dock)
+                self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
+                self._make_room(self.width() - width)
+        dock.raise_()
+
+    def _make_room(self, central: int) -> None:
+        """Narrow the tree (down to its least width) before the details pane gets less
+        than it needs for its graphs and their buttons in `central` pixels."""
+        tree, work = self.splitter.sizes()
+        if work >= WORKSPACE_ROOM:
+            return
+        narrower = max(self.tree.minimumWidth(), central - WORKSPACE_ROOM)
+        if narrower < tree:
+            self.splitter.setSizes([narrower, tree + work - narrower])
 
     def set_undo_stack(self, stack: QUndoStack) -> None:
         """Undo/Redo of `stack` in the Edit menu (replacing any previous stack's)."""
@@ -244,21 +320,19 @@ class MainWindow(QMainWindow):
         self.connections.append(conn)
         node = self.model.add_connection(conn)
         self.findings.model.add_connection(conn)
-        conn.stateChanged.connect(lambda *_: self._update_status())
-        conn.progress.connect(self._progress)
+        conn.stateChanged.connect(lambda *_, c=conn: self._state_changed(c))
+        conn.progress.connect(lambda percent, step, c=conn: self._progress(c, percent, step))
         conn.sampled.connect(lambda c=conn: self._sampled(c))
         conn.topologyChanged.connect(lambda c=conn: self._topology_changed(c))
         remember_uri(self.settings, uri)
         if not self.tree.currentIndex().isValid():
             self.tree.setCurrentIndex(self.model.index_of(node))
+        self._begin_progress(conn)  # at once: the task starts on the next loop turn
         self._spawn(self._open(conn))
         return conn
 
     async def _open(self, conn: Connection) -> None:
-        self.progress.setValue(0)
-        self.progress.show()
         ok = await conn.open()
-        self.progress.hide()
         if not ok:
             self.statusBar().showMessage(f"Could not connect: {conn.detail}", 15000)
         self._update_status()
@@ -269,9 +343,61 @@ class MainWindow(QMainWindow):
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def _progress(self, percent: int, step: str) -> None:
-        self.progress.setValue(percent)
-        self.progress.setFormat(f"{step} %p%")
+    # ------------------------------------------------------------------ progress
+    def _state_changed(self, conn: Connection) -> None:
+        # The progress follows the connection's state, whoever opened it (add, F5,
+        # a reconnect): busy from "connecting" until connected, failed or closed.
+        if conn.state == "connecting" and conn not in self._opening:
+            self._begin_progress(conn)
+        elif conn.state != "connecting" and conn in self._opening:
+            self._end_progress(conn)
+        self._update_status()
+
+    def _begin_progress(self, conn: Connection) -> None:
+        self._opening.add(conn)
+        self._busy[conn] = "connecting…"
+        self._percent[conn] = 0
+        self._show_progress()
+
+    def _end_progress(self, conn: Connection) -> None:
+        self._opening.discard(conn)
+        self._busy.pop(conn, None)
+        self._percent.pop(conn, None)
+        self._show_progress()
+
+    def _progress(self, conn: Connection, percent: int, step: str) -> None:
+        """A backend's step while it connects, or a long operation's percent."""
+        if conn in self._opening:
+            # The backend's 100 % is not the end of connecting: the inventory is read
+            # next. Say that, not a stale "running 100%".
+            self._busy[conn] = step if percent < 100 else "reading the inventory…"
+            self._percent[conn] = percent if percent < 100 else 0
+        elif percent < 100:  # a migration, say
+            self._busy[conn] = step
+            self._percent[conn] = percent
+        else:
+            self._end_progress(conn)
+            return
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        """The first busy connection's step, with its percent where it has one; hidden
+        when nothing is in progress."""
+        if not self._busy:
+            self.progress.hide()
+            self.progress_label.hide()
+            return
+        conn, step = next(iter(self._busy.items()))
+        percent = self._percent.get(conn, 0)
+        self.progress_label.setText(f"{conn.uri}: {step}" if len(self.connections) > 1
+                                    else step)
+        if 0 < percent < 100:
+            self.progress.setRange(0, 100)
+            self.progress.setValue(percent)
+        else:  # no percent for this step: a busy bar, not a number that means nothing
+            self.progress.setRange(0, 0)
+        self.progress_label.show()
+        self.progress.show()
 
     async def close_connection(self, conn: Connection) -> None:
         if conn not in self.connections:
@@ -282,6 +408,7 @@ class MainWindow(QMainWindow):
             self.tree.clearSelection()
         self.findings.model.remove_connection(conn)
         self.model.remove_connection(conn)
+        self._expanded_once.discard(id(conn))
         await conn.close()
         self._update_status()
 
@@ -305,9 +432,7 @@ class MainWindow(QMainWindow):
             self._spawn(self._reopen(conn))
 
     async def _reopen(self, conn: Connection) -> None:
-        self.progress.show()
         ok = await conn.reconnect()
-        self.progress.hide()
         if not ok:
             self.statusBar().showMessage(f"Could not connect: {conn.detail}", 15000)
         self._update_status()
@@ -321,28 +446,21 @@ class MainWindow(QMainWindow):
             return current.conn
         return self.connections[0] if self.connections else None
 
-    def _rows_leaving(self, *_args) -> None:
-        self._rebuilding += 1
-
     def _topology_changed(self, conn: Connection) -> None:
+        # The model updated its rows in place (ConnectionTreeModel.rebuild, connected
+        # before this): selection, expansion and scrolling are as the user left them.
         node = self.model.connection_node(conn)
-        self._rebuilding = 0
         if node is None:
             return
-        again = [self.model.find(c, kind, key) for c, kind, key in self._remembered
-                 if c is conn]
-        again = [n for n in again if n is not None]
-        if again and not self.selected_nodes():
-            selection = self.tree.selectionModel()
-            for i, n in enumerate(again):
-                flags = QItemSelectionModel.SelectionFlag.Select \
-                    | QItemSelectionModel.SelectionFlag.Rows
-                if i == 0:
-                    selection.setCurrentIndex(self.model.index_of(n), flags)
-                else:
-                    selection.select(self.model.index_of(n), flags)
-        # Show hosts, VMs and VIFs at once: a new user should not hunt for them (on a
-        # small fabric; a large one opens at the host level).
+        if node.children and id(conn) not in self._expanded_once:
+            self._expanded_once.add(id(conn))
+            self._expand_first_time(conn, node)
+        self._selection_changed()
+
+    def _expand_first_time(self, conn: Connection, node: Node) -> None:
+        """Show hosts, VMs and VIFs at once when a connection's inventory first arrives:
+        a new user should not hunt for them (on a small fabric; a large one opens at the
+        host level). Only once: later changes must not re-expand what the user closed."""
         self.tree.expand(self.model.index_of(node))
         small = conn.topology is not None and len(conn.topology.vms) <= 64
         kinds = ("cluster", "host", "vm") if small else ("cluster",)
@@ -350,7 +468,6 @@ class MainWindow(QMainWindow):
             if child.kind in kinds or (child.kind == "group" and child.key == "bridge_domains"
                                        and small):
                 self.tree.expand(self.model.index_of(child))
-        self._selection_changed()
 
     def _sampled(self, conn: Connection) -> None:
         if conn is self.current_connection():
@@ -369,12 +486,8 @@ class MainWindow(QMainWindow):
     def _selection_changed(self, *_args) -> None:
         nodes = self.selected_nodes()
         if not nodes:
-            if self._rebuilding:
-                return  # rows are being replaced: keep showing the old object a moment
             current = self.tree.currentIndex()
             nodes = [self.model.node(current)] if current.isValid() else []
-        if nodes:
-            self._remembered = [(n.conn, n.kind, n.key) for n in nodes if n.conn is not None]
         self.details.show_nodes(nodes)
         self._update_status()
 
@@ -509,16 +622,104 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- geometry
     def _restore_geometry(self) -> None:
+        """The window's size and place now; its docks when it first shows.
+
+        The dock layout waits for the first show because the editors add their dock
+        after the window is built: Qt restores the state of a window that will show
+        maximized later, from a copy taken when restoreState was called, and a dock
+        added in between ends up outside the layout, over the menu bar and toolbar.
+        """
         geometry = self.settings.value("window/geometry")
-        state = self.settings.value("window/state")
         if isinstance(geometry, QByteArray | bytes):
             self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray | bytes):
-            self.restoreState(state)
+
+    def _restore_state(self) -> None:
+        self._state_restored = True
+        state = self.settings.value("window/state")
+        sizes = self.settings.value("window/splitter")
+        if isinstance(sizes, QByteArray | bytes):
+            self.splitter.restoreState(sizes)
+        if not isinstance(state, QByteArray | bytes):
+            self.reset_layout()  # first run
+            return
+        if not self.restoreState(state) or self.layout_problems():
+            log.info("saved window layout unusable (%s): default layout",
+                     "; ".join(self.layout_problems()) or "unreadable")
+            self.reset_layout()
+            return
+        # Nothing is being edited at start: on-demand docks take no space until used.
+        for dock, (_area, on_demand) in self._dock_defaults.items():
+            if on_demand:
+                dock.hide()
+
+    def layout_problems(self) -> list[str]:
+        """What is wrong with the current dock and toolbar layout (nothing, normally):
+        a dock over the menu bar or toolbar, outside the window or off every screen, or
+        a hidden toolbar."""
+        self.layout().activate()  # the geometries of the layout just restored
+        problems = []
+        chrome = [self.menuBar()]
+        if self.toolbar.isHidden():
+            problems.append("toolbar hidden")
+        elif self.toolBarArea(self.toolbar) != Qt.ToolBarArea.TopToolBarArea:
+            problems.append("toolbar moved")
+        else:
+            chrome.append(self.toolbar)
+        top = max(w.geometry().bottom() for w in chrome) + 1
+        inside = self.rect().adjusted(0, top, 0, 0)
+        screens = [s.availableGeometry() for s in QGuiApplication.screens()]
+        for dock in self._dock_defaults:
+            if dock.isHidden():
+                continue
+            name = dock.objectName()
+            if dock.isFloating():
+                frame = dock.frameGeometry()
+                if not any(frame.intersected(s).width() >= 100
+                           and frame.intersected(s).height() >= 50 for s in screens):
+                    problems.append(f"{name} floats off screen")
+                for w in chrome:
+                    area = QRect(w.mapToGlobal(QPoint(0, 0)), w.size())
+                    if frame.intersects(area):
+                        problems.append(f"{name} floats over the {w.objectName() or 'menu'}")
+            elif self.dockWidgetArea(dock) == Qt.DockWidgetArea.NoDockWidgetArea:
+                problems.append(f"{name} outside the dock areas")
+            elif not inside.contains(dock.geometry()):
+                problems.append(f"{name} at {dock.geometry().getRect()} outside "
+                                f"{inside.getRect()}")
+        return problems
+
+    def reset_layout(self) -> None:
+        """View > Reset layout: every dock docked where it starts (on-demand ones
+        hidden), the findings short, the tree and workspace at their first widths."""
+        self.toolbar.show()
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        for dock, (area, on_demand) in self._dock_defaults.items():
+            dock.setFloating(False)
+            self.addDockWidget(area, dock)  # moves it back to its area
+            dock.setVisible(not on_demand)
+        self._dock_widths.clear()
+        self.resizeDocks([self.findings_dock], [FINDINGS_HEIGHT], Qt.Orientation.Vertical)
+        self.splitter.setSizes(list(SPLITTER_SIZES))
+
+    def _dock_width(self, dock: QDockWidget) -> int:
+        """An on-demand dock's width when it shows: as the user left it, at most 40 % of
+        the window, so the graphs keep most of it."""
+        width = self._dock_widths.get(dock.objectName(), EDITOR_WIDTH)
+        return max(200, min(width, int(self.width() * 0.4)))
+
+    def _dock_visibility(self, dock: QDockWidget, visible: bool) -> None:
+        if not visible and not dock.isFloating() and dock.width() > 50:
+            self._dock_widths[dock.objectName()] = dock.width()
 
     def save_geometry(self) -> None:
+        for dock in self._dock_defaults:
+            if dock.isVisible() and not dock.isFloating():
+                self._dock_widths[dock.objectName()] = dock.width()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/splitter", self.splitter.saveState())
+        self.settings.setValue("window/dock-widths", ",".join(
+            f"{name}={width}" for name, width in self._dock_widths.items()))
         self.settings.sync()
 
     def shutdown(self) -> None:
@@ -529,21 +730,30 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
-        if not self._shown_once:
-            self._shown_once = True
-            if self.settings.value("window/state") is None:
-                # First run: a short findings panel, the graphs get the height.
-                QTimer.singleShot(0, self._first_dock_sizes)
+        if not self._state_restored:
+            # Every dock the editors add before the first show exists now.
+            self._restore_state()
+            # Once more when the window has settled (a window manager maximizing it):
+            # a layout that went wrong meanwhile still falls back to the default.
+            QTimer.singleShot(0, self, self._check_layout)
 
-    def _first_dock_sizes(self) -> None:
-        self.resizeDocks([self.findings_dock], [130], Qt.Orientation.Vertical)
-        right = [d for d in self.findChildren(QDockWidget)
-                 if self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
-        if right:  # editor docks: narrow, the graphs keep most of the width
-            self.resizeDocks(right, [300] * len(right), Qt.Orientation.Horizontal)
+    def _check_layout(self) -> None:
+        problems = self.layout_problems()
+        if problems:
+            log.info("window layout unusable (%s): default layout", "; ".join(problems))
+            self.reset_layout()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_geometry()
         self.shutdown()
         super().closeEvent(event)
 
+
+def _dock_widths(settings: QSettings) -> dict[str, int]:
+    """The on-demand docks' widths saved at the last quit ("dock-editor=320,...")."""
+    widths = {}
+    for item in str(settings.value("window/dock-widths", "") or "").split(","):
+        name, _, width = item.partition("=")
+        if name and width.isdigit():
+            widths[name] = int(width)
+    return widths
