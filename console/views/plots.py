@@ -52,6 +52,7 @@ WALL_CLOCK = 1e8  # timestamps above this are epoch seconds (real hosts), not si
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#17becf", "#bcbd22")
 OTHERS_COLOR = "#7f7f7f"
+OTHERS_FILL = "#ececec"  # opaque: a translucent fill is pyqtgraph's slow path
 ZERO_LINE = "#c8c8c8"
 
 # rx and tx as the VM sees them (history's counters: rx delivered to the VM, tx sent by
@@ -70,6 +71,12 @@ def si_text(value: float) -> str:
             scaled = value / factor
             return f"{scaled:.1f} {prefix}" if abs(scaled) < 10 else f"{scaled:.0f} {prefix}"
     return f"{value:.1f}" if 0 < magnitude < 10 else f"{value:.0f}"
+
+
+def _unbroken(name: str) -> str:
+    """A VIF name the legend will not split across lines: Qt breaks after "/" and "-" and
+    ignores CSS white-space; a word joiner (U+2060) after each forbids the break."""
+    return name.replace("/", "/\u2060").replace("-", "-\u2060")
 
 
 @dataclass(frozen=True)
@@ -334,14 +341,17 @@ class RatePlot(QWidget):
         self.stale_text.hide()
         self.plot_item.addItem(self.stale_text, ignoreBounds=True)
         # Mirrored graphs: a zero line and, in the left corners (the oldest data, the
-        # least looked at), which side is which.
+        # least looked at), which side is which, on white so lines do not run through it.
         self._sides: list[pg.TextItem] = []
         if spec.below:
             zero = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(ZERO_LINE, width=1))
             self.plot_item.addItem(zero, ignoreBounds=True)
+            small = self.font()
+            small.setPointSizeF(small.pointSizeF() * 0.8)
             for text, anchor in (("▲ received by the VM", (0, 0)),
                                  ("▼ sent by the VM", (0, 1))):
-                side = pg.TextItem(text, color="#666", anchor=anchor)
+                side = pg.TextItem(text, color="#666", anchor=anchor, fill=pg.mkBrush("w"))
+                side.setFont(small)
                 side.setZValue(5)
                 self.plot_item.addItem(side, ignoreBounds=True)
                 self._sides.append(side)
@@ -382,8 +392,11 @@ class RatePlot(QWidget):
         if self.per_object:
             # Built once, reused: a slot's curve keeps its colour, only its data and name
             # change when another VIF takes the slot.
+            # The sum as a filled area behind the lines: on its own scale its peak lands
+            # where the busiest line's does, and as one more line it would be taken for
+            # a VIF; an area reads as the backdrop the named VIFs stand out from.
             self._others = pg.PlotCurveItem(pen=pg.mkPen(OTHERS_COLOR, width=1),
-                                            skipFiniteCheck=True)
+                                            brush=pg.mkBrush(OTHERS_FILL), fillLevel=0.0)
             self.others_view.addItem(self._others)
             for color in PALETTE:
                 curve = pg.PlotCurveItem(pen=pg.mkPen(color, width=1), skipFiniteCheck=True)
@@ -450,11 +463,12 @@ class RatePlot(QWidget):
         for slot, name in enumerate(self.busiest.slots):
             if name is not None:
                 color = PALETTE[slot] if self._live else STALE
-                entries.append(f"<span style='color:{color}'>&#9644;</span>&nbsp;{name}")
+                entries.append(f"<span style='color:{color}'>&#9644;</span>&nbsp;"
+                               f"{_unbroken(name)}")
         others = self.busiest.others
         if others:
             color = OTHERS_COLOR if self._live else STALE
-            entries.append(f"<span style='color:{color}'>&#9644;</span>&nbsp;"
+            entries.append(f"<span style='color:{color}'>&#9632;</span>&nbsp;"
                            f"<i>{self._others_name()}, summed (right axis)</i>")
         lead = (f"<span style='color:#666'>busiest {sum(n is not None for n in self.busiest.slots)}"
                 f" by packets/s:</span>&nbsp;&nbsp;") if others else ""
@@ -571,23 +585,32 @@ class RatePlot(QWidget):
             name = slots[slot]
             line = next((d for d in drawn if d.name == name), None) if name else None
             self._draw_line(curve, line)
-        self._draw_line(self._others, drawn[-1] if others else None)
+        self._draw_line(self._others, drawn[-1] if others else None, area=True)
         self._drawn = drawn
         return top, bottom, otop, obottom
 
-    def _draw_line(self, curve: pg.PlotCurveItem, line: _Drawn | None) -> None:
+    def _draw_line(self, curve: pg.PlotCurveItem, line: _Drawn | None,
+                   area: bool = False) -> None:
         if line is None or len(line.t) == 0:
             curve.setData([], [])
             curve.hide()
             return
         parts = list(line.values.values())
-        cols = len(line.t)
-        x = np.tile(line.t, len(parts))
-        y = np.concatenate(parts)
-        connect = np.ones(len(x), dtype=np.int32)
-        connect[cols - 1::cols] = 0  # received and sent are two runs, not joined
         curve.opts["name"] = line.name
-        curve.setData(x, y, connect=connect, skipFiniteCheck=True)
+        if area:
+            # runs split by a NaN: pyqtgraph fills each finite run down to zero (its
+            # chunked fast fill), where a connect array would fill one odd polygon
+            gap = np.array([np.nan])
+            x = np.concatenate([v for _ in parts for v in (line.t, gap)][:-1])
+            y = np.concatenate([v for part in parts for v in (part, gap)][:-1])
+            curve.setData(x, y, connect="finite")
+        else:
+            cols = len(line.t)
+            x = np.tile(line.t, len(parts))
+            y = np.concatenate(parts)
+            connect = np.ones(len(x), dtype=np.int32)
+            connect[cols - 1::cols] = 0  # received and sent are two runs, not joined
+            curve.setData(x, y, connect=connect, skipFiniteCheck=True)
         curve.show()
 
     @staticmethod
