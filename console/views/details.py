@@ -136,8 +136,11 @@ class DetailsPane(QWidget):
         self.config.setReadOnly(True)
         self.config.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.tabs.addTab(self.config, "Configuration")
-        self.table_model = RowsModel([])
-        self.table = QTableView()
+        # Every widget and model here has a Qt parent from the start, the model being
+        # its view's child: a parentless one outlived the pane, and the garbage collector
+        # later freed a view after its model (a crash).
+        self.table = QTableView(self)
+        self.table_model = RowsModel([], self.table)
         self.table.setModel(self.table_model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
@@ -146,14 +149,16 @@ class DetailsPane(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table_note = QLabel("")
         self.table_note.setStyleSheet("color: #555; padding: 2px")
-        table_box = QWidget()
+        table_box = QWidget(self)
         tl = QVBoxLayout(table_box)
         tl.setContentsMargins(0, 0, 0, 0)
         tl.addWidget(self.table_note)
         tl.addWidget(self.table, 1)
         self.table_box = table_box
-        self.vtep_model = RowsModel(VTEP_HEADERS)
-        self.vtep_table = QTableView()
+        table_box.hide()  # shown as a tab when the object has a table
+        self.vtep_table = QTableView(self)
+        self.vtep_model = RowsModel(VTEP_HEADERS, self.vtep_table)
+        self.vtep_table.hide()
         self.vtep_table.setModel(self.vtep_model)
         self.vtep_table.verticalHeader().hide()
         self.vtep_table.verticalHeader().setDefaultSectionSize(22)
