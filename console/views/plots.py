@@ -428,6 +428,7 @@ class RatePlot(QWidget):
         self._ytop = 1.0
         self._ybottom = 1.0 if self.spec.below else 0.0
         self._set_title()
+        self._set_legend()  # hides it when the new selection is one VIF
         self.refresh()
 
     def _set_title(self) -> None:

@@ -164,3 +164,17 @@ def test_hover_names_the_others_line_at_2000_vifs(make_plot):
     text = plot.hover_at(middle, vb.mapSceneToView(scene).y())
     assert text == f"others ({rest:,} VIFs): 2.0 k packets/s received by the VM"
     assert plot.hover_at(middle, 10.0).startswith("vm")
+
+
+def test_from_many_vifs_to_one_the_legend_and_others_axis_go(make_plot):
+    names = [f"vm{k:04d}/eth0" for k in range(20)]
+    plot = make_plot(vif_history({n: (k + 1.0, 1.0) for k, n in enumerate(names)}), names)
+    assert plot.legend.isVisible() and plot.plot_item.getAxis("right").isVisible()
+    plot.set_names(names[:1])  # the panel reuses its graphs for the next selection
+    assert not plot.legend.isVisible()
+    assert not plot.plot_item.getAxis("right").isVisible()
+    assert len(drawn_curves(plot)) == 2  # one VIF: received and sent, in metric colours
+    assert [c.name() for c in plot.curves()] == [
+        "packets/s received by the VM", "packets/s sent by the VM"]
+    plot.set_names(names)  # and back
+    assert plot.legend.isVisible() and len(drawn_curves(plot)) == TOP + 1
