@@ -144,6 +144,7 @@ class BusiestSeries:
         self.names = list(names)
         kept = set(self.names)
         self.slots = [n if n in kept else None for n in self.slots]
+        self.version += 1  # a VIF left with the old selection: no legend may keep it
         self._generation = -1
 
     def update(self) -> None:
