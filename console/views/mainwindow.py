@@ -46,11 +46,12 @@ log = logging.getLogger(__name__)
 
 SPEEDS = (("Pause", 0.0, "Ctrl+P"), ("1x", 1.0, "Ctrl+1"), ("10x", 10.0, "Ctrl+2"),
           ("Max", math.inf, "Ctrl+3"))
-TREE_COLUMNS = (155, 110, 90)  # Name (its least), Traffic, Status
+TREE_COLUMNS = (140, 100, 80)  # Name (its least), Traffic, Status
 SPLITTER_SIZES = (430, 850)  # tree, workspace, at the default 1280 px width
+WORKSPACE_LEAST = 360
 WORKSPACE_ROOM = 620  # what the details pane needs for its widest graphs and buttons
 FINDINGS_HEIGHT = 130
-EDITOR_WIDTH = 280  # an on-demand dock's width the first time it shows
+EDITOR_WIDTH = 320  # an on-demand dock's width the first time it shows
 
 
 class MainWindow(QMainWindow):
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self.tree.setItemDelegateForColumn(1, SparklineDelegate(self.tree))
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setUniformRowHeights(True)
+        self.tree.setIndentation(14)  # a VIF is five levels deep: its name needs the room
         self.tree.setAlternatingRowColors(True)
         # The Name column takes what the Traffic and Status columns leave: a narrower
         # tree shortens names instead of scrolling the Status column out of sight.
@@ -122,6 +124,10 @@ class MainWindow(QMainWindow):
         self.workspace = QTabWidget()
         self.workspace.setDocumentMode(True)
         self.workspace.addTab(self.details, "Details")
+        # An explicit least width: the splitter then ignores what the tabs' contents ask
+        # for, which (a wide tab bar or toolbar on one tab) could otherwise make the
+        # window wider than the screen once an editor dock is open too.
+        self.workspace.setMinimumWidth(WORKSPACE_LEAST)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.tree)
@@ -632,6 +638,13 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QByteArray | bytes):
             self.restoreGeometry(geometry)
+            return
+        # First run: the default size, but never larger than the screen (a 1280x800
+        # laptop would lose the status bar under the title bar's height).
+        screen = QGuiApplication.primaryScreen()
+        if screen is not None:
+            room = screen.availableGeometry()
+            self.resize(min(self.width(), room.width()), min(self.height(), room.height() - 40))
 
     def _restore_state(self) -> None:
         self._state_restored = True
