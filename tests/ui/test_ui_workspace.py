@@ -52,6 +52,8 @@ def test_an_undo_shows_the_old_value_in_the_editor_tree_and_fabric(
     editor.apply()
     qtbot.waitUntil(lambda: editor.last_result is not None, timeout=15000)
     assert editor.last_result.applied, editor.last_result.message
+    # what was applied, not the backend's bare "applied"
+    assert "Applied: Edit port profile backup" in editor.result.text()
     backup = next(p for p in conn.topology.port_profiles if p.name == "backup")
     assert backup.qos.rate_mbps == 5  # the tree and details read this object
     live = run(conn.backend.inventory())
@@ -60,6 +62,9 @@ def test_an_undo_shows_the_old_value_in_the_editor_tree_and_fabric(
 
     doc.stack.undo()
     qtbot.waitUntil(lambda: editor.qos.text() == "10", timeout=5000)
+    assert editor.result.text() == ""  # the result of the undone apply is gone
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage()
+                    == "Applied live: Edit port profile backup", timeout=15000)
     backup = next(p for p in conn.topology.port_profiles if p.name == "backup")
     assert backup.qos.rate_mbps == 10
     qtbot.waitUntil(lambda: next(p for p in run(conn.backend.inventory()).port_profiles

@@ -22,7 +22,7 @@ from console.models.changes import Change, ChangeResult
 from console.models.findings import Finding, Severity
 from console.models.topofile import format_path
 
-from .commands import ChangeCommand, applied_copy, refusals
+from .commands import ChangeCommand, applied_copy, describe, refusals
 from .document import Document
 from .preview import PreviewWidget
 
@@ -50,6 +50,8 @@ class EditorBase(QWidget):
         self.name: str | None = None
         self._loading = False
         self._touched = False  # the fields hold an edit the user has not applied
+        self._result_fresh = False  # the result label belongs to the latest model change
+        self._shown: tuple[list[str], list[Finding]] = ([], [])
         self._task: asyncio.Task | None = None
         self.last_result: ChangeResult | None = None
 
@@ -61,6 +63,9 @@ class EditorBase(QWidget):
         self.banner.hide()
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # Labels go above their fields when the dock is narrow, instead of cutting
+        # fields off at the window's edge.
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.messages = WrapLabel(self)
         self.messages.setTextFormat(Qt.TextFormat.RichText)
         self.result = WrapLabel(self)
@@ -155,6 +160,9 @@ class EditorBase(QWidget):
         if obj is None:
             self.open(None)
         elif not self._touched or not self.is_modified():
+            if not self._result_fresh:
+                self.result.clear()  # an undo or another change: the last result is old
+            self._result_fresh = False
             self._load(self.name)
         else:
             self.edited()
@@ -202,6 +210,8 @@ class EditorBase(QWidget):
         self.preview.show_object(scratch, self.preview_path(scratch) if scratch else "")
 
     def _check_rules(self) -> None:
+        if self.name is None:  # the object went (another document, a delete) meanwhile
+            return
         try:
             change = self.change()
         except (ValidationError, ValueError):
@@ -211,6 +221,7 @@ class EditorBase(QWidget):
         self.apply_button.setEnabled(not hard and not self.banner.isVisible())
 
     def show_messages(self, errors: list[str], findings: list[Finding]) -> None:
+        self._shown = (list(errors), list(findings))
         lines = [f"<span style='color:#b3261e'>✖ {_esc(e)}</span>" for e in errors]
         for f in findings:
             colour = "#b3261e" if f.severity is Severity.ERROR else "#9a6700"
@@ -275,10 +286,20 @@ class EditorBase(QWidget):
         self.last_result = result
         if result.applied:
             self._touched = False  # the fields now show the model's state
+            self._result_fresh = True  # the model change this apply makes keeps it
+        else:
+            # A refusal says its reasons once: not also in the messages above.
+            errors, findings = self._shown
+            stated = {(f.rule, f.message) for f in result.findings}
+            self.show_messages(errors, [f for f in findings
+                                        if (f.rule, f.message) not in stated])
         colour = "#1e7b34" if result.applied else "#b3261e"
         verb = "Applied" if result.applied else "Refused"
-        text = result.message if result.message.startswith(("Applied", "Refused")) \
-            else f"{verb}: {result.message}"
+        message = result.message.strip()
+        if message.lower().rstrip(".") in ("", "applied", "ok", "refused"):
+            message = describe(result.change)  # a backend's bare "applied" says nothing
+        text = message if message.startswith(("Applied", "Refused")) \
+            else f"{verb}: {message}"
         extra = "".join(f"<br>• {_esc(f.message)}" for f in result.findings
                         if f.message not in result.message)
         self.result.setText(f"<span style='color:{colour}'>{_esc(text)}</span>{extra}")

@@ -121,7 +121,9 @@ class EditorPanel(QStackedWidget):
                             ("bd", self.bridge_domain), ("vem", self.vtep), ("vm", self.vm)):
             self.pages[key] = widget
             self.addWidget(_scrolled(widget) if key != "none" else widget)
-        self.setMinimumWidth(420)
+        # Narrow enough that tree, canvas and editor fit a 1280-pixel screen side by
+        # side (420 pushed the window past the screen's edge); the pages scroll.
+        self.setMinimumWidth(320)
 
     def show_object(self, kind: str, name: str) -> QWidget:
         """Edit an object; kinds without an editor (FIs, VM-FEX hosts) say what they are.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from console.models import Host, Switching, Vtep
+from console.models import Host, Switching, Vm, Vnic, Vtep
 from console.models import topofile as tf
 from console.views.editors.bridge_domain import BridgeDomainEditor
 from console.views.editors.vtep import VtepEditor
@@ -22,6 +22,10 @@ def retype(qtbot, edit, text):
 def vtep_editor(qtbot, doc):
     doc.topology.add("hosts", Host(name="kvm3", switching=Switching.VEM,
                                    vteps=[Vtep(name="vtep0", ip="10.0.2.13/24")]))
+    # A VM in tenant-a on kvm3: reachability is judged for the bridge domains a VEM
+    # carries, so an empty VEM has nothing at stake.
+    doc.topology.add("vms", Vm(name="app3", host="kvm3", nics=[Vnic(
+        name="eth0", mac="52:54:00:00:03:01", port_profile="tenant-a", attach="veth")]))
     e = VtepEditor(doc)
     qtbot.addWidget(e)
     e.resize(540, 720)
