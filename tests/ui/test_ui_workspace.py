@@ -130,3 +130,26 @@ def test_a_drawing_offline_and_a_connection_keep_their_own_documents(
     assert inst.document.document is inst.document.offline
     assert inst.bar.combo.findText("emulated:///demo") < 0
     quiet(qtbot, window)
+
+
+def test_run_on_an_unsaved_drawing_asks_where_to_save_then_runs_it(
+        window, qtbot, tmp_path, close_connections):
+    """Before: Run on an unsaved drawing only said "Save first"."""
+    from PySide6.QtCore import QPointF
+
+    inst = install(window)
+    scene = inst.canvas.scene
+    scene.drop_kind("host", QPointF(0, 0))
+    scene.drop_kind("vm", scene.nodes["host:kvm1"].center())
+    inst.run(window)
+    dialog = inst.dialogs[-1]
+    qtbot.waitUntil(dialog.isVisible, timeout=3000)
+    path = tmp_path / "drawn.yaml"
+    dialog.fileSelected.emit(str(path))
+    qtbot.waitUntil(lambda: inst.connection is not None, timeout=15000)
+    conn = inst.connection
+    assert path.exists() and conn.uri == f"emulated://{path.resolve()}"
+    assert inst.document.document is conn.document and conn.document.path == path
+    assert [vm.name for vm in conn.topology.vms] == ["vm1"]
+    dialog.close()
+    close_connections(window)

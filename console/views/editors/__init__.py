@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -222,13 +222,21 @@ class Installed:
             return None
         return self._save_to(self.document.path)
 
-    def ask_save_as(self) -> bool:
+    def ask_save_as(self, then: Callable[[], object] | None = None) -> bool:
+        """The Save As dialog (never exec()); `then` runs once the file is written."""
         dialog = QFileDialog(self.canvas.window(), "Save topology as", "", FILE_FILTER)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("yaml")
-        dialog.fileSelected.connect(self._save_to)
+
+        def chosen(path: str) -> None:
+            saved = self._save_to(path)
+            if then is not None:
+                saved.add_done_callback(lambda f: f.result() and then())
+
+        dialog.fileSelected.connect(chosen)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
+        self.dialogs.append(dialog)
         return False  # saved later, when a file is chosen
 
     def _save_to(self, path: str | os.PathLike) -> asyncio.Future:
@@ -282,11 +290,19 @@ class Installed:
                        "edits in the editors apply to it live.")
             return
         doc = self.document.document
-        if doc.path is None or doc.dirty:
-            self._tell("Save first", "Save the topology, then run it: the emulated fabric "
-                       "reads the file.")
-            return
-        self.follow_next = window.add_connection(f"emulated://{doc.path.resolve()}")
+
+        def start() -> None:
+            assert doc.path is not None
+            self.follow_next = window.add_connection(f"emulated://{doc.path.resolve()}")
+
+        # The emulated fabric runs a file: save first (asking where for a new drawing).
+        if doc.path is None:
+            self._status("Save the drawing first: the emulated fabric runs the file")
+            self.ask_save_as(then=start)
+        elif doc.dirty:
+            self._save_to(doc.path).add_done_callback(lambda f: f.result() and start())
+        else:
+            start()
 
     def _tell(self, title: str, text: str) -> QMessageBox:
         box = QMessageBox(QMessageBox.Icon.Warning, title, text,
