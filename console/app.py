@@ -61,8 +61,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--connect", action="append", metavar="URI",
                    help="open a connection (repeat for several); default emulated:///demo")
     p.add_argument("--debug", action="store_true", help="log debug messages to stderr")
-    p.add_argument("file", nargs="?", metavar="FILE",
-                   help="a topology file to run on an emulated fabric")
+    p.add_argument("file", nargs="*", metavar="FILE",
+                   help="topology files, each run on an emulated fabric of its own")
     return p
 
 
@@ -71,10 +71,13 @@ def file_uri(file: str) -> str:
 
 
 def uris_of(args: argparse.Namespace) -> list[str]:
+    """The connections to open: --connect URIs, then one emulated fabric per FILE (a
+    launcher passes every file chosen in a file manager: `Exec=fabric-console %F`)."""
     uris = list(getattr(args, "connect", None) or [])
-    file = getattr(args, "file", None)
-    if file:
-        uris.append(file_uri(file))
+    files = getattr(args, "file", None) or []
+    if isinstance(files, str):
+        files = [files]
+    uris += [file_uri(f) for f in files]
     return uris or [DEFAULT_URI]
 
 
@@ -96,12 +99,14 @@ def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
+    from console.views import appicon
     from console.views.mainwindow import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("Fabric Console")
+    appicon.install(app)  # the window's icon, and the launcher it belongs to
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     log.info("starting; log file %s", log_path)

@@ -57,8 +57,9 @@ def _gui_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="print tracebacks and debug logging")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    parser.add_argument("file", metavar="FILE", nargs="?",
-                        help="topology file to open (fabric-console/1 YAML)")
+    parser.add_argument("file", metavar="FILE", nargs="*",
+                        help="topology files to run and open (fabric-console/1 YAML), "
+                             "each on an emulated fabric of its own")
     return parser
 
 

@@ -20,6 +20,15 @@ def test_several_connections_and_a_file(tmp_path):
                                  f"emulated://{topo.resolve()}"]
 
 
+def test_every_file_a_launcher_passes_opens(tmp_path):
+    """`Exec=fabric-console %F`: two files chosen in a file manager, two fabrics."""
+    from console import cli
+
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    args = cli._gui_parser().parse_args([str(a), str(b)])
+    assert app.uris_of(args) == [f"emulated://{a.resolve()}", f"emulated://{b.resolve()}"]
+
+
 def test_cli_namespace_is_accepted():
     # console/cli.py hands over a Namespace with connect, debug and file
     ns = argparse.Namespace(connect=None, debug=False, file=None)
