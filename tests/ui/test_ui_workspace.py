@@ -26,6 +26,14 @@ def quiet(qtbot, window, *docs):
 
 
 
+def details_qos(window) -> str:
+    """The QoS row the details pane shows for the selected object."""
+    props = window.details.properties
+    rows = {props.topLevelItem(i).text(0): props.topLevelItem(i).text(1)
+            for i in range(props.topLevelItemCount())}
+    return rows.get("qos", "")
+
+
 def test_the_demo_opens_drawn_on_the_canvas(window, qtbot, run, close_connections):
     """Before: the Topology tab was empty for the demo `make run` opens."""
     inst, conn = open_demo(window, qtbot)
@@ -46,8 +54,9 @@ def test_an_undo_shows_the_old_value_in_the_editor_tree_and_fabric(
     inst, conn = open_demo(window, qtbot)
     doc = conn.document
     editor = inst.panel.port_profile
-    inst.panel.show_object("pp", "backup")
-    assert editor.qos.text() == "10"
+    window.select_node(window.model.find(conn, "profile", "backup"))  # opens the editor
+    assert editor.name == "backup" and editor.qos.text() == "10"
+    qtbot.waitUntil(lambda: "10" in details_qos(window), timeout=5000)
     editor.qos.setText("5")
     editor.apply()
     qtbot.waitUntil(lambda: editor.last_result is not None, timeout=15000)
@@ -58,6 +67,7 @@ def test_an_undo_shows_the_old_value_in_the_editor_tree_and_fabric(
     assert backup.qos.rate_mbps == 5  # the tree and details read this object
     live = run(conn.backend.inventory())
     assert next(p for p in live.port_profiles if p.name == "backup").qos.rate_mbps == 5
+    qtbot.waitUntil(lambda: "5" in details_qos(window), timeout=5000)  # details follow
     quiet(qtbot, window, doc)
 
     doc.stack.undo()
@@ -70,12 +80,7 @@ def test_an_undo_shows_the_old_value_in_the_editor_tree_and_fabric(
     qtbot.waitUntil(lambda: next(p for p in run(conn.backend.inventory()).port_profiles
                                  if p.name == "backup").qos.rate_mbps == 10, timeout=15000)
     assert not editor.is_modified()  # Apply now has nothing to send
-    node = window.model.find(conn, "profile", "backup")
-    window.select_node(node)
-    props = window.details.properties
-    rows = {props.topLevelItem(i).text(0): props.topLevelItem(i).text(1)
-            for i in range(props.topLevelItemCount())}
-    assert "10" in rows.get("qos", ""), rows
+    qtbot.waitUntil(lambda: "10" in details_qos(window), timeout=5000)
     close_connections(window)
 
 
