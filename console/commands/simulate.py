@@ -90,10 +90,13 @@ def run(args: argparse.Namespace, stdout: TextIO | None = None,
     refused = _report_findings(topo, args.file, err)
     if refused:
         return EXIT_FINDINGS
-    sent = None
     if args.replay:
-        sent = _read_replay(args, topo, err)
-        if sent is None:
+        from console.models.capture.reader import CaptureError, open_capture
+
+        try:
+            open_capture(args.replay).close()  # unreadable: say so before any work
+        except CaptureError as exc:
+            print(str(exc), file=err)
             return EXIT_UNREADABLE
         if topo.traffic:
             print(f"{args.file}: note: its {len(topo.traffic)} flow(s) do not run: the "
@@ -112,15 +115,15 @@ def run(args: argparse.Namespace, stdout: TextIO | None = None,
             return EXIT_UNREADABLE
         fabric = Fabric(topo, seed=args.seed, plane="reference")
     duration = 10.0 if args.duration is None else args.duration
-    if sent is not None:
-        from console.engine.replay import replay
-
+    if args.replay:
         try:
-            placement = replay(fabric, sent, args.at)
+            placement = _replay(fabric, topo, args, err)
         except KeyError:
             print(f"{PROG}: --at {args.at}: {args.file} has no such vNIC (write vm/nic)",
                   file=err)
             return EXIT_FINDINGS
+        if placement is None:
+            return EXIT_UNREADABLE
         _report_placement(placement, args.replay, err)
         if args.duration is None:
             duration = placement.duration_s
@@ -174,21 +177,33 @@ def _run(fabric, duration: float, err: TextIO) -> None:
         err.flush()
 
 
-def _read_replay(args: argparse.Namespace, topo, err: TextIO):
-    """The frames the capture's VMs sent, or None after saying why it cannot be read."""
+def _replay(fabric, topo, args: argparse.Namespace, err: TextIO):
+    """Enter the capture's frames; the Placement, or None after saying why the capture
+    cannot be read. A classic pcap takes the compiled walk (console.engine._pcapwalk),
+    anything else the Python decoder; both give the same frames and problems."""
+    from console.engine.replay import replay, replay_pcap
+    from console.models import Vnic
     from console.models.capture.analysis import sent_frames
     from console.models.capture.decode import DEFAULT_VXLAN_PORTS
     from console.models.capture.reader import CaptureError
 
     ports = frozenset({*DEFAULT_VXLAN_PORTS, topo.underlay.udp_port, *args.udp_port})
-    try:
-        summary, sent = sent_frames(args.replay, ports, transport_mtu=topo.underlay.mtu)
-    except CaptureError as exc:
-        print(str(exc), file=err)
-        return None
-    for problem in summary.problems:
-        print(f"{summary.source}: {problem}", file=err)
-    return sent
+    vm_mtu = Vnic.model_fields["mtu"].default
+    fast = replay_pcap(fabric, args.replay, ports, vm_mtu, args.at)
+    if fast is not None:
+        placement, problems = fast
+    else:
+        try:
+            summary, sent = sent_frames(args.replay, ports, transport_mtu=topo.underlay.mtu,
+                                        vm_mtu=vm_mtu)
+        except CaptureError as exc:
+            print(str(exc), file=err)
+            return None
+        problems = summary.problems
+        placement = replay(fabric, sent, args.at)
+    for problem in problems:
+        print(f"{args.replay}: {problem}", file=err)
+    return placement
 
 
 def _report_placement(placement, source: str, err: TextIO) -> None:

@@ -321,9 +321,7 @@ class _Summarizer:
             return
         frame = decode(rec.data, rec.wire_len, s.vxlan_ports)
         if frame.error is not None:
-            cut = (f" (the capture kept {frame.captured} of {frame.length} bytes)"
-                   if frame.captured < frame.length else "")
-            s.problems.append(Problem(rec.number, f"{frame.error}{cut}"))
+            s.problems.append(Problem(rec.number, frame_problem(frame)))
         self._sizes(rec, frame)
         vx = frame.vxlan
         if vx is None or frame.ipv4 is None:
@@ -487,6 +485,13 @@ class _Summarizer:
                 seg.macs[mac] = MacSeen(mac, vtep, record, learned="destination")
         for seg in self.s.segments.values():
             seg.floods.sort(key=lambda f: f.record)
+
+
+def frame_problem(frame: Frame) -> str:
+    """What is wrong with a frame whose decode stopped early (frame.error is set)."""
+    cut = (f" (the capture kept {frame.captured} of {frame.length} bytes)"
+           if frame.captured < frame.length else "")
+    return f"{frame.error}{cut}"
 
 
 def _note_ip(seen: MacSeen, frame: Frame) -> None:
