@@ -292,18 +292,17 @@ class MainWindow(QMainWindow):
                     Qt.DockWidgetArea.RightDockWidgetArea):
                 width = self._dock_width(dock)
                 self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
-                self._make_room(self.width() - width)
         dock.raise_()
 
     def _make_room(self, central: int) -> None:
         """Narrow the tree (down to its least width) before the details pane gets less
-        than it needs for its graphs and their buttons in `central` pixels."""
+        than it needs for its graphs and their buttons, in `central` pixels."""
         tree, work = self.splitter.sizes()
         if work >= WORKSPACE_ROOM:
             return
         narrower = max(self.tree.minimumWidth(), central - WORKSPACE_ROOM)
         if narrower < tree:
-            self.splitter.setSizes([narrower, tree + work - narrower])
+            self.splitter.setSizes([narrower, central - narrower])
 
     def set_undo_stack(self, stack: QUndoStack) -> None:
         """Undo/Redo of `stack` in the Edit menu (replacing any previous stack's)."""
@@ -723,6 +722,15 @@ class MainWindow(QMainWindow):
     def _dock_visibility(self, dock: QDockWidget, visible: bool) -> None:
         if not visible and not dock.isFloating() and dock.width() > 50:
             self._dock_widths[dock.objectName()] = dock.width()
+        elif visible and self._dock_defaults.get(dock, (None, False))[1]:
+            # However it was opened (View menu, show_dock, the dock's own show()): once
+            # it has its width, take the room from the tree before the details pane.
+            QTimer.singleShot(0, self, lambda d=dock: self._fit_dock(d))
+
+    def _fit_dock(self, dock: QDockWidget) -> None:
+        if dock.isVisible() and not dock.isFloating() and self.dockWidgetArea(dock) in (
+                Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea):
+            self._make_room(self.splitter.width())
 
     def save_geometry(self) -> None:
         for dock in self._dock_defaults:

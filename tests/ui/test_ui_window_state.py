@@ -195,9 +195,12 @@ def test_nothing_cut_off_at_1280x800(window, qtbot):
     assert scroll is not None
     assert not scroll.horizontalScrollBar().isVisible(), (
         scroll.viewport().width(), scroll.widget().minimumSizeHint(), window.splitter.sizes())
-    # an editor opening takes its room from the tree's spare width, never its Status
-    window.show_dock(editors)
+    # an editor opening (here from the View menu) takes its room from the tree's spare
+    # width first, never from its Status column
+    editors.toggleViewAction().trigger()
     qtbot.waitUntil(lambda: editors.isVisible() and editors.width() >= 300)
+    qtbot.waitUntil(lambda: window.splitter.sizes()[0] <= tree.minimumWidth() + 2
+                    or window.splitter.sizes()[1] >= 600)
     QApplication.sendPostedEvents()
     QApplication.processEvents()
     assert visible_in_tree(tree, 2)
