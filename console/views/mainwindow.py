@@ -62,8 +62,12 @@ class MainWindow(QMainWindow):
 
     - ``add_workspace_tab(widget, title) -> int``: adds a tab to the central QTabWidget
       (``self.workspace``), next to the "Details" tab; e.g. the "Topology" canvas.
-    - ``add_dock(widget, title, area)``: adds an editor dock (a QDockWidget) and a toggle
-      for it in the View menu.
+    - ``add_dock(widget, title, area, name=None, on_demand=True)``: adds an editor dock
+      (a QDockWidget) and a toggle for it in the View menu. An on-demand dock starts
+      hidden (at every start, and after View > Reset layout); its saved place and width
+      come back when it shows.
+    - ``show_dock(dock)``: shows such a dock when the user opens an editor, at a width
+      that leaves the graphs their room (the tree narrows first), and raises it.
     - ``set_undo_stack(stack)``: puts Undo/Redo for a QUndoStack in the Edit menu
       (Ctrl+Z / Ctrl+Shift+Z); calling it again replaces the previous stack's actions.
     - ``current_connection()`` and the ``connections`` list: where editors get the open
@@ -89,7 +93,7 @@ class MainWindow(QMainWindow):
         self._dock_widths: dict[str, int] = _dock_widths(self.settings)
         # Connections whose first inventory arrived (their rows were expanded once) and
         # those still connecting (the status bar's progress follows them).
-        self._expanded_once: set[int] = set()
+        self._expanded_once: set[Connection] = set()
         self._opening: set[Connection] = set()
         self._busy: dict[Connection, str] = {}  # connection -> the step it is at
         self._percent: dict[Connection, int] = {}
@@ -413,7 +417,7 @@ class MainWindow(QMainWindow):
             self.tree.clearSelection()
         self.findings.model.remove_connection(conn)
         self.model.remove_connection(conn)
-        self._expanded_once.discard(id(conn))
+        self._expanded_once.discard(conn)
         await conn.close()
         self._update_status()
 
@@ -457,8 +461,8 @@ class MainWindow(QMainWindow):
         node = self.model.connection_node(conn)
         if node is None:
             return
-        if node.children and id(conn) not in self._expanded_once:
-            self._expanded_once.add(id(conn))
+        if node.children and conn not in self._expanded_once:
+            self._expanded_once.add(conn)
             self._expand_first_time(conn, node)
         self._selection_changed()
 

@@ -1,7 +1,8 @@
 """The connection tree: connections, clusters, hosts, VMs and VIFs; VEMs and VTEPs; bridge
-domains; port profiles. A QAbstractItemModel over a node tree built once per inventory;
-a new counter sample only signals the traffic column (the view repaints the visible rows),
-and findings only touch the rows they name."""
+domains; port profiles. A QAbstractItemModel over a node tree that each model change
+updates in place (rows that left are removed, new ones inserted, the rest keep their
+nodes); a new counter sample only signals the traffic column (the view repaints the
+visible rows), and findings only touch the rows they name."""
 
 from __future__ import annotations
 
