@@ -148,6 +148,20 @@ def test_head_end_replication_and_unknown_unicast(tmp_path, capsys):
         (3, "broadcast", ["192.168.203.1", "192.168.202.9"], [3, 4])]
 
 
+def test_a_burst_of_identical_floods_counts_each(tmp_path, capsys):
+    """The kernel sends a burst of equal frames back to back: each is a flood of its own
+    once the next one goes again to a VTEP that already had a copy."""
+    arp = read_all(V8472)[0][1]
+    again = with_outer_dst(arp.data, "192.168.202.9")
+    frames = [(arp.ts + i * 0.000005, data) for i, data in
+              enumerate([arp.data, again, arp.data, again, arp.data])]
+    path = write_pcap(tmp_path / "burst.pcap", frames)
+    code, out, _ = run(capsys, "capture", "show", "--json", path)
+    (seg,) = json.loads(out)["segments"]
+    assert [(f["record"], f["copy_records"]) for f in seg["floods"]] == [
+        (1, [1, 2]), (3, [3, 4]), (5, [5])]
+
+
 def test_multicast_flood_makes_a_multicast_bridge_domain(tmp_path, capsys):
     records, _ = read_all(V8472)
     frames = [(r.ts, with_outer_dst(r.data, "239.1.1.1") if r.number == 2 else r.data)

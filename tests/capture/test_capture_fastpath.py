@@ -61,6 +61,9 @@ def _edited(tmp_path: Path) -> dict[str, Path]:
     her.insert(2, (f[1][0] + 0.000004, _outer_dst(f[1][1], "192.168.202.9")))
     her.insert(1, (f[0][0] + 0.000004, _outer_dst(f[0][1], "192.168.202.7")))
     out["head-end"] = _write(tmp_path / "her.pcap", her)
+    burst = [(f[1][0] + i * 0.000005, d) for i, d in enumerate(
+        [f[1][1], _outer_dst(f[1][1], "192.168.202.9")] * 3)]
+    out["burst"] = _write(tmp_path / "burst.pcap", f[:1] + burst + f[2:])
     out["multicast"] = _write(tmp_path / "mc.pcap", [
         (ts, _outer_dst(d, "239.1.1.1") if i == 1 else d) for i, (ts, d) in enumerate(f)])
     out["vnic"] = _write(tmp_path / "vnic.pcap", [(ts, d[50:]) for ts, d in f])

@@ -305,7 +305,7 @@ class _Summarizer:
         self.s = summary
         # open floods: (vni, src vtep, inner bytes) -> Flood, expired after COPY_WINDOW_S
         self.open: dict[tuple[int, str, bytes], tuple[float, Flood]] = {}
-        self.order: deque[tuple[float, tuple[int, str, bytes]]] = deque()
+        self.order: deque[tuple[float, tuple[int, str, bytes], int]] = deque()
         self.destinations: dict[tuple[int, str], tuple[str, int]] = {}
         self.sent: list[Sent] | None = [] if keep_sent else None
 
@@ -387,15 +387,20 @@ class _Summarizer:
         self._expire(rec.ts)
         key = (vx.vni, ip.src, bytes(rec.data[vx.offset:]))
         held = self.open.get(key)
-        if held is not None and ip.dst not in held[1].copies:
-            held[1].copies.append(ip.dst)
-            held[1].records.append(rec.number)
-            return
+        if held is not None:
+            if ip.dst not in held[1].copies:
+                held[1].copies.append(ip.dst)
+                held[1].records.append(rec.number)
+                return
+            # The same frame again to a VTEP that already had it: the next frame of a
+            # burst of identical frames. The one held is complete.
+            del self.open[key]
+            self._close(held[1])
         inner = vx.inner
         flood = Flood(rec.number, vx.vni, ip.src, inner.src, inner.dst, describe(inner),
                       inner.l3_length, [ip.dst], [rec.number])
         self.open[key] = (rec.ts, flood)
-        self.order.append((rec.ts, key))
+        self.order.append((rec.ts, key, rec.number))
         self._flow(rec, vx.vni, inner)
 
     def _flow(self, rec: Record, vni: int | None, inner: Frame) -> None:
@@ -430,21 +435,24 @@ class _Summarizer:
 
     def _expire(self, now: float | None) -> None:
         while self.order and (now is None or now - self.order[0][0] > COPY_WINDOW_S):
-            ts, key = self.order.popleft()
+            _, key, record = self.order.popleft()
             held = self.open.get(key)
-            if held is None or held[0] != ts:
-                continue
+            if held is None or held[1].record != record:
+                continue  # closed already, and the key now holds a later frame
             del self.open[key]
-            flood = held[1]
-            # A unicast inner frame is a flood only if it was sent as one: to a group, or
-            # copied to several VTEPs (an unknown unicast). One copy to one VTEP is a known
-            # unicast: the sender had the MAC in its table, whether or not we saw it learn.
-            if (is_group_mac(flood.dst) or len(flood.copies) > 1
-                    or flood.via is FloodMode.MULTICAST):
-                self.s.segments[flood.vni].floods.append(flood)
-            elif flood.dst:
-                self.destinations.setdefault((flood.vni, flood.dst),
-                                             (flood.copies[0], flood.record))
+            self._close(held[1])
+
+    def _close(self, flood: Flood) -> None:
+        """A frame whose copies are all in: a flood, or a known unicast."""
+        # A unicast inner frame is a flood only if it was sent as one: to a group, or
+        # copied to several VTEPs (an unknown unicast). One copy to one VTEP is a known
+        # unicast: the sender had the MAC in its table, whether or not we saw it learn.
+        if (is_group_mac(flood.dst) or len(flood.copies) > 1
+                or flood.via is FloodMode.MULTICAST):
+            self.s.segments[flood.vni].floods.append(flood)
+        elif flood.dst:
+            self.destinations.setdefault((flood.vni, flood.dst),
+                                         (flood.copies[0], flood.record))
 
     def _sizes(self, rec: Record, frame: Frame) -> None:
         sz = self.s.sizes
