@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
@@ -507,20 +506,6 @@ def _note_ip(seen: MacSeen, frame: Frame) -> None:
         seen.ips.add(frame.arp.sender_ip)
     elif frame.ipv4 is not None and frame.ipv4.src != "0.0.0.0":
         seen.ips.add(frame.ipv4.src)
-
-
-def summarize(records: Iterable[Record], source: str = "<capture>", format: str = "pcap",
-              vxlan_ports: frozenset[int] = DEFAULT_VXLAN_PORTS,
-              transport_mtu: int = DEFAULT_TRANSPORT_MTU,
-              vm_mtu: int = DEFAULT_VM_MTU) -> CaptureSummary:
-    """Summarize records already read (problems of the reading are added by the caller)."""
-    summary = CaptureSummary(source, format, frozenset(vxlan_ports),
-                             sizes=Sizes(transport_mtu, vm_mtu))
-    work = _Summarizer(summary)
-    for rec in records:
-        work.add(rec)
-    work.finish()
-    return summary
 
 
 def summarize_file(path: str | os.PathLike[str],
