@@ -171,9 +171,10 @@ def run_to_topology(args: argparse.Namespace, stdout: TextIO | None = None,
             print(f"{PROG} to-topology: cannot write {args.output}: {exc.strerror or exc}",
                   file=err)
             return EXIT_FINDINGS
-        print(f"{summary.source}: wrote {args.output} ({len(derived.topology.hosts)} VEMs, "
-              f"{len(derived.topology.bridge_domains)} bridge domains, "
-              f"{len(derived.topology.vms)} VMs, {len(derived.topology.traffic)} flows); "
+        t = derived.topology
+        print(f"{summary.source}: wrote {args.output} ({_plural(len(t.hosts), 'VEM')}, "
+              f"{_plural(len(t.bridge_domains), 'bridge domain')}, "
+              f"{_plural(len(t.vms), 'VM')}, {_plural(len(t.traffic), 'flow')}); "
               f"check it with 'fabric-console validate {args.output}'", file=err)
     else:
         out.write(dumps(derived.topology))

@@ -184,7 +184,7 @@ def test_done_when_to_topology_validates_with_its_findings(tmp_path, capsys):
     topo_path = tmp_path / "t.yaml"
     code, out, err = run(capsys, "capture", "to-topology", str(V8472), "-o", str(topo_path))
     assert code == 0 and out == ""
-    assert f"{V8472}: wrote {topo_path} (2 VEMs, 1 bridge domains, 2 VMs, 4 flows)" in err
+    assert f"{V8472}: wrote {topo_path} (2 VEMs, 1 bridge domain, 2 VMs, 4 flows)" in err
     topo = load(topo_path)
     assert [h.name for h in topo.hosts] == ["vem-192-168-202-1", "vem-192-168-203-1"]
     assert [str(h.vteps[0].ip) for h in topo.hosts] == ["192.168.202.1/24", "192.168.203.1/24"]
