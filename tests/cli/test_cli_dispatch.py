@@ -32,7 +32,7 @@ def test_help_lists_every_command(capsys):
     out = capsys.readouterr().out
     for name in ("validate", "simulate", "export", "apply", "stats"):
         assert f"  {name} " in out
-    assert "--connect URI" in out and "[FILE]" in out
+    assert "--connect URI" in out and "[FILE ...]" in out
 
 
 def test_command_help_and_usage_errors_do_not_raise(capsys):
@@ -107,7 +107,7 @@ def test_without_a_command_the_gui_gets_the_parsed_options(monkeypatch):
     assert cli.main(["--connect", "test:///default", "--connect", "emulated:///demo",
                      "t.yaml"]) == 0
     assert got[0].connect == ["test:///default", "emulated:///demo"]
-    assert got[0].file == "t.yaml" and got[0].debug is False
+    assert got[0].file == ["t.yaml"] and got[0].debug is False
 
 
 def test_without_the_gui_installed_the_message_is_clear(monkeypatch, capsys):
