@@ -107,6 +107,8 @@ def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("Fabric Console")
     appicon.install(app)  # the window's icon, and the launcher it belongs to
+    # The loop, not Qt, decides when to stop: the connections close after the window.
+    app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     log.info("starting; log file %s", log_path)
@@ -127,9 +129,15 @@ def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
     # SIGTERM (a logout, `kill`) too: the connections then close in order, and a kernel
     # lab's namespaces go with them instead of waiting for the next start to reap them.
     on_signal(signal.SIGTERM, window.close)
+    async def run_until_closed() -> None:
+        await closed.wait()
+        await window.close_all()  # while the loop still runs: see below
+
+    # One run_until_complete for both: between two, qasync processes events once more
+    # with no running loop, and a backend task resumed then died with "no running event
+    # loop" (a traceback in the log at one quit in three).
     with loop:
-        loop.run_until_complete(closed.wait())
-        loop.run_until_complete(window.close_all())
+        loop.run_until_complete(run_until_closed())
     return 0
 
 

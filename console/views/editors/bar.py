@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from .document import Document
 
@@ -22,11 +22,16 @@ class ModelBar(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.combo = QComboBox(self)
-        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.combo.setToolTip("The fabric shown on the canvas and in the editors")
         self.combo.addItem(OFFLINE, None)
         self.hint = QLabel(self)
         self.hint.setStyleSheet("color: palette(placeholder-text);")
+        # The hint may be cut rather than widen the tab (the window must fit 1280 px
+        # with the Editor dock open); its full text is its tooltip.
+        self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.combo.setMinimumContentsLength(12)
+        self.combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 3, 6, 3)
         layout.addWidget(QLabel("Showing", self))
@@ -67,12 +72,16 @@ class ModelBar(QWidget):
                 self.combo.setCurrentIndex(i)
                 break
         if doc.origin is None:
-            self.hint.setText("Offline: edits change this drawing only (File > Run on "
-                              "emulated fabric runs it)")
+            self._say("Offline: edits change this drawing only (File > Run on emulated "
+                      "fabric runs it)")
         else:
-            self.hint.setText("Live: Apply, Undo and Redo change the running fabric")
+            self._say("Live: Apply, Undo and Redo change the running fabric")
+
+    def _say(self, text: str) -> None:
+        self.hint.setText(text)
+        self.hint.setToolTip(text)
 
     def live_result(self, result: Any) -> None:
         from . import live_text  # the one wording, shared with the status bar
 
-        self.hint.setText(live_text(result))
+        self._say(live_text(result))
