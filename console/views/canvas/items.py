@@ -71,6 +71,7 @@ _PORT_FILL, _PORT_PEN = QColor("#5b8def"), QPen(QColor("#2c4f9e"), 1)
 _KIND_RECT = QRectF(8, 3, NODE_W - 16, 14)
 _NAME_RECT = QRectF(8, 12, NODE_W - 16, 16)
 _SUB_RECT = QRectF(8, 26, NODE_W - 16, 13)
+_BIG_NAME_RECT = QRectF(6, 1, NODE_W - 12, HEAD_H - 2)  # the name alone, zoomed out
 _TITLE_FONT = QFont()
 _TITLE_FONT.setBold(True)
 _SMALL_FONT = QFont()
@@ -111,10 +112,7 @@ def _paint_live_badges(painter: QPainter, badges: tuple[tuple[str, str], ...],
     text_w = sum(len(text) for text, _ in badges) * 0.6  # scene units per pixel of font
     px = min(LIVE_TOP - 10, max(10.0, (MIN_NAME_PX - 1) / lod))
     px = max(min(px, room / max(text_w, 1.0)), min(px, 7.0 / lod))
-    font = _NAME_FONTS.get(-round(px))
-    if font is None:
-        font = _NAME_FONTS[-round(px)] = _name_font(px)
-    metrics = QFontMetricsF(font)
+    font, metrics = _name_font(round(px))
     painter.setFont(font)
     h = min(LIVE_TOP - 4, px + 6)
     x = 4.0
@@ -142,14 +140,18 @@ def text_scale(objects: int) -> float:
     return LOD_TEXT_FEW if objects <= FEW_OBJECTS else LOD_TEXT
 
 
-def _name_font(px: float) -> QFont:
-    font = QFont(_TITLE_FONT)
-    font.setPixelSize(max(1, round(px)))
-    return font
+def _name_font(px: int) -> tuple[QFont, QFontMetricsF]:
+    """The bold font `px` scene units high, and its metrics (made once per size)."""
+    made = _NAME_FONTS.get(px)
+    if made is None:
+        font = QFont(_TITLE_FONT)
+        font.setPixelSize(max(1, px))
+        made = _NAME_FONTS[px] = (font, QFontMetricsF(font))
+    return made
 
 
-# Names zoomed out, by pixel size in scene units (a handful of sizes: scales are rounded).
-_NAME_FONTS: dict[int, QFont] = {}
+# Names zoomed out, by pixel size in scene units (a handful of sizes: sizes are rounded).
+_NAME_FONTS: dict[int, tuple[QFont, QFontMetricsF]] = {}
 
 
 def subtitle(kind: str, obj) -> str:
@@ -224,6 +226,9 @@ class NodeItem(QGraphicsRectItem):
         # designated VTEP of (from the model, set with the findings).
         self.live: NodeLive | None = None
         self.vtep_notes: dict[str, tuple[str, ...]] = {}
+        self._name_cache: tuple[int, str] = (-1, "")  # (font size, elided name)
+        # (rows, live) it was made for, and the rows as drawn
+        self._rows_cache: tuple[list | None, NodeLive | None, list] = (None, None, [])
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
@@ -253,6 +258,7 @@ class NodeItem(QGraphicsRectItem):
     def set_object(self, obj) -> None:
         """Follow a new state of the object (after an edit, undo or redo)."""
         self.obj = obj
+        self._name_cache = (-1, "")
         self._sub = subtitle(self.kind, obj)
         self._nics = []
         if self.kind == "vm":
@@ -384,35 +390,31 @@ class NodeItem(QGraphicsRectItem):
         else:
             # Zoomed out the name is all the head says: at least MIN_NAME_PX high on
             # screen, at the top of the head (elided if it does not fit).
-            px = min(HEAD_H - 8, max(NAME_PX, MIN_NAME_PX / lod))
-            font = _NAME_FONTS.get(round(px))
-            if font is None:
-                font = _NAME_FONTS[round(px)] = _name_font(px)
+            px = round(min(HEAD_H - 8, max(NAME_PX, MIN_NAME_PX / lod)))
+            if self._name_cache[0] != px:  # eliding costs as much as drawing: kept
+                font, metrics = _name_font(px)
+                self._name_cache = (px, metrics.elidedText(
+                    self.obj.name, Qt.TextElideMode.ElideRight, _BIG_NAME_RECT.width()))
             painter.setPen(_INK)
-            painter.setFont(font)
-            rect = QRectF(6, 1, NODE_W - 12, HEAD_H - 2)
-            name = QFontMetricsF(font).elidedText(self.obj.name, Qt.TextElideMode.ElideRight,
-                                                  rect.width())
-            painter.drawText(rect, left | Qt.AlignmentFlag.AlignTop, name)
-        live_rows = self.live.rows if self.live is not None else ()
+            painter.setFont(_name_font(px)[0])
+            painter.drawText(_BIG_NAME_RECT, left | Qt.AlignmentFlag.AlignTop,
+                             self._name_cache[1])
         ports = self.kind == "vm"
-        for i, text in enumerate(self._rows):
+        rows = self._row_texts() if small else ()
+        for i in range(len(self._rows)):
             y = HEAD_H + NIC_H * i
             painter.setPen(_ROW_LINE)
             painter.drawLine(QPointF(4, y), QPointF(NODE_W - 4, y))
             if small:
+                text, live = rows[i]
                 row = QRectF(10, y + 1, NODE_W - 20, NIC_H - 2)
-                metrics = _small_metrics()
-                room = row.width()
                 painter.setFont(_SMALL_FONT)
-                if i < len(live_rows) and live_rows[i]:
+                if live:
                     painter.setPen(_LIVE_INK)
                     painter.drawText(row, Qt.AlignmentFlag.AlignVCenter
-                                     | Qt.AlignmentFlag.AlignRight, live_rows[i])
-                    room -= metrics.horizontalAdvance(live_rows[i]) + 8
+                                     | Qt.AlignmentFlag.AlignRight, live)
                 painter.setPen(_INK)
-                painter.drawText(row, Qt.AlignmentFlag.AlignVCenter,
-                                 metrics.elidedText(text, Qt.TextElideMode.ElideRight, room))
+                painter.drawText(row, Qt.AlignmentFlag.AlignVCenter, text)
             if ports:
                 painter.setBrush(_PORT_FILL)
                 painter.setPen(_PORT_PEN)
@@ -421,6 +423,23 @@ class NodeItem(QGraphicsRectItem):
             self._paint_badge(painter)
         if self.live is not None and self.live.badges:
             _paint_live_badges(painter, self.live.badges, lod)
+
+    def _row_texts(self) -> list[tuple[str, str]]:
+        """Each row's label (elided to leave room for its live text) and live text, kept
+        until the drawing changes (eliding a row costs as much as drawing it)."""
+        rows_of, live_of, out = self._rows_cache
+        if rows_of is not self._rows or live_of is not self.live:
+            live = self.live.rows if self.live is not None else ()
+            metrics = _small_metrics()
+            out = []
+            for i, text in enumerate(self._rows):
+                extra = live[i] if i < len(live) else ""
+                room = NODE_W - 20 - (metrics.horizontalAdvance(extra) + 8 if extra else 0)
+                if metrics.horizontalAdvance(text) > room:
+                    text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
+                out.append((text, extra))
+            self._rows_cache = (self._rows, self.live, out)
+        return out
 
     def _paint_badge(self, painter: QPainter) -> None:
         error = any(f.severity is Severity.ERROR for f in self.findings)
