@@ -44,6 +44,7 @@ MAX_PASSING_LINKS = 200
 # pixels bead a line drawn on its own (a small fabric), they vanish in a mesh of lines.
 DENSE_LINKS = 1000
 KIND_IDS = {kind: i for i, kind in enumerate(LINK_PENS)}
+_STYLE_NAMES = list(LINK_PENS)
 
 
 class LinkItem:
@@ -123,6 +124,10 @@ class LinkLayer(QGraphicsItem):
             return
         self._kinds[link.slot] = style
         self._changed(link, link_rect(link._line))
+
+    def style_of(self, link: LinkItem) -> str:
+        """The name of the pen the link is drawn with (its kind, or a live rate class)."""
+        return _STYLE_NAMES[self._kinds[link.slot]] if link.layer is self else ""
 
     def discard(self, link: LinkItem) -> None:
         if link.layer is not self:
