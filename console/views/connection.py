@@ -122,6 +122,8 @@ class Connection(QObject):
     def _set_state(self, state: str, detail: str = "") -> None:
         if (state, detail) == (self.state, self.detail):
             return
+        if state != self.state:  # the log says what each connection went through
+            log.info("%s: %s%s", self.uri, state, f" ({detail})" if detail else "")
         self.state, self.detail = state, detail
         self.stateChanged.emit(state, detail)
 
