@@ -114,6 +114,15 @@ def test_links_and_badges_follow_the_rates_and_offline_clears_them(qtbot, canvas
                for x in range(above.left(), above.right()) for y in range(above.top(),
                                                                           above.bottom()))
 
+    # A stale sample (the connection dropped) shows nothing as live.
+    source.history.add(CounterSample(timestamp=99.0, live=False))
+    source.sampled.emit()
+    assert all(n.live is None for n in scene.nodes.values())
+    assert layer.style_of(link(canvas, "web1/eth0 → web (profile)")) == "profile"
+    source.sample()
+    source.sample()
+    assert badges(canvas, "vm:backup1") == ["drops 4.1k/s"]
+
     canvas.set_live(None)
     assert canvas.live_source is None
     assert all(n.live is None for n in scene.nodes.values())
