@@ -1,4 +1,6 @@
-"""The topology canvas (Qt Graphics View): draw, connect, move and find objects."""
+"""The topology canvas (Qt Graphics View): draw, connect, move and find objects; laid out
+in bands when the file gives no positions (layout.py); a connection's rates drawn on it
+(live.py, CanvasWidget.set_live)."""
 
 from .items import NodeItem
 from .links import LinkItem

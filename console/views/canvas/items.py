@@ -3,19 +3,19 @@
 As in GNS3's node_item.py, a node's itemChange() calls adjust() on its links, so links
 follow their nodes without any scene-wide scan. Nodes paint nothing themselves (they take
 clicks, drags, hover and the rubber band): zoomed in, nodelayer.NodeLayer draws them from
-pixmaps of NodeItem.draw() (no child text items; names only between LOD_TEXT and
-LOD_SMALL_TEXT) and the one LinkLayer (links.py) draws every link; zoomed out, below LOD_TEXT,
-overview.Overview draws nodes and links in batches. So crossing a scale changes which
-layer is visible, not a flag on every node.
+pixmaps of NodeItem.draw() (no child text items; below LOD_SMALL_TEXT only the name, at
+least MIN_NAME_PX high, and live badges) and the one LinkLayer (links.py) draws every link;
+zoomed out, below the scene's text scale (text_scale(): LOD_TEXT, or LOD_TEXT_FEW for a
+small fabric), overview.Overview draws nodes and links in batches. So crossing a scale
+changes which layer is visible, not a flag on every node. What nodes read is in text.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsRectItem,
@@ -25,9 +25,21 @@ from PySide6.QtWidgets import (
 )
 
 from console.models.findings import Finding, Severity
-from console.models.inventory import Host, Switching, Vm
-from console.models.overlay import BridgeDomain
-from console.models.vmfex import PortProfile
+from console.models.inventory import Switching
+
+from .text import (
+    LABELS,
+    LIVE_INK,
+    NAME_PX,
+    SMALL_FONT,
+    TITLE_FONT,
+    NodeLive,
+    name_font,
+    paint_live_badges,
+    small_metrics,
+    subtitle,
+    vtep_row,
+)
 
 if TYPE_CHECKING:
     from .links import LinkItem
@@ -57,8 +69,6 @@ COLOURS = {
     "bd": QColor("#f8e1c4"),
     "pp": QColor("#d9e8f7"),
 }
-LABELS = {"fi": "FI", "host": "VM-FEX host", "vem": "VEM host", "vm": "VM",
-          "bd": "Bridge domain", "pp": "Port profile"}
 
 _GREY = QColor("#eeeeee")
 # Paint's pens, brushes and rectangles, made once (paint runs for every visible node).
@@ -72,63 +82,6 @@ _KIND_RECT = QRectF(8, 3, NODE_W - 16, 14)
 _NAME_RECT = QRectF(8, 12, NODE_W - 16, 16)
 _SUB_RECT = QRectF(8, 26, NODE_W - 16, 13)
 _BIG_NAME_RECT = QRectF(6, 1, NODE_W - 12, HEAD_H - 2)  # the name alone, zoomed out
-_TITLE_FONT = QFont()
-_TITLE_FONT.setBold(True)
-_SMALL_FONT = QFont()
-_SMALL_FONT.setPointSizeF(max(6.0, _SMALL_FONT.pointSizeF() * 0.85))
-NAME_PX = 12.0  # the title font's pixel size at 1:1 (9 points at 96 dpi)
-_LIVE_INK = QColor("#1b7f3b")
-
-
-@dataclass(frozen=True, slots=True)
-class NodeLive:
-    """What a live connection shows on a node: text after each row (a vNIC's packets/s)
-    and badges above it, each (text, colour) (drops in red, floods in amber)."""
-
-    rows: tuple[str, ...] = ()
-    badges: tuple[tuple[str, str], ...] = ()
-
-
-def vtep_row(name: str, ip: str, designated: tuple[str, ...]) -> str:
-    """A VEM's VTEP row: its address and the bridge domains it receives the floods of."""
-    return f"{name} {ip}" + (f"  ★ {', '.join(designated)}" if designated else "")
-
-
-_SMALL_METRICS: list[QFontMetricsF] = []
-
-
-def _small_metrics() -> QFontMetricsF:
-    if not _SMALL_METRICS:  # made once there is an application (fonts need one)
-        _SMALL_METRICS.append(QFontMetricsF(_SMALL_FONT))
-    return _SMALL_METRICS[0]
-
-
-def _paint_live_badges(painter: QPainter, badges: tuple[tuple[str, str], ...],
-                       lod: float) -> None:
-    """Pills above the node's top left corner (what a zoomed-out admin looks for): their
-    text 9 pixels high on screen, smaller down to 7 pixels when it would not fit over the
-    node, then elided; at most LIVE_TOP - 4 tall."""
-    room = NODE_W + 6 - 10 * len(badges)
-    text_w = sum(len(text) for text, _ in badges) * 0.6  # scene units per pixel of font
-    px = min(LIVE_TOP - 10, max(10.0, (MIN_NAME_PX - 1) / lod))
-    px = max(min(px, room / max(text_w, 1.0)), min(px, 7.0 / lod))
-    font, metrics = _name_font(round(px))
-    painter.setFont(font)
-    h = min(LIVE_TOP - 4, px + 6)
-    x = 4.0
-    for text, colour in badges:
-        w = metrics.horizontalAdvance(text) + 10
-        w = min(w, NODE_W + 10 - x)
-        if w < 20:
-            break
-        rect = QRectF(x, -h - 2, w, h)
-        painter.setPen(QPen(QColor("white"), 1))
-        painter.setBrush(QColor(colour))
-        painter.drawRoundedRect(rect, h / 2, h / 2)
-        painter.setPen(QColor("white"))
-        painter.drawText(rect.adjusted(5, 0, -5, 0), Qt.AlignmentFlag.AlignCenter,
-                         metrics.elidedText(text, Qt.TextElideMode.ElideRight, w - 10))
-        x += w + 4
 
 
 def item_id(kind: str, name: str) -> str:
@@ -138,46 +91,6 @@ def item_id(kind: str, name: str) -> str:
 def text_scale(objects: int) -> float:
     """The scale below which a fabric of `objects` is drawn as blocks (see LOD_TEXT)."""
     return LOD_TEXT_FEW if objects <= FEW_OBJECTS else LOD_TEXT
-
-
-def _name_font(px: int) -> tuple[QFont, QFontMetricsF]:
-    """The bold font `px` scene units high, and its metrics (made once per size)."""
-    made = _NAME_FONTS.get(px)
-    if made is None:
-        font = QFont(_TITLE_FONT)
-        font.setPixelSize(max(1, px))
-        made = _NAME_FONTS[px] = (font, QFontMetricsF(font))
-    return made
-
-
-# Names zoomed out, by pixel size in scene units (a handful of sizes: sizes are rounded).
-_NAME_FONTS: dict[int, tuple[QFont, QFontMetricsF]] = {}
-
-
-def subtitle(kind: str, obj) -> str:
-    """One line saying what the object is, in the domain's words."""
-    if kind == "host":
-        assert isinstance(obj, Host)
-        if obj.switching is Switching.VEM:
-            return f"VEM · {len(obj.vteps)} VTEP{'s' if len(obj.vteps) != 1 else ''}"
-        if obj.vic is not None:
-            pfs = ", ".join(f"{pf.name}({pf.vfs})" for pf in obj.vic.pfs)
-            return f"{obj.vic.model} {pfs}".strip()
-        return "VM-FEX · no VIC"
-    if kind == "vm":
-        assert isinstance(obj, Vm)
-        return f"on {obj.host} · {obj.state.value}"
-    if kind == "bd":
-        assert isinstance(obj, BridgeDomain)
-        return f"segment {obj.segment_id} · {obj.mode.value}"
-    if kind == "pp":
-        assert isinstance(obj, PortProfile)
-        if obj.bridge_domain:
-            return f"VXLAN → {obj.bridge_domain}"
-        return "VLAN " + (",".join(map(str, obj.vlans[:4])) if obj.vlans else "1")
-    if kind == "fi":
-        return "switches all VM-FEX traffic"
-    return LABELS.get(kind, kind)
 
 
 _MOVED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
@@ -380,11 +293,11 @@ class NodeItem(QGraphicsRectItem):
         left = Qt.AlignmentFlag.AlignLeft
         if small:
             painter.setPen(_INK)
-            painter.setFont(_SMALL_FONT)
+            painter.setFont(SMALL_FONT)
             painter.drawText(_KIND_RECT, left, LABELS.get(self.style, self.kind))
-            painter.setFont(_TITLE_FONT)
+            painter.setFont(TITLE_FONT)
             painter.drawText(_NAME_RECT, left, self.obj.name)
-            painter.setFont(_SMALL_FONT)
+            painter.setFont(SMALL_FONT)
             painter.setPen(_INK_SOFT)
             painter.drawText(_SUB_RECT, left, self._sub)
         else:
@@ -392,11 +305,11 @@ class NodeItem(QGraphicsRectItem):
             # screen, at the top of the head (elided if it does not fit).
             px = round(min(HEAD_H - 8, max(NAME_PX, MIN_NAME_PX / lod)))
             if self._name_cache[0] != px:  # eliding costs as much as drawing: kept
-                font, metrics = _name_font(px)
+                font, metrics = name_font(px)
                 self._name_cache = (px, metrics.elidedText(
                     self.obj.name, Qt.TextElideMode.ElideRight, _BIG_NAME_RECT.width()))
             painter.setPen(_INK)
-            painter.setFont(_name_font(px)[0])
+            painter.setFont(name_font(px)[0])
             painter.drawText(_BIG_NAME_RECT, left | Qt.AlignmentFlag.AlignTop,
                              self._name_cache[1])
         ports = self.kind == "vm"
@@ -408,9 +321,9 @@ class NodeItem(QGraphicsRectItem):
             if small:
                 text, live = rows[i]
                 row = QRectF(10, y + 1, NODE_W - 20, NIC_H - 2)
-                painter.setFont(_SMALL_FONT)
+                painter.setFont(SMALL_FONT)
                 if live:
-                    painter.setPen(_LIVE_INK)
+                    painter.setPen(LIVE_INK)
                     painter.drawText(row, Qt.AlignmentFlag.AlignVCenter
                                      | Qt.AlignmentFlag.AlignRight, live)
                 painter.setPen(_INK)
@@ -422,7 +335,7 @@ class NodeItem(QGraphicsRectItem):
         if self.findings:
             self._paint_badge(painter)
         if self.live is not None and self.live.badges:
-            _paint_live_badges(painter, self.live.badges, lod)
+            paint_live_badges(painter, self.live.badges, lod, NODE_W, LIVE_TOP)
 
     def _row_texts(self) -> list[tuple[str, str]]:
         """Each row's label (elided to leave room for its live text) and live text, kept
@@ -430,7 +343,7 @@ class NodeItem(QGraphicsRectItem):
         rows_of, live_of, out = self._rows_cache
         if rows_of is not self._rows or live_of is not self.live:
             live = self.live.rows if self.live is not None else ()
-            metrics = _small_metrics()
+            metrics = small_metrics()
             out = []
             for i, text in enumerate(self._rows):
                 extra = live[i] if i < len(live) else ""
@@ -447,7 +360,7 @@ class NodeItem(QGraphicsRectItem):
         painter.setPen(QPen(QColor("white"), 1.5))
         rect = QRectF(NODE_W - 12, -8, 20, 20)
         painter.drawEllipse(rect)
-        painter.setFont(_TITLE_FONT)
+        painter.setFont(TITLE_FONT)
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(len(self.findings)))
 
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
