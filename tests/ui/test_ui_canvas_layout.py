@@ -13,6 +13,7 @@ from console.models import topofile as tf
 from console.views.canvas import CanvasWidget
 from console.views.canvas.items import LOD_TEXT, NODE_W, text_scale
 from console.views.editors.document import Document
+from console.views.undo import AddObject
 
 DEMO = Path(__file__).parents[2] / "resources" / "topologies" / "demo.yaml"
 VIEW = (900, 600)  # the view's viewport (the canvas adds its palette and toolbar)
@@ -166,6 +167,17 @@ def test_saved_positions_are_kept_and_the_rest_laid_out_around_them(qtbot, setti
     # the others still in their bands, VMs still under their hosts
     assert nodes["vm:web1"].pos().x() == nodes["host:kvm1"].pos().x()
     assert nodes["vm:app1"].pos().y() > nodes["host:vem1"].pos().y()
+    assert len({nodes[f"host:{h}"].pos().y() for h in ("kvm1", "kvm2", "vem1", "vem2")}) == 1
+    assert nodes["fi:fi-a"].pos().y() < nodes["host:kvm1"].pos().y()
+    assert nodes["vm:app3"].pos().x() < 3000  # its host moved, not the plan of the rest
+    # An object added later without a position goes next to its relatives: a VM under
+    # its host, below the VMs already there.
+    doc = canvas.doc
+    web1 = next(vm for vm in doc.topology.vms if vm.name == "web1")
+    doc.push(AddObject(doc.topology, "vms", web1.model_copy(update={"name": "web9"})))
+    web9, db1 = nodes["vm:web9"], nodes["vm:db1"]
+    assert web9.pos().x() == nodes["host:kvm1"].pos().x()
+    assert web9.pos().y() > db1.block_rect().bottom()
     settle(qtbot, canvas)
 
 

@@ -14,7 +14,6 @@ object added later (a live event, an undo of a delete) goes next to its relative
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF
@@ -167,39 +166,55 @@ def _mean(values: list[float] | None, default: float) -> float:
 
 
 def place_unpositioned(scene: TopologyScene, nodes: list[NodeItem]) -> None:
-    """Give items without a model position a place: the layered layout when nothing has a
-    place yet, else next to their relatives (a VM under its host, a host or profile at the
-    end of its band).
+    """Give items without a model position a place: the layered layout when most have
+    none (a file opened; the few saved positions stay where they are), else next to their
+    relatives (a VM under its host, a host or profile at the end of its band).
 
     The view position is not written to the model (opening a file must not make it
     dirty); the Auto-layout action writes positions as one undo step."""
-    if len(nodes) == len(scene.nodes):
+    if len(nodes) * 2 > len(scene.nodes):
         positions = layered_positions(scene.doc.topology)
         for node in nodes:
             pos = positions.get((COLLECTIONS[node.kind], node.name))
             if pos is not None:
                 node.set_pos_silently(QPointF(*pos))
         return
-    placed = [n for n in scene.nodes.values() if n not in set(nodes)]
+    pending = set(nodes)
+    placer = _Placer(scene, [n for n in scene.nodes.values() if n not in pending])
     for node in sorted(nodes, key=lambda n: LAYER[n.kind]):
-        node.set_pos_silently(_next_to_relatives(scene, node, placed))
-        placed.append(node)
+        node.set_pos_silently(placer.place(node))
 
 
-def _next_to_relatives(scene: TopologyScene, node: NodeItem,
-                       placed: Iterable[NodeItem]) -> QPointF:
-    placed = list(placed)
-    if node.kind == "vm":
-        host = scene.nodes.get(f"host:{node.obj.host}")
-        if host is not None and host.scene() is scene:
-            # Under the host, below whatever already hangs in its column.
-            column = [n for n in placed if n is not host and abs(n.x() - host.x()) < COL_W / 2
-                      and n.y() > host.y() and n.kind == "vm"]
-            bottom = max((n.block_rect().bottom() for n in column),
-                         default=host.block_rect().bottom())
-            return QPointF(host.x(), bottom + GAP_Y)
-    same = [n for n in placed if n.kind == node.kind]
-    if same:
-        last = max(same, key=lambda n: n.x())
-        return QPointF(last.x() + COL_W, last.y())
-    return QPointF(0.0, LAYER[node.kind] * ROW_H)
+class _Placer:
+    """Places new nodes next to their relatives; what it looks up (the end of each band,
+    the bottom of each host's VM column) is found once per call, not once per node: a
+    live event can bring hundreds of VMs at once."""
+
+    def __init__(self, scene: TopologyScene, placed: list[NodeItem]):
+        self.scene = scene
+        self.last: dict[str, NodeItem] = {}  # kind -> its rightmost node
+        self.vms = [n for n in placed if n.kind == "vm"]
+        self.bottoms: dict[str, float] = {}  # host id -> bottom of its VM column
+        for node in placed:
+            last = self.last.get(node.kind)
+            if last is None or node.x() > last.x():
+                self.last[node.kind] = node
+
+    def place(self, node: NodeItem) -> QPointF:
+        if node.kind == "vm":
+            host = self.scene.nodes.get(f"host:{node.obj.host}")
+            if host is not None and host.scene() is self.scene:
+                # Under the host, below whatever already hangs in its column.
+                bottom = self.bottoms.get(host.id)
+                if bottom is None:
+                    bottom = max((n.block_rect().bottom() for n in self.vms
+                                  if abs(n.x() - host.x()) < COL_W / 2 and n.y() > host.y()),
+                                 default=host.block_rect().bottom())
+                pos = QPointF(host.x(), bottom + GAP_Y)
+                self.bottoms[host.id] = pos.y() + node.block_rect().height()
+                return pos
+        last = self.last.get(node.kind)
+        pos = (QPointF(last.x() + COL_W, last.y()) if last is not None
+               else QPointF(0.0, LAYER[node.kind] * ROW_H))
+        self.last[node.kind] = node  # the caller puts it at `pos` before the next place()
+        return pos

@@ -107,6 +107,14 @@ class TopologyView(QGraphicsView):
             self.centerOn(rect.center())
         self.settle()
 
+    def reveal(self, rect: QRectF) -> None:
+        """Centre on a scene rectangle unless it is on screen already; the view then stays
+        where it was put (no refit on resize, as after a pan)."""
+        shown = self.mapToScene(self.viewport().rect()).boundingRect()
+        if not shown.contains(rect):
+            self._auto_fit = False
+            self.centerOn(rect.center())
+
     # ------------------------------------------------------------------- pan
     def pan(self, dx: int, dy: int) -> None:
         self._auto_fit = False

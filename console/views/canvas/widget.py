@@ -149,10 +149,7 @@ class CanvasWidget(QWidget):
         if node is None:
             return False
         self.scene.select_only(node)
-        view = self.view
-        shown = view.mapToScene(view.viewport().rect()).boundingRect()
-        if not shown.contains(node.block_rect()):
-            view.centerOn(node.block_rect().center())
+        self.view.reveal(node.block_rect())
         return True
 
     def auto_layout(self) -> None:
