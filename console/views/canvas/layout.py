@@ -61,11 +61,17 @@ def _spread(wanted: list[tuple[float, Key]], y: float, width: float,
     bottom = y
     for start in range(0, len(wanted), per_row):
         row = wanted[start:start + per_row]
-        xs: list[float] = []
-        for x, _ in row:
-            xs.append(x if not xs else max(x, xs[-1] + COL_W))
-        shift = sum(w[0] for w in row) / len(row) - sum(xs) / len(xs)
-        shift = max(shift, -xs[0])  # not left of the fabric's left edge
+        if len(wanted) > per_row:
+            # Several rows: each a full row from the left edge, in the wanted order (rows
+            # recentred one by one made a staircase).
+            xs = [i * COL_W for i in range(len(row))]
+            shift = 0.0
+        else:
+            xs = []
+            for x, _ in row:
+                xs.append(x if not xs else max(x, xs[-1] + COL_W))
+            shift = sum(w[0] for w in row) / len(row) - sum(xs) / len(xs)
+            shift = max(shift, -xs[0])  # not left of the fabric's left edge
         row_h = max(heights.get(k, HEAD_H) for _, k in row)
         for (_, key), x in zip(row, xs):
             out[key] = (round(x + shift, 1), round(y, 1))

@@ -45,6 +45,7 @@ class TopologyScene(QGraphicsScene):
     current = Signal(str, str)  # the single selected object: kind, name ("" when none)
     migrate_requested = Signal(str)  # a VM's name
     refreshed = Signal()  # the debounced refresh (findings, VTEP notes) after edits ran
+    text_scale_changed = Signal()  # edits took the fabric across FEW_OBJECTS
 
     def __init__(self, document: Document, parent=None):
         super().__init__(parent)
@@ -74,6 +75,7 @@ class TopologyScene(QGraphicsScene):
         # the topology, so a replaced or re-added object goes back to its place.
         self._placed: dict[str, QPointF] = {}
         self._quiet = False  # a programmatic selection: no `current` (see select_only)
+        self._text_scale = 0.0  # what text_scale was when the view last heard of it
         self.live = None  # live.LiveState while a connection's counters are shown
         self._building = False
         # How nodes are drawn, set by the view for its scale (see set_quality).
@@ -116,6 +118,7 @@ class TopologyScene(QGraphicsScene):
         finally:
             self._building = False
             self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self._text_scale = self.text_scale
         if self.live is not None:
             self.live.apply()
         self._badge_timer.start()
@@ -174,6 +177,9 @@ class TopologyScene(QGraphicsScene):
         for nid in gone:
             self._remove_node(nid)
         self._by_kind[kind] = seen
+        if not self._building and text_scale(len(self.nodes)) != self._text_scale:
+            self._text_scale = text_scale(len(self.nodes))
+            self.text_scale_changed.emit()
         self._unplaced.extend(n for n in new if n.obj.position is None
                               and n.id not in self._placed)
         if self._building:

@@ -26,6 +26,7 @@ class TopologyView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontSavePainterState)
         self.setAcceptDrops(True)
+        scene.text_scale_changed.connect(self._update_quality)
         self._pan_from: QPoint | None = None
         self._detailed = True
         self._fit_pending = True  # a new topology is shown whole, once the view has a size
