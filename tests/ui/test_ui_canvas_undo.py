@@ -12,9 +12,10 @@ from PySide6.QtCore import QPointF
 from console.models import topofile as tf
 from console.models.changes import BridgeDomainEdit, PortProfileEdit
 from console.views.canvas import CanvasWidget
+from console.views.canvas.layout import layered_positions
 from console.views.editors.commands import ChangeCommand
 from console.views.editors.document import Document
-from console.views.undo import MovePositions, RemoveObject, ReplaceObject
+from console.views.undo import AddObject, MovePositions, RemoveObject, ReplaceObject
 
 DEMO = Path(__file__).parents[2] / "resources" / "topologies" / "demo.yaml"
 
@@ -92,5 +93,26 @@ def test_a_deleted_node_comes_back_to_its_place_and_a_rename_keeps_it(qtbot, can
                            db.model_copy(update={"name": "database"})))
     assert canvas.scene.nodes["pp:database"].pos() == QPointF(*before["pp:db"])
     doc.stack.undo()
+    assert places(canvas) == before
+    settle(qtbot, canvas)
+
+
+def test_switching_topologies_and_back_keeps_every_place(qtbot, canvas, settings):
+    """The workspace shows one connection's model, then another's, then the first again."""
+    doc = canvas.doc
+    first = doc.topology
+    web = next(p for p in first.port_profiles if p.name == "web")
+    doc.push(AddObject(first, "port_profiles", web.model_copy(update={"name": "web9"})))
+    before = places(canvas)
+    # placed at the end of its band: not where a layout of the whole would put it
+    pp = before["pp:web9"]
+    assert layered_positions(first)[("port_profiles", "web9")] != pp
+    other = tf.load(DEMO)
+    other.vms = other.vms[:3]
+    doc.topology = other
+    doc.topologyReplaced.emit(other)
+    assert len(canvas.scene.nodes) < len(before)
+    doc.topology = first
+    doc.topologyReplaced.emit(first)
     assert places(canvas) == before
     settle(qtbot, canvas)

@@ -12,6 +12,7 @@ undoing its first move brings it back to that place.
 
 from __future__ import annotations
 
+import weakref
 from functools import partial
 
 from PySide6.QtCore import QLineF, QPointF, Qt, QTimer, Signal
@@ -72,8 +73,11 @@ class TopologyScene(QGraphicsScene):
         self._by_kind: dict[str, set[str]] = {}
         self._unplaced: list[NodeItem] = []
         # Where objects without a saved position were placed, by id: kept for the life of
-        # the topology, so a replaced or re-added object goes back to its place.
+        # the topology, so a replaced or re-added object goes back to its place; and per
+        # topology shown (the workspace switches between connections' models), so coming
+        # back to one finds everything where it was.
         self._placed: dict[str, QPointF] = {}
+        self._places: dict[int, tuple[weakref.ref, dict[str, QPointF]]] = {}
         self._quiet = False  # a programmatic selection: no `current` (see select_only)
         self._text_scale = 0.0  # what text_scale was when the view last heard of it
         self.live = None  # live.LiveState while a connection's counters are shown
@@ -100,7 +104,11 @@ class TopologyScene(QGraphicsScene):
         self.nodes.clear()
         self._out.clear()
         self._dangling.clear()
-        self._placed.clear()
+        self._places = {k: v for k, v in self._places.items() if v[0]() is not None}
+        kept = self._places.get(id(topo))
+        if kept is None or kept[0]() is not topo:
+            kept = self._places[id(topo)] = (weakref.ref(topo), {})
+        self._placed = kept[1]
         self._topo = topo
         self._slots = {c: partial(self._sync, c) for c in COLLECTIONS.values()}
         for collection, slot in self._slots.items():
