@@ -178,6 +178,7 @@ def test_each_vem_marks_the_vteps_designated_for_its_segments(qtbot, canvas):
     assert vem1.vtep_notes == {"vtep0": ("tenant-a",), "vtep1": ("tenant-b",)}
     assert canvas.scene.nodes["host:vem2"].vtep_notes == {"vtep0": ("tenant-a", "tenant-b")}
     assert canvas.scene.nodes["host:kvm1"].vtep_notes == {}
+    assert "vtep1 10.0.1.21  ★ tenant-b" in vem1.toolTip()  # zoomed out, rows are not drawn
     doc = canvas.doc
     host = next(h for h in doc.topology.hosts if h.name == "vem1")
     with qtbot.waitSignal(canvas.settled, timeout=10000):

@@ -177,7 +177,6 @@ class NodeItem(QGraphicsRectItem):
         if self.kind == "vm":
             self._nics = [f"{n.name}  {n.attach.value}" for n in obj.nics]
         self._set_rows()
-        self.setToolTip(f"{LABELS.get(self.style, self.kind)} {obj.name}\n{self._sub}")
         if self.table is not None:
             self.table.place(self)
             self.table.restyle(self)
@@ -190,6 +189,7 @@ class NodeItem(QGraphicsRectItem):
                           for v in self.obj.vteps]
         self._rect = QRectF(0, 0, NODE_W, HEAD_H + NIC_H * len(self._rows))
         self._set_bounds()
+        self._set_tooltip()
 
     def _set_bounds(self) -> None:
         # Ports on the right, the findings badge above the top right corner, live badges
@@ -198,6 +198,17 @@ class NodeItem(QGraphicsRectItem):
         bounds = self._rect.adjusted(-PORT_R - 2, -top, 12, 2)
         if bounds != self.rect():
             self.setRect(bounds)
+
+    def _set_tooltip(self) -> None:
+        """What the node is, its VTEPs (a VEM: the designated ones marked) and findings:
+        zoomed out, the rows' small print is not drawn."""
+        tip = f"{LABELS.get(self.style, self.kind)} {self.obj.name}\n{self._sub}"
+        if self.style == "vem" and self._rows:
+            tip += "\n" + "\n".join(self._rows) + "\n(★: the designated VTEP, which " \
+                "receives the bridge domain's floods)"
+        if self.findings:
+            tip += "\n\n" + "\n".join(f"• {f.message} [{f.rule}]" for f in self.findings)
+        self.setToolTip(tip)
 
     def set_vtep_notes(self, notes: dict[str, tuple[str, ...]]) -> None:
         """VTEP name -> the bridge domains it is the designated VTEP of (a VEM host)."""
@@ -230,10 +241,7 @@ class NodeItem(QGraphicsRectItem):
         if findings == self.findings:
             return
         self.findings = findings
-        tip = f"{LABELS.get(self.style, self.kind)} {self.obj.name}\n{self._sub}"
-        if findings:
-            tip += "\n\n" + "\n".join(f"• {f.message} [{f.rule}]" for f in findings)
-        self.setToolTip(tip)
+        self._set_tooltip()
         if self.table is not None:
             self.table.restyle(self)
 
