@@ -36,7 +36,7 @@ def show(qtbot, settings, topo) -> CanvasWidget:
 def settle(qtbot, canvas: CanvasWidget) -> None:
     """Let the debounced refresh (findings, VTEP notes) finish inside the test: pytest-qt
     closes the widgets before fixtures are torn down."""
-    if canvas.scene._badge_timer.isActive() or canvas.doc.pending:
+    if canvas.settling:
         with qtbot.waitSignal(canvas.settled, timeout=10000):
             pass
 

@@ -68,7 +68,7 @@ def canvas(qtbot, settings):
 
 def settle(qtbot, canvas: CanvasWidget) -> None:
     """The debounced refresh inside the test (pytest-qt closes widgets before fixtures)."""
-    if canvas.scene._badge_timer.isActive() or canvas.doc.pending:
+    if canvas.settling:
         with qtbot.waitSignal(canvas.settled, timeout=10000):
             pass
 

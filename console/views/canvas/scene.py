@@ -185,6 +185,10 @@ class TopologyScene(QGraphicsScene):
         for nid in gone:
             self._remove_node(nid)
         self._by_kind[kind] = seen
+        if not self._building:
+            # The debounced refresh starts with the model's event, not at the document's
+            # coalesced `changed`: `settling` is true from the edit on.
+            self._badge_timer.start()
         if not self._building and text_scale(len(self.nodes)) != self._text_scale:
             self._text_scale = text_scale(len(self.nodes))
             self.text_scale_changed.emit()
@@ -273,6 +277,11 @@ class TopologyScene(QGraphicsScene):
         return [link for links in self._out.values() for link in links]
 
     # -------------------------------------------------------------------- badges
+    @property
+    def settling(self) -> bool:
+        """A debounced refresh (findings, VTEP notes) is due: `refreshed` will follow."""
+        return self._badge_timer.isActive()
+
     def refresh_badges(self) -> None:
         """Findings per object and each VEM's designated VTEPs, off the per-event path
         (debounced after edits); then `refreshed`."""

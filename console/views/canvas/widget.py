@@ -136,6 +136,11 @@ class CanvasWidget(QWidget):
             self.scene.live.apply()
 
     @property
+    def settling(self) -> bool:
+        """The canvas has debounced work to do after an edit: `settled` will follow."""
+        return self.scene.settling
+
+    @property
     def live_source(self) -> Any | None:
         """The source given to set_live (None when offline)."""
         return self.scene.live.source if self.scene.live is not None else None
