@@ -1,11 +1,13 @@
-"""Findings of the rules, grouped by canvas item (for the badges)."""
+"""What the model says about each canvas item beyond its own fields: findings of the rules
+(for the badges) and a VEM's designated VTEPs (for its VTEP rows)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 
-from console.models import Topology
+from console.models import BridgeDomain, Host, Topology
+from console.models.derived import Derived
 from console.models.findings import Finding
 from console.views.undo import KIND_OF
 
@@ -54,3 +56,16 @@ class FindingsIndex:
 
     def for_item(self, nid: str) -> list[Finding]:
         return self.by_item.get(nid, [])
+
+
+def designated_vteps(derived: Derived, bds: dict[str, BridgeDomain],
+                     host: Host) -> dict[str, tuple[str, ...]]:
+    """VTEP name -> the bridge domains it is the designated VTEP of, for the segments the
+    VEM has running VMs in (where floods reach it)."""
+    notes: dict[str, list[str]] = {}
+    for name in derived.segments_on(host.name):
+        bd = bds.get(name)
+        vtep = derived.designated_vtep(host, bd) if bd is not None else None
+        if vtep is not None:
+            notes.setdefault(vtep.name, []).append(name)
+    return {k: tuple(v) for k, v in notes.items()}

@@ -29,7 +29,7 @@ from console.views.editors.document import Document
 from console.views.undo import COLLECTIONS, KIND_OF, Macro, MovePositions, RemoveObject
 
 from . import factory
-from .findings import FindingsIndex
+from .findings import FindingsIndex, designated_vteps
 from .items import NodeItem, item_id, text_scale
 from .layout import place_unpositioned
 from .links import LinkItem, LinkLayer
@@ -300,15 +300,8 @@ class TopologyScene(QGraphicsScene):
         bds = {bd.name: bd for bd in self.doc.topology.bridge_domains}
         for nid in self._by_kind.get("host", ()):
             node = self.nodes[nid]
-            if node.style != "vem":
-                continue
-            notes: dict[str, list[str]] = {}
-            for bd_name in derived.segments_on(node.name):
-                bd = bds.get(bd_name)
-                vtep = derived.designated_vtep(node.obj, bd) if bd is not None else None
-                if vtep is not None:
-                    notes.setdefault(vtep.name, []).append(bd_name)
-            node.set_vtep_notes({k: tuple(v) for k, v in notes.items()})
+            if node.style == "vem":
+                node.set_vtep_notes(designated_vteps(derived, bds, node.obj))
 
     # ----------------------------------------------------------------- gestures
     def _push(self, command: QUndoCommand) -> None:
