@@ -100,7 +100,7 @@ def test_links_and_badges_follow_the_rates_and_offline_clears_them(qtbot, canvas
     assert layer.style_of(link(canvas, "tenant-a → tenant-a (segment)")) == "segment"
     assert badges(canvas, "vm:backup1") == ["drops 4.1k/s"]
     assert badges(canvas, "host:vem2") == ["MTU drops 12/s"]
-    assert badges(canvas, "bd:tenant-b") == ["flood 50/s → 100 copies/s"]
+    assert badges(canvas, "bd:tenant-b") == ["flood 50/s → 100 copies"]
     assert badges(canvas, "vm:web1") == [] and badges(canvas, "host:vem1") == []
     assert scene.nodes["vm:web1"].live.rows == ("2.5k pkt/s",)
 

@@ -131,7 +131,8 @@ class LiveState:
             floods = latest("bd", node.name, "flood_fps")
             copies = (latest("bd", node.name, "mcast_copies_ps")
                       + latest("bd", node.name, "ucast_copies_ps"))
-            text = f"flood {rate_text(floods)}/s → {rate_text(copies)} copies/s"
+            # per second, as the flood rate (short: it must be read over a zoomed-out node)
+            text = f"flood {rate_text(floods)}/s → {rate_text(copies)} copies"
             node.set_live(NodeLive(badges=((text, FLOOD),))
                           if floods >= 0.5 or copies >= 0.5 else None)
         old, self.levels = self.levels, levels
