@@ -105,3 +105,38 @@ def vlan_ranges(vlans: Iterable[int]) -> str:
 def one_line(text: str, limit: int) -> str:
     """A free-text field made safe for one CLI line: no line breaks, at most `limit`."""
     return " ".join(text.split())[:limit]
+
+
+CLI_SYNTAX = ";|?"
+"""Characters a device CLI reads as syntax in the middle of a line: `;` separates
+commands (NX-OS command chaining), `|` starts a pipe, `?` asks for help when the text is
+pasted into a session (the rest of the line is then lost)."""
+
+
+def cli_text(text: str, limit: int, refused: str = "") -> tuple[str, str]:
+    """A free-text field for one CLI line, and what had to go: line breaks and runs of
+    spaces become one space, control characters (the model strips them already; a
+    renderer may get text from elsewhere) and the characters of CLI_SYNTAX are removed,
+    and so are those of `refused` (characters the device refuses in this field, dropped
+    without a note as they always were); then cut at `limit`. Returns (text, the removed
+    syntax and unprintable characters, each once, in order of first appearance), so the
+    export can say what it changed."""
+    removed: list[str] = []
+    kept: list[str] = []
+    for ch in " ".join(text.split()):
+        if ch in refused:
+            continue
+        if ch in CLI_SYNTAX or not ch.isprintable():
+            if ch not in removed:
+                removed.append(ch)
+        else:
+            kept.append(ch)
+    # what was removed may leave two spaces side by side
+    return " ".join("".join(kept).split())[:limit].strip(), "".join(removed)
+
+
+def removed_note(removed: str, what: str) -> str:
+    """The comment that says which characters an export left out of a field, and why."""
+    shown = " ".join(repr(ch) for ch in removed)
+    return (f"{what}: left out {shown} (read as syntax by the device CLI, or not printable; "
+            "the topology keeps them)")

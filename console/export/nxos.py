@@ -30,12 +30,14 @@ from console.models.derived import Derived
 from .common import (
     Section,
     check_path,
+    cli_text,
     join_sections,
     one_line,
     parse_path,
     qos_key,
     qos_policy_names,
     rate_text,
+    removed_note,
     section_for,
     vlan_ranges,
 )
@@ -180,7 +182,13 @@ def _port_profile(profile: PortProfile, qos_names: dict[tuple[float, int], str],
                   segmentation: bool) -> list[str]:
     lines = [f"port-profile type vethernet {profile.name}"]
     if profile.description:
-        lines.append(f"  description {one_line(profile.description, 80)}")
+        # NX-OS takes the rest of the line as the description: nothing in it may end the
+        # line, chain a command (`;`) or ask for help (`?`) when pasted
+        descr, removed = cli_text(profile.description, 80)
+        if removed:
+            lines.append(f"  ! {removed_note(removed, 'description')}")
+        if descr:
+            lines.append(f"  description {descr}")
     if profile.max_ports is not None:
         lines.append(f"  max-ports {profile.max_ports}")
     lines += _switchport(profile, segmentation)

@@ -17,11 +17,13 @@ from console.models.derived import Derived
 from .common import (
     Section,
     check_path,
+    cli_text,
     join_sections,
     one_line,
     qos_key,
     qos_policy_names,
     rate_text,
+    removed_note,
     section_for,
 )
 
@@ -29,7 +31,7 @@ FILE_NAME = "ucsm-vmfex.cli"
 OBJECTS = ("port_profiles", "bridge_domains", "policy_profiles", "hosts")
 NW_CTRL_POLICY = {MacForging.ALLOW: "fc-forge-allow", MacForging.DENY: "fc-forge-deny"}
 HOST_NWIO = {HostIo.NONE: "none", HostIo.HIGH_PERFORMANCE: "high-perf"}
-_DESCR_FORBIDDEN = str.maketrans("", "", "`\\^\"=<>'")  # refused in UCS Manager descriptions
+_DESCR_FORBIDDEN = "`\\^\"=<>'"  # refused in UCS Manager descriptions
 
 
 def render(topology: Topology) -> dict[str, str]:
@@ -155,8 +157,12 @@ def _port_profile(profile: PortProfile, qos_names: dict[tuple[float, int], str])
              f"      create port-profile {profile.name}"]
     body: list[str] = []
     if profile.description:
-        descr = one_line(profile.description.translate(_DESCR_FORBIDDEN), 256)
-        body.append(f'set descr "{descr}"')
+        # quoted, so only what ends the quote or the command, or is refused, must go
+        descr, removed = cli_text(profile.description, 256, refused=_DESCR_FORBIDDEN)
+        if removed:
+            body.append(f"! {removed_note(removed, 'descr')}")
+        if descr:
+            body.append(f'set descr "{descr}"')
     # `high-perf` as the brief for this export names it; the guide's table was not at hand
     # to confirm the keyword (the alternative spelling is `high-performance`).
     body.append(f"set host-nwio-perf {HOST_NWIO[profile.host_io]}")

@@ -5,6 +5,7 @@ topology; it does not follow later edits (build a new one)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from ipaddress import IPv4Address
@@ -15,6 +16,7 @@ from .inventory import Host, Switching, Vm, VmState, Vnic
 from .openstack import NetworkType
 from .overlay import BridgeDomain, FloodMode, Vtep
 from .topology import Topology, TopologyIndex, VifRef
+from .types import NAME_MAX
 from .vmfex import AttachMode, PortProfile
 
 
@@ -29,9 +31,22 @@ class Segment(NamedTuple):
         return f"bridge-domain {self.bridge_domain}" if self.kind == "vxlan" else f"vlan {self.id}"
 
 
+_HASH_CHARS = 8
+
+
 def dynamic_profile_name(policy_profile: str, network: str) -> str:
-    """The name of the dynamic port profile for a (policy profile, network) pair."""
-    return f"{policy_profile}_{network}"
+    """The name of the dynamic port profile for a (policy profile, network) pair:
+    `POLICY_NETWORK`, as the VSM names it.
+
+    Both names are valid names (at most 63 characters), but the pair may not be: a longer
+    one keeps its first characters and ends in `-` and 8 hex digits of a hash of the pair,
+    so it is still a valid name (a derived object must never fail the validation its
+    sources passed), stable across runs and distinct for distinct pairs."""
+    name = f"{policy_profile}_{network}"
+    if len(name) <= NAME_MAX:
+        return name
+    digest = hashlib.sha256(f"{policy_profile}\0{network}".encode()).hexdigest()
+    return f"{name[:NAME_MAX - _HASH_CHARS - 1]}-{digest[:_HASH_CHARS]}"
 
 
 @dataclass

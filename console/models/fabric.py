@@ -9,7 +9,9 @@ from pydantic import Field, field_validator
 from .base import Model
 from .types import Mtu
 
-_RELEASE_RE = re.compile(r"^(\d+)\.(\d+)(\(\w+\))?$")
+# fullmatch and ASCII classes: `$` let "2.2\n" through, and \d, \w took digits and
+# letters of any script ("٢.٢"), which int() then read as a release.
+_RELEASE_RE = re.compile(r"([0-9]+)\.([0-9]+)(\([A-Za-z0-9]+\))?")
 
 
 class Ucs(Model):
@@ -21,13 +23,13 @@ class Ucs(Model):
     @field_validator("release")
     @classmethod
     def _release_form(cls, value: str) -> str:
-        if not _RELEASE_RE.match(value):
+        if not _RELEASE_RE.fullmatch(value):
             raise ValueError("release is written MAJOR.MINOR, e.g. 2.2 or 2.1(3a)")
         return value
 
     @property
     def release_tuple(self) -> tuple[int, int]:
-        m = _RELEASE_RE.match(self.release)
+        m = _RELEASE_RE.fullmatch(self.release)
         assert m is not None
         return int(m.group(1)), int(m.group(2))
 

@@ -7,11 +7,19 @@ import re
 from pydantic import Field, field_validator, model_validator
 
 from .base import Model
-from .types import Mac
+from .types import Mac, is_exact_multiple
 
 BROADCAST = "broadcast"
-_VIF_RE = re.compile(r"^[^/\s]+/[^/\s]+$")
-_MAC_RE = re.compile(r"^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$")
+# Used with fullmatch: a pattern ending in `$` also matches before a final newline.
+_VIF_RE = re.compile(r"[^/\s]+/[^/\s]+")
+_MAC_RE = re.compile(r"[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}")
+
+PPS_STEP = 0.001
+"""The engine keeps a rate in thousandths of a frame per second (millionths of a frame per
+1 ms tick, console/engine/traffic.py): a finer rate would be rounded, so 0.0004 pps over
+100,000 s would send 100 frames instead of 40. Such rates are refused, not rounded."""
+START_STEP_S = 0.001
+"""Count flows start on a 1 ms tick."""
 
 
 class TrafficFlow(Model):
@@ -35,18 +43,34 @@ class TrafficFlow(Model):
     @field_validator("source")
     @classmethod
     def _source_is_vif(cls, value: str) -> str:
-        if not _VIF_RE.match(value):
+        if not _VIF_RE.fullmatch(value):
             raise ValueError("'from' is a vNIC written vm/nic, e.g. web1/eth0")
         return value
 
     @field_validator("to")
     @classmethod
     def _to_form(cls, value: str) -> str:
-        if value == BROADCAST or _VIF_RE.match(value):
+        if value == BROADCAST or _VIF_RE.fullmatch(value):
             return value
-        if _MAC_RE.match(value):
+        if _MAC_RE.fullmatch(value):
             return value.lower().replace("-", ":")
         raise ValueError("'to' is a vNIC (vm/nic), a MAC address, or broadcast")
+
+    @field_validator("pps")
+    @classmethod
+    def _pps_exact(cls, value: float | None) -> float | None:
+        if value is not None and (value < PPS_STEP or not is_exact_multiple(value, PPS_STEP)):
+            raise ValueError("pps is a whole number of thousandths of a frame per second, "
+                             "from 0.001; the fabric cannot keep a finer rate exactly")
+        return value
+
+    @field_validator("start_s")
+    @classmethod
+    def _start_on_a_tick(cls, value: float | None) -> float | None:
+        if value is not None and not is_exact_multiple(value, START_STEP_S):
+            raise ValueError("start_s is a whole number of milliseconds (flows start on a "
+                             "1 ms tick)")
+        return value
 
     @model_validator(mode="after")
     def _count_or_rate(self) -> TrafficFlow:

@@ -8,12 +8,20 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")
-_MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+# Every pattern here is used with fullmatch(): a pattern ending in `$` also matches before
+# a final newline, so `web1\n` passed as a name and split export comments into commands.
+# Character classes are spelled out ([0-9], not \d) so only ASCII digits count.
+NAME_MAX = 63
+_NAME_BODY = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}"
+_NAME_RE = re.compile(_NAME_BODY)
+_MAC_RE = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
+# C0 controls, DEL and C1 controls: ESC, BEL or NUL in a description would reach a
+# terminal or a device CLI as control sequences, a line break would start a new command.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _check_name(value: str) -> str:
-    if not _NAME_RE.match(value):
+    if not _NAME_RE.fullmatch(value):
         raise ValueError(
             "a name is 1 to 63 letters, digits, '-', '_', '.' or ':', starting with a letter "
             "or digit"
@@ -22,19 +30,56 @@ def _check_name(value: str) -> str:
 
 
 def _check_mac(value: str) -> str:
+    """A station's own address (a vNIC's, or a frame's source): libvirt refuses a group
+    (multicast or broadcast) address and the all-zero address when it defines a domain,
+    and IEEE 802 never sends from one. The group bit is the lowest bit of the first octet."""
     mac = value.strip().lower().replace("-", ":")
-    if not _MAC_RE.match(mac):
+    if not _MAC_RE.fullmatch(mac):
         raise ValueError("a MAC address is six hex pairs, e.g. 52:54:00:00:01:01")
+    if mac == "00:00:00:00:00:00":
+        raise ValueError("a station's MAC address cannot be all zeros")
+    if int(mac[:2], 16) & 1:
+        kind = "broadcast" if mac == "ff:ff:ff:ff:ff:ff" else "multicast"
+        raise ValueError(f"a station's MAC address is unicast; {mac} is a {kind} address "
+                         "(the lowest bit of the first octet is set)")
     return mac
 
 
+_WHITESPACE_CONTROLS = str.maketrans("\t\n\v\f\r", "     ")
+
+
+def _clean_text(value: str) -> str:
+    """Free text without control characters: line breaks and tabs become spaces (a
+    description written as a YAML block keeps its words apart), every other control
+    character (ESC, BEL, NUL...) is dropped. Stripped rather than refused: they carry no
+    meaning a person typed, and refusing would make a file unreadable for an invisible
+    byte."""
+    if _CONTROL_RE.search(value) is None:
+        return value
+    return _CONTROL_RE.sub("", value.translate(_WHITESPACE_CONTROLS))
+
+
+_MAC_SCHEMA = r"^\s*[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}\s*$"
+
 Name = Annotated[str, AfterValidator(_check_name),
-                 WithJsonSchema({"type": "string", "pattern": _NAME_RE.pattern})]
+                 WithJsonSchema({"type": "string", "pattern": f"^{_NAME_BODY}$"})]
 """An object name: what references in the file point at."""
 
-Mac = Annotated[str, AfterValidator(_check_mac), WithJsonSchema(
-    {"type": "string", "pattern": r"^\s*[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}\s*$"})]
-"""A MAC address, kept lower case with colons."""
+Mac = Annotated[str, AfterValidator(_check_mac),
+                WithJsonSchema({"type": "string", "pattern": _MAC_SCHEMA})]
+"""A station's unicast MAC address (a vNIC's), kept lower case with colons. Group
+addresses are written where a destination is meant (traffic `to`), not with this type."""
+
+Text = Annotated[str, AfterValidator(_clean_text)]
+"""Free text (descriptions, model names): control characters stripped (_clean_text). What
+a target CLI reads as syntax is the export's business (console/export/common.py)."""
+
+
+def is_exact_multiple(value: float, step: float) -> bool:
+    """Is `value` a whole number of `step`s, as far as a float written in a file can say?
+    (0.1 pps is 100.00000000000001 thousandths: that is 100.)"""
+    units = value / step
+    return abs(units - round(units)) <= 1e-6 * max(1.0, abs(units))
 
 VlanId = Annotated[int, Field(ge=1, le=4094)]
 """An 802.1Q VLAN id (0 and 4095 are reserved)."""
@@ -46,7 +91,21 @@ so that a planner can still open and simulate a file that breaks it."""
 Mtu = Annotated[int, Field(ge=68, le=65535)]
 """An MTU in bytes (IPv4's minimum to the largest IP packet)."""
 
-RateMbps = Annotated[float, Field(gt=0, le=400_000)]
+RATE_MIN_MBPS = 0.001
+"""1 kbit/s, UCS Manager's unit (`set rate` takes kbps). The policer refills in
+milli-bytes per 1 ms tick (console/engine/tables.py), so it keeps any rate from here on
+within 8 bit/s; below it a rate would round to nothing in the UCS Manager export, and
+towards nothing in the policer (all traffic dropped) instead of being policed as written."""
+
+
+def _check_rate(value: float) -> float:
+    if value < RATE_MIN_MBPS:
+        raise ValueError("a rate is at least 0.001 Mbps (1 kbit/s); a smaller one cannot be "
+                         "policed or exported as written")
+    return value
+
+
+RateMbps = Annotated[float, Field(gt=0, le=400_000), AfterValidator(_check_rate)]
 """A policing rate in megabits per second."""
 
 

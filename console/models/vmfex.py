@@ -11,7 +11,7 @@ from typing import ClassVar
 from pydantic import Field, model_validator
 
 from .base import Model, Owner
-from .types import Name, RateMbps, VlanId
+from .types import Name, RateMbps, Text, VlanId
 
 
 class AttachMode(StrEnum):
@@ -75,7 +75,7 @@ class PortProfile(Model):
     mac_forging: MacForging = MacForging.ALLOW
     bridge_domain: Name | None = None
     owner: Owner = Owner.CONSOLE
-    description: str = Field(default="", max_length=256)
+    description: Text = Field(default="", max_length=256)
     position: tuple[float, float] | None = None  # where the topology canvas draws it
 
     @model_validator(mode="after")
@@ -97,13 +97,15 @@ class Pf(Model):
 
     name: Name
     vfs: int = Field(default=0, ge=0, le=256)
+    # pydantic runs `pattern` with the Rust regex crate, where `$` is the end of the text
+    # (no newline before it), and [0-9a-f] is ASCII: this one is exact as written.
     pci: str | None = Field(default=None, pattern=r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
 
 
 class Vic(Model):
     """A Cisco Virtual Interface Card adapter in a VM-FEX host."""
 
-    model: str = Field(min_length=1, max_length=32)
+    model: Text = Field(min_length=1, max_length=32)
     ports: int = Field(default=2, ge=1, le=8, description="physical uplink ports")
     pfs: list[Pf] = Field(default_factory=list)
 
