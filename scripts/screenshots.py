@@ -1,15 +1,22 @@
 #!/usr/bin/env python3
-"""Render the README screenshots offscreen into docs/screenshots/.
+"""Render the README screenshots into docs/screenshots/.
 
     python3 scripts/screenshots.py [--out docs/screenshots]
 
-Opens the real main window on emulated:///demo at 10x, lets traffic run, raises the
-`backup` port profile's rate limit half way (a live change: the backup VIF's drops fall
-and web1's receive rate rises, so the graphs show a step), then saves:
+Opens the real main window at 1280x800 with the editors installed, as `make run` does,
+on emulated:///demo at 10x, lets traffic run, and half way lowers the `backup` port
+profile's rate limit from 10 to 5 Mbit/s through its editor (a live change: the backup
+VIF's drops rise and web1's receive rate falls, so the graphs show a step), then saves:
 
 - main-window.png: the connection tree, a VIF (web1/eth0) selected, its live graphs;
+- host-plots.png: a host's VIFs, one coloured, named line each;
 - flood-plots.png: bridge domain tenant-a's flood graphs and its L2 table;
-- vem-plots.png: a VEM's encap/decap and MTU-drop graphs.
+- vem-plots.png: a VEM's encap/decap and MTU-drop graphs;
+- topology-canvas.png: the demo on the Topology canvas with its live rates, and the
+  port-profile editor in its dock after the edit.
+
+Under a display (Xvfb with a window manager: `DISPLAY=:1 python3 scripts/screenshots.py`)
+the window is a real one; without one it is rendered offscreen.
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -37,9 +45,9 @@ async def wait_until(predicate, timeout: float = 30.0) -> None:
 
 
 async def shoot(out: Path) -> list[Path]:
-    from PySide6.QtCore import QSettings, Qt
+    from PySide6.QtCore import QSettings
 
-    from console.models.changes import PortProfileEdit
+    from console.views.editors import install
     from console.views.mainwindow import MainWindow
     from console.views.preferences import Preferences
 
@@ -47,7 +55,8 @@ async def shoot(out: Path) -> list[Path]:
     settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
     Preferences(poll_s=0.5, history_min=10).save(settings)
     window = MainWindow(settings)
-    window.resize(1440, 900)
+    editors = install(window)
+    window.resize(1280, 800)
     window.show()
     conn = window.add_connection("emulated:///demo?speed=10x")
     await wait_until(lambda: conn.state in ("connected", "failed"))
@@ -56,12 +65,15 @@ async def shoot(out: Path) -> list[Path]:
     window.mark_user_selection()
     window.select_node(window.model.find(conn, "vif", "web1/eth0"))
     await wait_until(lambda: conn.sim_time > 40)
-    # A live change half way: the graphs show the fabric follow it at once.
-    topo = conn.topology
-    backup = next(p for p in topo.port_profiles if p.name == "backup")
-    qos = backup.qos.model_copy(update={"rate_mbps": 40})
-    result = await conn.backend.apply(PortProfileEdit(backup.model_copy(update={"qos": qos})))
-    print(f"live change: {result.message}")
+    # A live change half way, made in the editor as a user would: the graphs show the
+    # fabric follow it at once.
+    window.select_node(window.model.find(conn, "profile", "backup"))
+    editor = editors.panel.port_profile
+    editor.qos.setText("5")
+    editor.apply()
+    await wait_until(lambda: editor.last_result is not None)
+    print(f"live change: {editor.result.text()}")
+    window.select_node(window.model.find(conn, "vif", "web1/eth0"))
     await wait_until(lambda: conn.sim_time > 80)
     window.speed_actions[0.0].trigger()  # freeze the picture
     await asyncio.sleep(0.5)
@@ -70,37 +82,27 @@ async def shoot(out: Path) -> list[Path]:
     async def save(name: str) -> None:
         for plot in window.details.plots.plots:
             plot.refresh()
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.5)
         path = out / name
         window.grab().save(str(path))
         saved.append(path)
 
     await save("main-window.png")
+    window.select_node(window.model.find(conn, "host", "kvm1"))
+    await save("host-plots.png")
     window.select_node(window.model.find(conn, "bd", "tenant-a"))
     window.details.tabs.setCurrentIndex(3)  # the L2 table
     await wait_until(lambda: window.details.table_model.rowCount() > 0)
     await save("flood-plots.png")
     window.select_node(window.model.find(conn, "vem", "vem3"))
     await save("vem-plots.png")
-    # The editors: the demo drawn on the Topology canvas, a port profile in the editor.
-    from console.views.editors import install
-
-    window.resize(1920, 1080)
-    editors = install(window)
-    editors.document.open(ROOT / "resources" / "topologies" / "demo.yaml")
-    window.workspace.setCurrentIndex(window.workspace.indexOf(editors.canvas))
-    editors.panel.show_object("pp", "backup")
-    editors.dock.show()
-    # Room for the drawing: the findings dock away, the connection tree narrower.
-    from PySide6.QtWidgets import QDockWidget, QSplitter
-
-    for dock in window.findChildren(QDockWidget):
-        if dock.windowTitle() == "Findings":
-            dock.hide()
-    for splitter in window.findChildren(QSplitter):
-        if splitter.orientation() == Qt.Orientation.Horizontal and splitter.count() == 2:
-            splitter.setSizes([260, 1660])
-            break
+    # The Topology tab: the same fabric, its live rates, and the profile in the editor.
+    window.workspace.setCurrentIndex(window.workspace.indexOf(editors.tab))
+    window.select_node(window.model.find(conn, "profile", "backup"))
+    window.show_dock(editors.dock)
+    window.splitter.setSizes([250, window.splitter.width() - 250])  # room for the drawing
+    await asyncio.sleep(0.3)
+    editors.canvas.view.fit()
     await asyncio.sleep(1.0)
     await save("topology-canvas.png")
     await window.close_all()
