@@ -143,12 +143,17 @@ def run(args: argparse.Namespace, stdout: TextIO | None = None,
 def _report_findings(topo, path: str, err: TextIO) -> bool:
     """Print the findings as warnings; True when dangling references forbid the run."""
     from console.models import rules
+    from console.models.findings import cap_repeated
 
     findings = rules.check(topo)
     dangling = rules.dangling(findings)
-    for f in findings:
+    listed, omitted = cap_repeated(findings)
+    for f in listed:
         kind = "error" if rules.is_dangling(f) else "warning"
         print(f"{path}: {kind}: {f.path}: {f.message} [{f.rule}]", file=err)
+    for rule, (_, n) in omitted.items():
+        kind = "error" if rule.startswith(rules.REF_PREFIX) else "warning"
+        print(f"{path}: {kind}: ...: and {n:,} more like this [{rule}]", file=err)
     if dangling:
         print(f"{PROG}: {path}: cannot simulate: {len(dangling)} dangling reference(s) "
               "(names the file does not define)", file=err)

@@ -17,7 +17,7 @@ import sys
 from typing import TextIO
 
 from console.commands import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, read_topology
-from console.models.findings import Finding, Severity
+from console.models.findings import Finding, Severity, cap_repeated, omitted_line
 from console.models.topofile import TopologyFileError
 
 FINDINGS_FORMAT = "fabric-console-findings/1"
@@ -75,13 +75,20 @@ def _validate_one(path: str, args: argparse.Namespace, out: TextIO, err: TextIO,
     findings = check(topo)
     errors = sum(1 for f in findings if f.severity is Severity.ERROR)
     warnings = len(findings) - errors
+    listed, omitted = cap_repeated(findings)
     if args.json:
-        _dump({"format": FINDINGS_FORMAT, "file": path, "readable": True,
-               "errors": errors, "warnings": warnings,
-               "findings": [_as_dict(f) for f in findings]}, out)
+        data = {"format": FINDINGS_FORMAT, "file": path, "readable": True,
+                "errors": errors, "warnings": warnings,
+                "findings": [_as_dict(f) for f in listed]}
+        if omitted:  # rule id -> findings of that rule not listed
+            data["omitted"] = {rule: n for rule, (_, n) in omitted.items()}
+        _dump(data, out)
     else:
-        for finding in findings:
+        for finding in listed:
             print(f"{path}: {finding}" if prefix else str(finding), file=out)
+        for rule, (severity, n) in omitted.items():
+            line = omitted_line(rule, severity, n)
+            print(f"{path}: {line}" if prefix else line, file=out)
         print(f"{path}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}", file=err)
     if errors or (args.strict and warnings):
         return EXIT_FINDINGS

@@ -11,22 +11,46 @@ import contextlib
 import os
 import re
 import shutil
+import stat
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from .base import Model
 from .topology import FORMAT, Topology
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
-MAX_NODES = 5_000_000  # after expanding YAML aliases: refuses "billion laughs" files
+MAX_VALUES = int(os.environ.get("FABRIC_CONSOLE_MAX_VALUES", "0") or 0) or 2_500_000
+"""The work budget of one file: how many values (mappings, lists, list items and scalars)
+it may hold once YAML aliases are expanded. Bytes say little about the cost: 7 KB of
+aliases expanded to 810,000 vNICs (50 s, 2.9 GB), and 40 MB of `- 0` lines is ten
+million values. The 100,000-VM file of benchmarks/scale.py holds 2.2 million (it loads
+and validates in about 35 s and 1.1 GB): the budget bounds every file's work near that.
+FABRIC_CONSOLE_MAX_VALUES overrides it (for larger fabrics, on a larger machine)."""
+MAX_ALIAS_GROWTH = 100_000
+"""Values aliases may add beyond what is written: shared vNIC or flow templates stay far
+below; a file that is mostly expansion ("billion laughs") is refused long before the
+budget, and before its copies are validated one by one."""
+MAX_NESTED_ITEMS = 4096
+"""Items of a list inside an object (VLAN ids, clients, PFs, VTEPs, vNICs): each is far
+smaller in any real fabric (VLAN ids 1 to 4094 fit). Only the top-level lists (VMs,
+hosts...) grow with the fabric. A million invalid VLAN ids were a million validation
+errors (20 s, 1.5 GB) before this limit."""
+MAX_PROBLEMS = 100
+"""Load problems reported one by one; the rest are counted ("and 9,900 more like these")."""
 MAX_DEPTH = 64
 _NESTING_PRECHECK = 4096  # below this bound libyaml's recursion is safe
+_EVENT_PASS_FROM = 200_000  # values bound above which the parser's events are counted
+# Characters before which YAML can start a value: line starts, `- `, `: `, `? `, flow
+# brackets and commas. Each starts at most two values (a mapping and its first key), so
+# twice their count bounds what a file holds without running the parser.
+_VALUE_STARTS = "\n-:?[{,"
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -119,7 +143,7 @@ def parse_yaml(data: bytes | str, source: str = "<text>") -> Any:
             raise TopologyFileError(
                 source, [Problem("", f"not UTF-8 text (byte {exc.start})")]
             ) from None
-    _check_nesting(data, source)
+    _check_size(data, source)
     try:
         raw = yaml.load(data, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -143,34 +167,116 @@ def parse_yaml(data: bytes | str, source: str = "<text>") -> Any:
 _BRACKETS = re.compile(r"[\[\]{}]")
 
 
-def _check_nesting(text: str, source: str) -> None:
-    """Refuse absurd nesting before libyaml composes it: its C composer recurses once per
-    level and overflows the C stack (a segmentation fault, not a RecursionError) on about
-    100,000 nested brackets.
+def _over_budget(source: str, what: str) -> TopologyFileError:
+    return TopologyFileError(source, [Problem("", (
+        f"too many values: {what}; the budget is {MAX_VALUES:,} values (mappings, "
+        "lists, list items and scalars), more than a 100,000-VM fabric needs "
+        "(FABRIC_CONSOLE_MAX_VALUES raises it)"))])
 
-    A cheap bound first (flow-bracket depth plus twice the longest line, since block
-    nesting needs indentation or a compact `- ` per level); only when that bound is high
-    are the parser's events counted, which needs no recursion.
+
+def _check_size(text: str, source: str) -> None:
+    """Refuse, before libyaml builds anything, a file that holds more values than the
+    budget, a list inside an object longer than MAX_NESTED_ITEMS, or nesting so deep that
+    libyaml's C composer, which recurses once per level, would overflow the C stack (a
+    segmentation fault, not a RecursionError, at about 100,000 nested brackets).
+
+    Cheap bounds first, from character counts: values (see _VALUE_STARTS), and depth
+    (flow-bracket depth plus twice the longest line, since block nesting needs indentation
+    or a compact `- ` per level). Only a file beyond them has its parser events counted,
+    which needs no recursion, costs about a fifth of loading, and stops at the first
+    value over a limit: 40 MB of `- 0` lines is refused after 2.5 million events, not
+    after building ten million objects.
     """
+    values_bound = 1 + 2 * sum(text.count(c) for c in _VALUE_STARTS)
     depth = bound = 0
-    for match in _BRACKETS.finditer(text):
-        depth += 1 if match.group() in "[{" else -1
-        bound = max(bound, depth)
-    longest = max((len(line) for line in text.splitlines()), default=0)
-    if bound + 2 * longest <= _NESTING_PRECHECK:
+    if "[" in text or "{" in text:
+        for match in _BRACKETS.finditer(text):
+            depth += 1 if match.group() in "[{" else -1
+            bound = max(bound, depth)
+    # Is any line longer than the depth bound allows? Asked of the regex engine: splitting
+    # 40 MB into ten million line strings cost 600 MB.
+    room = (_NESTING_PRECHECK - bound) // 2
+    long_line = room < 0 or re.search(f"[^\n]{{{room + 1}}}", text) is not None
+    if not long_line and values_bound <= _EVENT_PASS_FROM:
         return
-    depth = 0
     try:
-        for event in yaml.parse(text, Loader=_Loader):
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise TopologyFileError(source, [Problem("", f"nested deeper than "
-                                                                 f"{MAX_DEPTH}")])
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
+        _count_events(text, source)
     except yaml.YAMLError:
         return  # yaml.load reports the syntax error with its line and column
+
+
+def _count_events(text: str, source: str) -> None:
+    depth = values = 0
+    count = 0  # events so far, to find the path of an offending one again
+    # items so far of each open collection; None for mappings and top-level lists, whose
+    # length only the budget limits
+    items: list[int | None] = []
+    for event in yaml.parse(text, Loader=_Loader):
+        count += 1
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+            items.pop()
+            continue
+        if not isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent,
+                                  yaml.SequenceStartEvent)):
+            continue
+        values += 1
+        if values > MAX_VALUES:
+            raise _over_budget(source, f"the file holds more than {MAX_VALUES:,}")
+        if items and items[-1] is not None:
+            items[-1] += 1
+            if items[-1] > MAX_NESTED_ITEMS:
+                raise TopologyFileError(source, [Problem(_event_path(text, count), (
+                    f"a list of more than {MAX_NESTED_ITEMS:,} items; a list inside an "
+                    f"object holds at most {MAX_NESTED_ITEMS:,}"))])
+        if isinstance(event, yaml.MappingStartEvent):
+            items.append(None)
+        elif isinstance(event, yaml.SequenceStartEvent):
+            items.append(0 if depth >= 2 else None)
+        else:
+            continue
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise TopologyFileError(source, [Problem("", f"nested deeper than {MAX_DEPTH}")])
+
+
+def _event_path(text: str, stop: int) -> str:
+    """The path (`port_profiles[0].vlans`) of the collection holding the `stop`-th parser
+    event: a second pass, made only to word an error."""
+    # per open collection: [is_mapping, next event is a key, current key or index]
+    open_: list[list[Any]] = []
+    for n, event in enumerate(yaml.parse(text, Loader=_Loader), start=1):
+        if n == stop:
+            break
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            open_.pop()
+            _advance(open_)
+            continue
+        if not isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent,
+                                  yaml.SequenceStartEvent)):
+            continue
+        top = open_[-1] if open_ else None
+        if top is not None and top[0] and top[1]:  # a key
+            top[2] = getattr(event, "value", "?")
+            top[1] = False
+            continue
+        if isinstance(event, yaml.MappingStartEvent):
+            open_.append([True, True, None])
+        elif isinstance(event, yaml.SequenceStartEvent):
+            open_.append([False, False, 0])
+        else:
+            _advance(open_)
+    return format_path(entry[2] for entry in open_[:-1])
+
+
+def _advance(open_: list[list[Any]]) -> None:
+    """A value of the innermost collection ended: the next is a key, or the next item."""
+    if open_:
+        top = open_[-1]
+        if top[0]:
+            top[1] = True
+        else:
+            top[2] += 1
 
 
 def _check_shape(raw: Any, source: str) -> None:
@@ -178,7 +284,10 @@ def _check_shape(raw: Any, source: str) -> None:
 
     Aliases make the parsed data a graph; its expanded size is counted with memoisation,
     so a file of a few lines that would expand to billions of nodes is refused at once.
+    Sizes count a mapping or list, plus one per key or item: each shared (aliased) one
+    once for `written`, once per use for the expanded total.
     """
+    written = 0
     sizes: dict[int, int] = {}
     on_path: set[int] = set()
     # Iterative post-order walk: (node, depth, children-done)
@@ -195,10 +304,9 @@ def _check_shape(raw: Any, source: str) -> None:
             for child in children:
                 total += sizes.get(id(child), 0) if isinstance(child, (dict, list)) else 0
             sizes[key] = total
-            if total > MAX_NODES:
-                raise TopologyFileError(
-                    source, [Problem("", "expands to too many values (YAML aliases?)")]
-                )
+            written += 1 + len(node)
+            if total > MAX_VALUES:
+                raise _alias_error(source, raw, total)
             continue
         if key in on_path:
             raise TopologyFileError(source, [Problem("", "a YAML alias refers to itself")])
@@ -206,12 +314,69 @@ def _check_shape(raw: Any, source: str) -> None:
             continue
         if depth > MAX_DEPTH:
             raise TopologyFileError(source, [Problem("", f"nested deeper than {MAX_DEPTH}")])
+        if depth >= 2 and isinstance(node, list) and len(node) > MAX_NESTED_ITEMS:
+            raise TopologyFileError(source, [Problem(_path_to(raw, node), (
+                f"a list of {len(node):,} items; a list inside an object holds at most "
+                f"{MAX_NESTED_ITEMS:,}"))])
         on_path.add(key)
         stack.append((node, depth, True))
         children = node.values() if isinstance(node, dict) else node
         for child in children:
             if isinstance(child, (dict, list)):
                 stack.append((child, depth + 1, False))
+    expanded = sizes.get(id(raw), 0)
+    if expanded > written + MAX_ALIAS_GROWTH:
+        raise _alias_error(source, raw, expanded)
+
+
+def _path_to(raw: Any, target: Any) -> str:
+    """The file path (`port_profiles[0].vlans`) of the first place `target` appears."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(raw, ())]
+    seen: set[int] = set()
+    while stack:
+        node, loc = stack.pop()
+        if node is target:
+            return format_path(loc)
+        if not isinstance(node, (dict, list)) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        pairs = node.items() if isinstance(node, dict) else enumerate(node)
+        stack.extend((child, (*loc, k)) for k, child in reversed(list(pairs))
+                     if isinstance(child, (dict, list)))
+    return ""
+
+
+def _alias_error(source: str, raw: Any, total: int) -> TopologyFileError:
+    """The budget error for a graph found too large while its expansion was counted: say
+    whether aliases make it so (the written size is the size without them)."""
+    written = _written_size(raw)
+    if total > MAX_VALUES and written > MAX_VALUES:
+        return _over_budget(source, f"the file holds more than {MAX_VALUES:,}")
+    if total > MAX_VALUES:
+        return _over_budget(source, f"the file writes {written:,}, but its YAML aliases "
+                                    f"expand them to more than {MAX_VALUES:,}")
+    return TopologyFileError(source, [Problem("", (
+        f"too many values: YAML aliases expand {written:,} written values to {total:,}; "
+        f"aliases may add at most {MAX_ALIAS_GROWTH:,} values (a file that is mostly "
+        "copies of itself is refused before each copy is checked); write the objects out"))])
+
+
+def _written_size(raw: Any) -> int:
+    """Values of the parsed data counting each shared (aliased) mapping or list once."""
+    seen: set[int] = set()
+    total = 0
+    stack = [raw]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, (dict, list)):
+            continue
+        if id(node) in seen:
+            total += 1  # the alias itself
+            continue
+        seen.add(id(node))
+        total += 1 + len(node)
+        stack.extend(node.values() if isinstance(node, dict) else node)
+    return total
 
 
 def from_data(raw: Any, source: str = "<data>") -> Topology:
@@ -234,14 +399,61 @@ def from_data(raw: Any, source: str = "<data>") -> Topology:
     try:
         return Topology.model_validate(raw)
     except ValidationError as exc:
-        raise TopologyFileError(source, _problems(exc)) from None
+        raise TopologyFileError(source, _capped_problems(raw, exc)) from None
     except (RecursionError, TypeError, ValueError) as exc:  # pragma: no cover - defensive
         raise TopologyFileError(source, [Problem("", f"cannot be read: {exc}")]) from None
 
 
-def _problems(exc: ValidationError) -> list[Problem]:
+_CHUNK = 1000  # list items validated at a time when looking for the first problems
+
+
+def _capped_problems(raw: dict[str, Any], exc: ValidationError) -> list[Problem]:
+    """The first MAX_PROBLEMS problems, then one line counting the rest.
+
+    pydantic's errors() builds every error of a file at once: for a million bad list
+    items, three seconds and a gigabyte before the first line is printed. So past the cap
+    the first problems are found again piece by piece: the top-level settings alone, then
+    each top-level list in chunks (nested lists have length limits of their own), stopping
+    once MAX_PROBLEMS are found."""
+    total = exc.error_count()
+    if total <= MAX_PROBLEMS:
+        return _problems(exc.errors(include_url=False))
+    found: list[Problem] = []
+    lists = {name: value for name, value in raw.items()
+             if isinstance(value, list) and name in Topology.model_fields
+             and _model_of(Topology.model_fields[name].annotation) is not None}
+    shallow = {name: ([] if name in lists else value) for name, value in raw.items()}
+    try:
+        Topology.model_validate(shallow)
+    except ValidationError as top:
+        found += _problems(top.errors(include_url=False)[:MAX_PROBLEMS])
+    for name, items in lists.items():
+        adapter = _list_adapter(name)
+        for start in range(0, len(items), _CHUNK):
+            if len(found) >= MAX_PROBLEMS:
+                break
+            try:
+                adapter.validate_python(items[start:start + _CHUNK])
+            except ValidationError as part:
+                errors = part.errors(include_url=False)[:MAX_PROBLEMS - len(found)]
+                for err in errors:
+                    loc = err["loc"]
+                    err["loc"] = (name, start + int(loc[0]), *loc[1:]) if loc else (name,)
+                found += _problems(errors)
+    found = found[:MAX_PROBLEMS]
+    more = total - len(found)
+    if more > 0:
+        found.append(Problem("", f"and {more:,} more problems like these"))
+    return found
+
+
+def _list_adapter(field: str) -> TypeAdapter[Any]:
+    return TypeAdapter(Topology.model_fields[field].annotation)
+
+
+def _problems(errors: list[Any]) -> list[Problem]:
     out = []
-    for err in exc.errors(include_url=False):
+    for err in errors:
         loc = list(err["loc"])
         kind = err["type"]
         # pydantic puts union/tagged branches and function names in loc: drop them
@@ -419,28 +631,126 @@ def save(topo: Topology, path: str | os.PathLike[str]) -> None:
 
     The previous version, when there is one, is kept as PATH.bak. Nothing is left half
     written: on any failure the original file is untouched and the temporary file removed.
+    See write_atomic for symlinks, hard links, mode and owner.
     """
     write_atomic(dumps(topo), path)
 
 
+STALE_TEMP_S = 600
+"""A temporary file of this file's saves older than this is left from an interrupted save
+(a save takes seconds) and is removed by the next save; a younger one may belong to a save
+still running in another process, and is left alone."""
+
+
 def write_atomic(text: str, path: str | os.PathLike[str]) -> None:
-    """save()'s writing: `text` replaces the file at `path` atomically, keeping PATH.bak."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
+    """save()'s writing: `text` replaces the file at `path` atomically, keeping PATH.bak.
+
+    The file keeps what makes it the user's file:
+    - a symlink is followed: its target is written (and backed up), the link stays;
+    - the mode is kept (a new file gets the mode a plain open() would give it), and the
+      owner and group when this process may set them;
+    - a file with other hard links, or whose owner this process cannot give back to it, is
+      rewritten in place once the new text is safely on disk in the temporary file and the
+      old one in PATH.bak: renaming over it would detach the other names (they would keep
+      the old text) or change its owner. That write is not atomic; PATH.bak holds the
+      previous version if it is interrupted.
+    Temporary files that interrupted saves of this file left behind are removed. Errors
+    are OSError naming `path` (the user's file, never the temporary one), or ValueError
+    for a path that names no file.
+    """
+    if not str(path) or Path(path).name in ("", ".", ".."):
+        raise ValueError(f"cannot save to {str(path)!r}: give a file name")
+    user = os.fspath(path)
+    try:
+        _write_atomic(text, Path(os.path.realpath(user)))
+    except OSError as exc:
+        if exc.filename == user and exc.filename2 is None:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), user) from exc
+
+
+def _write_atomic(text: str, target: Path) -> None:
+    folder = target.parent
+    _remove_stale_temps(folder, target.name)
+    try:
+        old = os.stat(target)
+    except FileNotFoundError:
+        old = None
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    in_place = False
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
+            if old is not None:
+                os.fchmod(fh.fileno(), stat.S_IMODE(old.st_mode))
+                in_place = old.st_nlink > 1 or not _keep_owner(fh.fileno(), old)
+            else:
+                mask = os.umask(0)
+                os.umask(mask)
+                os.fchmod(fh.fileno(), 0o666 & ~mask)  # mkstemp makes the file private
             os.fsync(fh.fileno())
-        if target.exists():
+        if old is not None:
             # Copy, not move: the target must exist at every instant for other readers.
             backup = target.with_name(target.name + ".bak")
             shutil.copy2(target, tmp + ".bak")
             os.replace(tmp + ".bak", backup)
-        os.replace(tmp, target)
+        if in_place:
+            with open(target, "r+b") as fh:
+                data = text.encode("utf-8")
+                fh.write(data)
+                fh.truncate(len(data))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, target)
+        _fsync_dir(folder)  # a power cut after the rename must not lose the new name
     except BaseException:
         for leftover in (tmp, tmp + ".bak"):
             with contextlib.suppress(OSError):
                 os.unlink(leftover)
         raise
+
+
+def _keep_owner(fd: int, old: os.stat_result) -> bool:
+    """Give the temporary file the target's owner and group; False when not allowed (the
+    caller then keeps the target's inode, and with it its owner)."""
+    mine = os.fstat(fd)
+    if (mine.st_uid, mine.st_gid) == (old.st_uid, old.st_gid):
+        return True
+    try:
+        os.fchown(fd, old.st_uid, old.st_gid)
+    except PermissionError:
+        return False
+    return True
+
+
+def _remove_stale_temps(folder: Path, name: str) -> None:
+    """Remove temporary files (`.NAME.XXXXXXXX.tmp`, and their `.bak` copies) that earlier,
+    interrupted saves of this file left in its folder, once they are STALE_TEMP_S old."""
+    now = time.time()
+    pattern = re.compile(re.escape(f".{name}.") + r"[A-Za-z0-9_]{8}\.tmp(\.bak)?")
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return  # mkstemp will say what is wrong with the folder
+    for entry in entries:
+        if not pattern.fullmatch(entry.name):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False) \
+                    and now - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMP_S:
+                os.unlink(entry.path)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return  # some file systems do not open folders; the rename itself is done
+    try:
+        with contextlib.suppress(OSError):  # and some do not fsync them
+            os.fsync(fd)
+    finally:
+        os.close(fd)

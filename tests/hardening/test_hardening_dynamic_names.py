@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import BASE, run_cli
+from hardening_helpers import BASE, run_cli
 
 from console.models import topofile as tf
 from console.models.derived import Derived, dynamic_profile_name

@@ -5,7 +5,7 @@ in other scripts, and rates the fabric would have rounded."""
 from __future__ import annotations
 
 import pytest
-from conftest import BASE, run_cli
+from hardening_helpers import BASE, run_cli
 
 from console.models import topofile as tf
 
