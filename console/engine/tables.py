@@ -5,11 +5,13 @@ console.models.derived), and the planes only walk these arrays frame by frame. E
 is a numpy array indexed by small integers; names live in the `*_names` lists.
 
 Switches: VEMs are switch ids 0..nvem-1 (hosts with `switching: vem`, file order), fabric
-interconnects nvem..nvem+nfi-1. A *group* is one (switch, segment) pair with its local
-ports: the VIFs of that switch in that segment, and for a fabric interconnect also the VEM
-uplinks carrying the VLAN and the peer fabric interconnects (reached over the upstream LAN).
-Time is counted in ticks of TICK_S seconds; see console.engine.traffic for the traffic
-model.
+interconnects nvem..nvem+nfi-1. A plain host (`switching: plain`) has no switch here: its
+VIFs are in no group, so what they send is refused at ingress and nothing reaches them
+(its own bridge is not part of the fabric; see Switching.PLAIN). A *group* is one
+(switch, segment) pair with its local ports: the VIFs of that switch in that segment, and
+for a fabric interconnect also the VEM uplinks carrying the VLAN and the peer fabric
+interconnects (reached over the upstream LAN). Time is counted in ticks of TICK_S seconds;
+see console.engine.traffic for the traffic model.
 """
 
 from __future__ import annotations
@@ -202,7 +204,8 @@ def compile_topology(topo: Topology, seed: int = 0) -> Tables:
             if host.switching is Switching.VEM:
                 key = ("bd", seg.bridge_domain) if seg.kind == "vxlan" else ("vlan", seg.id)
                 g = group(vem_of[host.name], segment_index(key))
-            elif seg.kind == "vlan" and host_fi(host) >= 0:
+            elif host.switching is Switching.VMFEX and seg.kind == "vlan" \
+                    and host_fi(host) >= 0:
                 g = group(nvem + host_fi(host), segment_index(("vlan", seg.id)))
         if g >= 0:
             grp_vifs[g].append(len(vif_group))

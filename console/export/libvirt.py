@@ -16,6 +16,11 @@ How each attach mode is written (reference/vm-fex-for-kvm.txt, three driver topo
   address of the VF it holds (Derived.vf_of + vf_pci_address) when the PF's PCI address is
   known; otherwise `type='network'` against the PF's hostdev pool
   (`<forward mode='hostdev' managed='yes'>`). Hostdev interfaces have no model and no MTU.
+- veth on a plain host (`switching: plain`, the hypervisor's own bridge): what libvirt
+  itself uses, no virtualport. The port profile names the libvirt network (`type='network'`,
+  `<source network=NAME>`); the names discovery makes up say where the vNIC was found:
+  `lv-NAME` is the libvirt network NAME, `lv-bridge-NAME` the host bridge NAME
+  (`type='bridge'`).
 - veth (Nexus 1000V VEM): libvirt has no Nexus 1000V virtualport type; its
   `<virtualport type='openvswitch'>` carries a `profileid` (the port profile name, set on
   the switch port as external-ids:port-profile), which is how an OVS-based VEM learns the
@@ -32,11 +37,16 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from console.models import AttachMode, Host, PortProfile, Topology, Vm, Vnic
+from console.models import AttachMode, Host, PortProfile, Switching, Topology, Vm, Vnic
 from console.models.derived import Derived, vf_pci_address
 
 VEM_BRIDGE = "br-vem"
 """The VEM's switch bridge on each VEM host (an Open vSwitch bridge name)."""
+
+LOCAL_PROFILE_PREFIX = "lv-"
+"""Port profile names libvirt discovery makes up for interfaces that name none: `lv-NAME`
+(libvirt network NAME, or the device of a macvtap), `lv-bridge-NAME` (host bridge NAME)."""
+LOCAL_BRIDGE_PREFIX = LOCAL_PROFILE_PREFIX + "bridge-"
 
 DEFAULT_MEMORY_MIB = 1024
 QBH = "802.1Qbh"
@@ -147,6 +157,8 @@ def interface_element(topo: Topology, vm: Vm, nic: Vnic,
             source = ET.SubElement(iface, "source")
             _pci_address(source, address)
             _qbh(iface, pid)
+    elif host is not None and host.switching is Switching.PLAIN:
+        iface = _local_interface(nic, pid)
     else:  # veth on a Nexus 1000V VEM
         iface = ET.Element("interface", type="bridge")
         ET.SubElement(iface, "mac", address=nic.mac)
@@ -164,6 +176,22 @@ def interface_element(topo: Topology, vm: Vm, nic: Vnic,
     alias = alias_of(nic.name)
     if alias is not None:
         ET.SubElement(iface, "alias", name=alias)
+    return iface
+
+
+def _local_interface(nic: Vnic, pid: str | None) -> ET.Element:
+    """A plain host's vNIC on its own bridge or libvirt network (no fabric, no virtualport)."""
+    name = pid or "default"
+    if name.startswith(LOCAL_BRIDGE_PREFIX) and len(name) > len(LOCAL_BRIDGE_PREFIX):
+        iface = ET.Element("interface", type="bridge")
+        ET.SubElement(iface, "mac", address=nic.mac)
+        ET.SubElement(iface, "source", bridge=name.removeprefix(LOCAL_BRIDGE_PREFIX))
+        return iface
+    if name.startswith(LOCAL_PROFILE_PREFIX) and len(name) > len(LOCAL_PROFILE_PREFIX):
+        name = name.removeprefix(LOCAL_PROFILE_PREFIX)
+    iface = ET.Element("interface", type="network")
+    ET.SubElement(iface, "mac", address=nic.mac)
+    ET.SubElement(iface, "source", network=name)
     return iface
 
 

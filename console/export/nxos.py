@@ -61,6 +61,10 @@ def render_object(topology: Topology, path: str, derived: Derived | None = None)
     topology's Derived passes it, so a preview does not build it again."""
     derived = derived or Derived(topology)
     collection, i = _check(topology, path, derived)
+    if collection == "hosts" and topology.hosts[i].switching is Switching.PLAIN:
+        host = topology.hosts[i]
+        return (f"! host {host.name} is a plain host: its VMs are on its own bridge or "
+                "libvirt networks, not on a VEM; nothing to configure on the VSM\n")
     if collection == "hosts" and topology.hosts[i].switching is not Switching.VEM:
         host = topology.hosts[i]
         return (f"! host {host.name} is a VM-FEX host: its VIFs are switched by the fabric "

@@ -53,6 +53,8 @@ def render_object(topology: Topology, path: str, derived: Derived | None = None)
         why = "a policy profile is Nexus 1000V (OpenStack) configuration"
     elif topology.hosts[i].switching is Switching.VEM:
         why = "a VEM host is switched by its Nexus 1000V VEM"
+    elif topology.hosts[i].switching is Switching.PLAIN:
+        why = "a plain host switches on its own bridge or libvirt networks, off the fabric"
     else:
         host = topology.hosts[i]
         why = (f"a VM-FEX host takes the port profiles applied to its cluster "

@@ -31,14 +31,29 @@ class FabricInterconnect(Model):
 
 
 class Switching(StrEnum):
-    """Who switches a host's VM traffic."""
+    """Who switches a host's VM traffic.
+
+    `plain` is a KVM host on neither fabric: its VMs sit on the hypervisor's own Linux
+    bridge or libvirt networks (libvirt's `test:///default`, a workstation running
+    virt-manager). Fabric Console monitors it (inventory, counters) but the VM-FEX and VEM
+    rules do not apply to it, and its VMs are not on the emulated fabric: a simulation
+    connects their VIFs to no switch, so what they send is counted as refused at ingress
+    (tx_drops) and nothing reaches them (the fabric cannot see a host's own bridge).
+    """
 
     VMFEX = "vmfex"  # the VIC and the fabric interconnect; no switching in the hypervisor
     VEM = "vem"  # a Nexus 1000V VEM in the hypervisor
+    PLAIN = "plain"  # the hypervisor's own bridge / libvirt networks: not on the fabric
+
+    @property
+    def on_fabric(self) -> bool:
+        """Does the fabric (the FI or a VEM) switch this host's VMs?"""
+        return self is not Switching.PLAIN
 
 
 class Host(Model):
-    """A KVM hypervisor: a VM-FEX host with a VIC adapter, or a VEM host with VTEPs."""
+    """A KVM hypervisor: a VM-FEX host with a VIC adapter, a VEM host with VTEPs, or a
+    plain host (its own bridge, see Switching.PLAIN)."""
 
     write_always: ClassVar[frozenset[str]] = frozenset({"cluster", "switching"})
 

@@ -98,6 +98,16 @@ def _noop(d: dict) -> None:
     pass
 
 
+def _plain_host(profile: str, attach: str = "veth") -> Mutation:
+    """A plain host (its own bridge, off the fabric) with one VM on `profile`."""
+    def mutate(d: dict) -> None:
+        d["hosts"].append({"name": "lab1", "switching": "plain"})
+        d["vms"].append({"name": "pc1", "host": "lab1",
+                         "nics": [{"name": "eth0", "mac": "52:54:00:00:09:01",
+                                   "port_profile": profile, "attach": attach}]})
+    return mutate
+
+
 # rule id -> (mutation that breaks it, mutation that keeps it)
 CASES: list[tuple[str, Mutation, Mutation]] = [
     # ------------------------------------------------------------------ VM-FEX
@@ -132,6 +142,13 @@ CASES: list[tuple[str, Mutation, Mutation]] = [
           _set("hosts.0.fabric_interconnect", None)),
      _set("fabric_interconnects", [{"name": "fi-a"}, {"name": "fi-b"}])),
     ("vmfex.vxlan-profile", _set("vms.0.nics.0.port_profile", "vx-m"), _noop),
+    # a plain host: no VIC, no VEM, any attach mode, and none of those rules says a word
+    ("vmfex.vic-missing", _set("hosts.0.vic", None), _plain_host("web")),
+    ("host.attach-mode", _set("vms.1.nics.0.attach", "macvtap-passthrough"),
+     _plain_host("web", "macvtap-private")),
+    ("host.plain-off-fabric", _plain_host("vx-m"), _plain_host("web")),
+    ("host.plain-off-fabric", _all(_plain_host("web"), _set("traffic.0.to", "pc1/eth0")),
+     _plain_host("web")),
     # ----------------------------------------------------------- port profiles
     ("profile.max-ports", _all(_set("port_profiles.0.max_ports", 1),
                                _set("vms.1.nics.0.port_profile", "web"),
@@ -176,6 +193,9 @@ CASES: list[tuple[str, Mutation, Mutation]] = [
      _segmentation_off(keep_vxlan=False)),
     ("vxlan.vteps-on-vmfex", _set("hosts.0.vteps", [{"name": "v", "ip": "10.0.1.50/24"}]),
      _noop),
+    ("vxlan.vteps-on-vmfex", _all(_plain_host("web"),
+                                  _set("hosts.3.vteps", [{"name": "v", "ip": "10.0.1.50/24"}])),
+     _plain_host("web")),
     # ------------------------------------------------------------- OpenStack
     ("openstack.sync-loss", _set("networks.0.owner", "console"),
      _all(_set("networks.0.owner", "console"), _set("tenants.0.owner", "console"),

@@ -14,7 +14,8 @@ Mapping, per domain interface:
 - `type='bridge'` (or anything else): veth, a VEM port; the profile is an openvswitch
   virtualport's profileid.
 An interface with no profile id at all (a plain NAT network, say) still appears, so its
-counters do, with the port profile `lv-SOURCE` (the libvirt network or bridge it is on).
+counters do, with the port profile `lv-SOURCE` (the libvirt network or device it is on) or
+`lv-bridge-BRIDGE` (a host bridge).
 
 vNIC names: the user alias (`ua-eth0` -> `eth0`, what the export writes), else the target
 device (`vnet3`, `macvtap0`), else `netN` by position. Counters are keyed the same way.
@@ -28,7 +29,7 @@ from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree as SafeET
 
-from console.export.libvirt import QBH, nic_of_alias
+from console.export.libvirt import LOCAL_BRIDGE_PREFIX, LOCAL_PROFILE_PREFIX, QBH, nic_of_alias
 from console.models import (
     DEFAULT_CLUSTER,
     AttachMode,
@@ -46,8 +47,9 @@ from console.models import (
     vic_family,
 )
 
-PSEUDO_PROFILE_PREFIX = "lv-"
-"""Port profile names discovery makes up for interfaces that name none (`lv-SOURCE`)."""
+PSEUDO_PROFILE_PREFIX = LOCAL_PROFILE_PREFIX
+"""Port profile names discovery makes up for interfaces that name none (`lv-SOURCE`,
+`lv-bridge-BRIDGE`): the export writes a plain host's vNIC back onto that source."""
 
 CISCO_VENDOR = 0x1137
 # Cisco PCI device ids (pci.ids, vendor 1137). 0x0043 is every VIC's Ethernet function
@@ -323,8 +325,11 @@ def parse_domain(text: str, host: str, running: bool, networks: dict[str, PoolNe
         else:
             attach = AttachMode.VETH
             vem = iface.find("virtualport") is not None and profile is not None
-            src = source.get("bridge") or source.get("dev") if source is not None else None
-            profile = profile or f"lv-{src or kind or 'unknown'}"
+            bridge = source.get("bridge") if source is not None else None
+            if profile is None and bridge:
+                profile = f"{LOCAL_BRIDGE_PREFIX}{bridge}"
+            src = source.get("dev") if source is not None else None
+            profile = profile or f"{PSEUDO_PROFILE_PREFIX}{src or kind or 'unknown'}"
         if profile is None:
             src = source.get("dev") if source is not None else None
             profile = f"lv-{src or kind}"
@@ -346,16 +351,27 @@ def parse_domain(text: str, host: str, running: bool, networks: dict[str, PoolNe
 # ----------------------------------------------------------------------------- the host
 def host_topology(host_name: str, domains: list[DomainFacts], networks: list[PoolNetwork],
                   nodes: NodeDevices) -> Topology:
-    """One host's inventory as a topology (cluster `default`, the VM-FEX placement)."""
+    """One host's inventory as a topology (cluster `default`, the VM-FEX placement).
+
+    Who switches it (Switching): a VEM host has openvswitch ports carrying a port profile
+    and no VM-FEX vNIC; a VM-FEX host has a Cisco VIC, or macvtap/hostdev vNICs that carry
+    a port profile id (an 802.1Qbh association: a VIC the node devices do not show, a
+    remote host without node device access); anything else is a plain host, its VMs on
+    libvirt's own bridges and networks (`test:///default`), which the fabric rules leave
+    alone."""
     vic = vic_of(nodes)
-    vem_only = vic is None and any(d.vem_profiles for d in domains) \
-        and not any(n.vnic.attach.is_vmfex for d in domains for n in d.nics)
+    vmfex_vnics = any(n.vnic.attach.is_vmfex and not is_pseudo_profile(n.vnic.port_profile)
+                      for d in domains for n in d.nics)
+    if vic is None and not vmfex_vnics and any(d.vem_profiles for d in domains):
+        switching = Switching.VEM
+    elif vic is not None or vmfex_vnics:
+        switching = Switching.VMFEX
+    else:
+        switching = Switching.PLAIN
     # libvirt cannot see the fabric interconnect, but a VIC's uplinks end on one: a VM-FEX
     # host is shown on an implied FI (a topology file's own FIs replace it, see adopt).
-    vmfex = not vem_only and (vic is not None or any(
-        n.vnic.attach.is_vmfex for d in domains for n in d.nics))
-    host = Host(name=host_name, cluster=DEFAULT_CLUSTER,
-                switching=Switching.VEM if vem_only else Switching.VMFEX, vic=vic,
+    vmfex = switching is Switching.VMFEX
+    host = Host(name=host_name, cluster=DEFAULT_CLUSTER, switching=switching, vic=vic,
                 fabric_interconnect=IMPLIED_FI if vmfex else None)
     names: list[str] = []
     for net in networks:
@@ -376,11 +392,14 @@ def host_topology(host_name: str, domains: list[DomainFacts], networks: list[Poo
 
 
 def merge(topologies: list[Topology], name: str = "libvirt") -> Topology:
-    """Several hosts' inventories as one topology (first definition of a name wins)."""
+    """Several hosts' inventories as one topology (first definition of a name wins).
+    Hosts are taken in name order (and their VMs with them), whatever order the
+    connections came up in, so paths such as `vms[3]` stay the same from run to run."""
     out = Topology(name=name, clusters=[Cluster(name=DEFAULT_CLUSTER)])
     seen_profiles: set[str] = set()
     hosts, vms, profiles, fis = [], [], [], []
-    for topo in topologies:
+    ordered = sorted(topologies, key=lambda t: t.hosts[0].name if t.hosts else "")
+    for topo in ordered:
         fis.extend(f for f in topo.fabric_interconnects if f.name not in {x.name for x in fis})
         hosts.extend(topo.hosts)
         vms.extend(topo.vms)

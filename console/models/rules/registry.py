@@ -146,6 +146,18 @@ class Context:
             if host.switching is Switching.VEM:
                 yield i, host
 
+    def plain_hosts(self) -> Iterator[tuple[int, Host]]:
+        for i, host in enumerate(self.topo.hosts):
+            if host.switching is Switching.PLAIN:
+                yield i, host
+
+    @cached_property
+    def fabric_nics(self) -> list[NicAt]:
+        """The vNICs the fabric switches: those on VM-FEX and VEM hosts (and on hosts the
+        file does not define, which ref.host reports). The VM-FEX and VEM rules read these:
+        a plain host's vNICs are libvirt's own business (Switching.PLAIN)."""
+        return [at for at in self.nics if at.host is None or at.host.switching.on_fabric]
+
     def is_vxlan(self, nic: Vnic) -> bool:
         """Does this vNIC use a VXLAN port profile (one with a bridge domain)?"""
         profile = self.derived.profile_of(nic)

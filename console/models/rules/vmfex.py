@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..inventory import DEFAULT_CLUSTER, Switching
 from ..vmfex import SRIOV_VIC_MODELS, AttachMode, vic_family
-from .registry import ERROR, N1KV_DOC, VMFEX_DOC, WARNING, Context, Yield, rule
+from .registry import DESIGN_DOC, ERROR, N1KV_DOC, VMFEX_DOC, WARNING, Context, Yield, rule
 
 OS_MIN = (6, 1)
 OS_MIN_SRIOV = (6, 3)
@@ -32,7 +32,7 @@ def default_cluster(ctx: Context) -> Yield:
       "A vNIC uses a port profile only if the profile is applied to its host's cluster",
       f"{VMFEX_DOC}: 'The port profile client is a cluster to which a port profile is applied'")
 def profile_client(ctx: Context) -> Yield:
-    for at in ctx.nics:
+    for at in ctx.fabric_nics:
         if at.host is None or not at.nic.attach.is_vmfex:
             continue
         profile = ctx.derived.profile_of(at.nic)
@@ -60,7 +60,7 @@ def vic_missing(ctx: Context) -> Yield:
       "M81KR, P81E, 1280, 1240, 1225'")
 def vic_sriov(ctx: Context) -> Yield:
     capable = ", ".join(SRIOV_VIC_MODELS)
-    for at in ctx.nics:
+    for at in ctx.fabric_nics:
         host = at.host
         if host is None or host.vic is None or not at.nic.attach.uses_vf:
             continue
@@ -122,7 +122,7 @@ def macvtap_private_release(ctx: Context) -> Yield:
     ucs = ctx.topo.ucs
     if ucs.release_tuple <= MACVTAP_PRIVATE_LAST:
         return
-    for at in ctx.nics:
+    for at in ctx.fabric_nics:
         if at.nic.attach is AttachMode.MACVTAP_PRIVATE:
             yield (f"{at.path}.attach",
                    f"{at.label} uses macvtap-private (MacVTap Direct), which UCS Manager "
@@ -151,6 +151,9 @@ def macvtap_private_ports(ctx: Context) -> Yield:
 
 def _vf_overflow(ctx: Context, netlink: bool) -> Yield:
     for pool in ctx.derived.vf_pools.values():
+        host = ctx.index.hosts.get(pool.host)
+        if host is not None and not host.switching.on_fabric:
+            continue  # a plain host's SR-IOV is libvirt's own, not the VIC's (PLAIN)
         for n, vif in enumerate(pool.holders):
             if n < pool.usable:
                 continue
@@ -190,7 +193,7 @@ def netlink_limit(ctx: Context) -> Yield:
 def no_vf_pool(ctx: Context) -> Yield:
     pools = ctx.derived.vf_pools
     hosts_with_pf = {h for h, _ in pools}
-    for at in ctx.nics:
+    for at in ctx.fabric_nics:
         if not at.nic.attach.uses_vf or at.host is None or at.host.vic is None:
             continue
         if at.nic.pf is None and at.host.name not in hosts_with_pf:
@@ -202,6 +205,7 @@ def no_vf_pool(ctx: Context) -> Yield:
 @rule("vmfex.hostdev-no-migration", WARNING, "A hostdev (SR-IOV passthrough) VM cannot migrate",
       f"{VMFEX_DOC}: 'SR-IOV Passthrough (Hostdev Mode) ... Live migration is not supported'")
 def hostdev_no_migration(ctx: Context) -> Yield:
+    # every host's: QEMU migrates no assigned PCI device, a plain host's VF included
     for at in ctx.nics:
         if not at.nic.attach.live_migration:
             yield (f"{at.path}.attach",
@@ -228,10 +232,10 @@ def qemu_pci_limit(ctx: Context) -> Yield:
       f"{N1KV_DOC}: 'Each VM on the host is connected to the VEM "
       "through virtual Ethernet (vEth) ports'")
 def attach_mode(ctx: Context) -> Yield:
-    for at in ctx.nics:
+    for at in ctx.fabric_nics:
         host = at.host
         if host is None:
-            continue
+            continue  # a plain host's vNICs attach as libvirt lets them (Switching.PLAIN)
         if at.nic.attach is AttachMode.VETH and host.switching is not Switching.VEM:
             yield (f"{at.path}.attach",
                    f"{at.label} is a veth port but host {host.name} runs no VEM (switching: "
@@ -242,10 +246,43 @@ def attach_mode(ctx: Context) -> Yield:
                    f"{host.name} is a VEM host with no VIC; use veth")
 
 
+@rule("host.plain-off-fabric", WARNING,
+      "A plain host's VMs are not on the fabric: no VXLAN segment, no simulated traffic",
+      f"{DESIGN_DOC}: 'the inventory a libvirt host reports'; {N1KV_DOC}: 'Each VM on the "
+      "host is connected to the VEM through virtual Ethernet (vEth) ports'")
+def plain_off_fabric(ctx: Context) -> Yield:
+    # A plain host (Switching.PLAIN) switches on its own bridge, which neither the FI nor a
+    # VEM sees: a VXLAN profile puts its VM in no segment, and a simulated flow from or to
+    # it goes nowhere. Said once, as a warning: the file still loads and simulates.
+    for at in ctx.nics:
+        if at.host is None or at.host.switching is not Switching.PLAIN:
+            continue
+        if ctx.is_vxlan(at.nic):
+            profile = ctx.derived.profile_of(at.nic)
+            assert profile is not None
+            yield (f"{at.path}.port_profile",
+                   f"{at.label} uses port profile {profile.name} (bridge domain "
+                   f"{profile.bridge_domain}) but host {at.host.name} is a plain host with no "
+                   "VEM, so the VM is not in the segment; make the host switching: vem")
+    plain = {h.name for _, h in ctx.plain_hosts()}
+    if not plain:
+        return
+    vifs = ctx.index.vifs
+    for i, flow in enumerate(ctx.topo.traffic):
+        for end, field in ((flow.source, "from"), (flow.to, "to")):
+            ref = vifs.get(end)
+            if ref is not None and ref.vm.host in plain:
+                yield (f"traffic[{i}].{field}",
+                       f"traffic flow {i + 1} {'starts' if field == 'from' else 'ends'} at "
+                       f"vNIC {end} on plain host {ref.vm.host}, which is not on the fabric: "
+                       "the simulation carries none of its frames")
+                break
+
+
 @rule("vmfex.vxlan-profile", ERROR, "VM-FEX vNICs switch in VLANs; VXLAN needs a VEM",
       f"{VMFEX_DOC}: 'All switching is performed by the external fabric interconnect'")
 def vxlan_profile(ctx: Context) -> Yield:
-    for at in ctx.nics:
+    for at in ctx.fabric_nics:
         if at.nic.attach.is_vmfex and ctx.is_vxlan(at.nic):
             profile = ctx.derived.profile_of(at.nic)
             assert profile is not None

@@ -233,8 +233,9 @@ def segmentation_bridge_domains(ctx: Context) -> Yield:
 @rule("vxlan.vteps-on-vmfex", WARNING, "Only VEM hosts have VTEPs",
       f"{N1KV_DOC}: 'Each VEM is assigned at least one IP address'")
 def vteps_on_vmfex(ctx: Context) -> Yield:
-    for i, host in ctx.vmfex_hosts():
-        if host.vteps:
+    for i, host in enumerate(ctx.topo.hosts):
+        if host.vteps and host.switching is not Switching.VEM:
+            kind = "a VM-FEX" if host.switching is Switching.VMFEX else "a plain"
             yield (f"hosts[{i}].vteps",
-                   f"host {host.name} is a VM-FEX host but lists VTEPs; only VEM hosts "
+                   f"host {host.name} is {kind} host but lists VTEPs; only VEM hosts "
                    "(switching: vem) terminate VXLAN, so they are ignored")
