@@ -92,6 +92,15 @@ class Backend(abc.ABC):
         no such table (libvirt hosts, the kernel lab)."""
         return None
 
+    async def native_config(self, kind: str, name: str) -> str | None:
+        """The fabric's own configuration text of one object, as it holds it now, shown
+        beside what Fabric Console would write (libvirt: a VM's domain XML, a VIF's
+        `<interface>`, a network's XML). `kind` is what the tree calls the object (vm, vif,
+        host, profile, pf) and `name` its key ("vm/nic" for a VIF, "host/pf" for a PF).
+        None where the fabric has no text of its own for it (the emulated fabric runs the
+        file itself). Raises BackendError with a readable reason when reading fails."""
+        return None
+
     @property
     def speed(self) -> float | None:
         """Simulated seconds per wall-clock second, or None for a fabric on real time."""

@@ -23,7 +23,7 @@ from console.models.rules.guards import guard
 from console.models.stats import CounterSample, VifCounters
 
 from ..base import Backend, BackendError, BackendEvent, ConnectionState, EventKind
-from . import inventory, migration, steps
+from . import inventory, migration, native, steps
 from . import stats as stats_mod
 from .connection import AuthCallback, Connection, describe, is_drop
 
@@ -259,6 +259,18 @@ class LibvirtBackend(Backend):
         if iface is None:
             raise BackendError(f"{vm} has no interface {nic}")
         return steps.lx.to_text(iface)
+
+    async def native_config(self, kind: str, name: str) -> str | None:
+        """The host's own XML of a tree object (see native.native_config), read on the
+        connection's thread: the domain's XML for a VM, its `<interface>` for a VIF, the
+        network behind a port profile, the networks of the host, a PF's node device."""
+        try:
+            return await self._call(native.native_config, kind, name)
+        except native.NotOnHost as exc:
+            raise BackendError(str(exc)) from None
+        except libvirt.libvirtError as exc:
+            raise BackendError(f"{self.uri}: cannot read the XML of {name}: "
+                               f"{describe(exc)}") from None
 
     # ------------------------------------------------------------------ changes
     async def plan(self, change: Change) -> tuple[list[steps.Step], list, Topology]:

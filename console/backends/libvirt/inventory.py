@@ -57,6 +57,10 @@ def _node_device_xml(conn: libvirt.virConnect) -> list[str]:
     return out
 
 
+def _name_of(obj: libvirt.virDomain | libvirt.virNetwork) -> str:
+    return obj.name()
+
+
 def read(conn: libvirt.virConnect, uri: str) -> HostFacts:
     name = host_name(conn, uri)
     nodes = parse.parse_node_devices(_node_device_xml(conn))
@@ -65,7 +69,10 @@ def read(conn: libvirt.virConnect, uri: str) -> HostFacts:
         all_networks = conn.listAllNetworks()
     except libvirt.libvirtError:
         all_networks = []  # a driver without virtual networks: no pools
-    for net in all_networks:
+    # libvirt lists domains and networks in no fixed order (the test driver's hash table
+    # changes it on every open): sorted by name, a finding's path (`vms[3].nics[0]`) names
+    # the same VM from one read to the next.
+    for net in sorted(all_networks, key=_name_of):
         try:
             info = parse.parse_network(net.XMLDesc(0))
         except libvirt.libvirtError:
@@ -74,7 +81,7 @@ def read(conn: libvirt.virConnect, uri: str) -> HostFacts:
     domains: list[parse.DomainFacts] = []
     targets: Targets = {}
     running: set[str] = set()
-    for dom in conn.listAllDomains():
+    for dom in sorted(conn.listAllDomains(), key=_name_of):
         try:
             active = bool(dom.isActive())
             facts = parse.parse_domain(dom.XMLDesc(0), name, active, networks, nodes)
