@@ -1,6 +1,7 @@
 """Time and peak memory of `fabric-console validate` on small files with huge costs (#17).
 
     .venv/bin/python benchmarks/hardening.py [--only NAME,...] [--timeout S] [--keep DIR]
+    .venv/bin/python benchmarks/hardening.py --fuzz 10000
 
 Writes each case to a temporary folder, runs `fabric-console validate FILE` as a child
 process under /usr/bin/time -v (wall time, peak resident set), and prints one line per
@@ -8,12 +9,14 @@ case: file size, exit status, seconds, peak MB, and the lines and bytes the comm
 on standard output, plus the first line of its standard error. The cases are the ones
 issue #17 reports (YAML alias bombs, a 40 MB list of `- 0`, a million invalid VLANs) and,
 for scale, a legitimate 100,000-VM file (scripts/gen_topology.py) that must still load.
-Prints figures, asserts nothing.
+--fuzz N runs tests/hardening/test_hardening_fuzz.py with N inputs instead and prints its
+time, its peak memory and the slowest single input. Prints figures, asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -112,6 +115,31 @@ def measure(path: Path, timeout: float, source: Path | None = None) -> dict[str,
     }
 
 
+def fuzz(examples: int) -> None:
+    """The hardening fuzz test with `examples` inputs: total time, peak memory (the whole
+    pytest process), and the slowest input (the test records it)."""
+    report = Path(tempfile.mkdtemp(prefix="hardening-fuzz-")) / "slowest.json"
+    env = {**os.environ, "FABRIC_CONSOLE_FUZZ_EXAMPLES": str(examples),
+           "FABRIC_CONSOLE_FUZZ_REPORT": str(report)}
+    proc = subprocess.run(["/usr/bin/time", "-v", str(ROOT / ".venv" / "bin" / "pytest"), "-q",
+                           "-p", "no:cacheprovider",
+                           str(ROOT / "tests" / "hardening" / "test_hardening_fuzz.py")],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", proc.stderr)
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+    seconds = 0.0
+    for part in (wall.group(1).split(":") if wall else []):
+        seconds = seconds * 60 + float(part)
+    last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    peak_mb = int(rss.group(1)) / 1024 if rss else float("nan")
+    print(f"fuzz: {examples:,} inputs  {seconds:.1f} s  {peak_mb:.0f} MB peak (the pytest "
+          f"process: a bound for every input)  pytest: {last}")
+    if report.exists():
+        slowest = json.loads(report.read_text())
+        print(f"fuzz: slowest input {slowest['seconds']:.3f} s: {slowest['input'][:120]!r}")
+    shutil.rmtree(report.parent, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated case names: " + ", ".join(CASES))
@@ -121,7 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", metavar="DIR", type=Path,
                         help="run the `console` package found in DIR (e.g. a copy of an "
                              "older version) instead of this checkout's")
+    parser.add_argument("--fuzz", metavar="N", type=int,
+                        help="run the hardening fuzz test with N inputs instead")
     args = parser.parse_args(argv)
+    if args.fuzz:
+        fuzz(args.fuzz)
+        return 0
     names = args.only.split(",") if args.only else list(CASES)
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="hardening-"))
     folder.mkdir(parents=True, exist_ok=True)
