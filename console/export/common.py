@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from console.models import Qos, Topology
 
-_PATH_RE = re.compile(r"^([a-z_]+)\[(\d+)\]$")
+# fullmatch, ASCII digits: `$` matched before a final newline and \d took any script's
+_PATH_RE = re.compile(r"([a-z_]+)\[([0-9]+)\]")
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Section:
 
 def parse_path(path: str) -> tuple[str, int]:
     """'port_profiles[2]' -> ('port_profiles', 2); ValueError for any other shape."""
-    m = _PATH_RE.match(path.strip())
+    m = _PATH_RE.fullmatch(path.strip())
     if m is None:
         raise ValueError(f"{path!r} is not an object path such as port_profiles[0]")
     return m.group(1), int(m.group(2))

@@ -133,3 +133,13 @@ def test_a_policing_rate_below_one_kbit_is_refused(write):
     assert refused(write, text) == (
         "port_profiles[0].qos.rate_mbps: a rate is at least 0.001 Mbps (1 kbit/s); a smaller "
         "one cannot be policed or exported as written (got 1e-07)\n")
+
+
+@pytest.mark.parametrize("path", ["port_profiles[\u0663]", "port_profiles[0]x",
+                                  "port_profiles[0]\nhosts[1]"])
+def test_an_export_object_path_is_matched_whole_in_ascii_digits(path):
+    from console.export.common import parse_path
+
+    with pytest.raises(ValueError) as caught:
+        parse_path(path)
+    assert str(caught.value) == f"{path!r} is not an object path such as port_profiles[0]"
