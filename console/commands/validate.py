@@ -7,6 +7,11 @@ design with a known, accepted caveat such as a hostdev VM that cannot migrate st
 passes; --strict makes warnings fail too), 1 when any finding is an error, 2 when a file
 cannot be read. Findings go to standard output, load problems and the summary to
 standard error.
+
+A rule's first 100 findings are listed (findings.MAX_PER_RULE), the rest counted on one
+line, `error: ...: and 1,619,000 more like this [RULE]` (with --json: `"omitted": {RULE:
+count}`); the summary counts them all. A file refused for its size (topofile.MAX_VALUES)
+is unreadable: exit 2.
 """
 
 from __future__ import annotations
