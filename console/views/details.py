@@ -1,10 +1,16 @@
 """The details pane: what the selected object is (properties), what the rules say about it
-(findings), what its configuration would be (NX-OS / UCS Manager preview), the VSM tables
-that belong to it, and its live graphs."""
+(findings), its configuration (on a libvirt host the XML the host holds now, beside what
+Fabric Console would write: NX-OS / UCS Manager / libvirt previews), the VSM tables that
+belong to it, and its live graphs.
+
+Nothing here keeps a copy of a model value: every show re-reads the connection's current
+topology and derived facts (the connection's model changes under it: edits, undo, live
+events)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from enum import Enum
 from typing import Any
@@ -27,6 +33,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.models.derived import vf_pci_address
+from console.models.vmfex import Pf, Vic
+
 from .icons import severity_icon
 from .plots import PlotPanel, PlotRefresher
 from .tables import (
@@ -42,7 +51,8 @@ from .tree import Node
 
 log = logging.getLogger(__name__)
 
-# Which configuration each kind of tree object previews: NX-OS and UCSM for profiles,
+# Which configuration each kind of tree object previews (what Fabric Console would write;
+# the host's own text is beside it, see LIVE_KINDS): NX-OS and UCSM for profiles,
 # bridge domains and hosts; libvirt XML for VMs (domain), VIFs (interface), hosts (VF pool
 # networks) and profiles (portgroup), so a profile edit shows in the interface XML.
 PREVIEW_FORMATS = (
@@ -50,6 +60,16 @@ PREVIEW_FORMATS = (
     ("UCS Manager", "ucsm", ("profile", "bd", "host", "vem")),
     ("libvirt XML", "libvirt", ("vm", "vif", "host", "profile")),
 )
+
+# Tree objects a backend may hold its own configuration text for (Backend.native_config).
+LIVE_KINDS = ("vm", "vif", "host", "profile", "pf")
+LIVE_TITLE = "libvirt XML (live, from the host)"
+PRODUCT_TITLE = "What Fabric Console would write"
+READING = "reading…"
+
+# Property labels that read wrong as the bare field name (the rest: the field name,
+# spaced); a PF's "VFs" row is its own vfs field, the pool's counts follow it.
+LABELS = {"vfs": "VFs", "pci": "PCI address", "vic": "VIC"}
 
 KIND_NAMES = {
     "connection": "Connection", "cluster": "Cluster", "host": "Host", "vm": "Virtual machine",
@@ -83,7 +103,20 @@ def plot_target(nodes: list[Node]) -> tuple[str, list[str]]:
     return "vif", list(dict.fromkeys(names))
 
 
+def _pf_text(pf: Pf) -> str:
+    pci = f", PCI {pf.pci}" if pf.pci else ""
+    return f"{pf.name} ({pf.vfs} VFs{pci})"
+
+
 def _value_text(value: Any) -> str:
+    if isinstance(value, Vic):  # "VIC-1280: eth2 (8 VFs, PCI 0000:0b:00.0), eth3 (...)"
+        pfs = ", ".join(_pf_text(pf) for pf in value.pfs)
+        return f"{value.model}: {pfs}" if pfs else f"{value.model} (no PFs)"
+    if isinstance(value, Pf):
+        return _pf_text(value)
+    if isinstance(value, BaseModel):  # a nested setting (QoS...): its fields that are set
+        return ", ".join(f"{LABELS.get(k, k.replace('_', ' '))}: {_value_text(v)}"
+                         for k, v in value if v is not None) or "—"
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, list):
@@ -132,10 +165,13 @@ class DetailsPane(QWidget):
         self.findings.setRootIsDecorated(False)
         self.findings.setWordWrap(True)
         self.tabs.addTab(self.findings, "Findings")
-        self.config = QPlainTextEdit()
-        self.config.setReadOnly(True)
-        self.config.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.tabs.addTab(self.config, "Configuration")
+        # Configuration: the host's own text (when the backend has one) beside the product's
+        # preview, each under a title saying which is which.
+        self.config_split = QSplitter(Qt.Orientation.Horizontal)
+        self.live_config, self.live_box, self.live_title = self._text_box(LIVE_TITLE)
+        self.config, self.config_box, self.config_title = self._text_box(PRODUCT_TITLE)
+        self.live_box.hide()
+        self.tabs.addTab(self.config_split, "Configuration")
         # Every widget and model here has a Qt parent from the start, the model being
         # its view's child: a parentless one outlived the pane, and the garbage collector
         # later freed a view after its model (a crash).
@@ -176,6 +212,23 @@ class DetailsPane(QWidget):
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([220, 480])
         self._l2_task: asyncio.Task | None = None
+        self._live_task: asyncio.Task | None = None
+        self._live_of: tuple[int, str, str] | None = None  # (connection, kind, key) shown
+
+    def _text_box(self, title: str) -> tuple[QPlainTextEdit, QWidget, QLabel]:
+        box = QWidget(self.config_split)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 2, 0, 0)
+        label = QLabel(title, box)
+        label.setStyleSheet("font-weight: bold; padding: 2px")
+        text = QPlainTextEdit(box)
+        text.setReadOnly(True)
+        text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        layout.addWidget(label)
+        layout.addWidget(text, 1)
+        self.config_split.addWidget(box)
+        return text, box, label
 
     # ----------------------------------------------------------------- showing
     def show_nodes(self, nodes: list[Node]) -> None:
@@ -187,6 +240,7 @@ class DetailsPane(QWidget):
             self.properties.clear()
             self.findings.clear()
             self.config.setPlainText("")
+            self._fill_live_config(None)
             self.plots.show_objects(None, "", [], [], self.window_s)
             return
         kind_name = KIND_NAMES.get(node.kind, "")
@@ -228,6 +282,8 @@ class DetailsPane(QWidget):
             host, pf = node.key.split("/", 1)
             h = idx.hosts.get(host)
             return next((p for p in h.vic.pfs if p.name == pf), None) if h and h.vic else None
+        if node.kind == "vf":
+            return None  # no model object: a VF is a slot of its PF's pool (_derived_rows)
         table = {"host": idx.hosts, "vem": idx.hosts, "vm": idx.vms, "cluster": idx.clusters,
                  "bd": idx.bridge_domains, "profile": conn.derived.all_profiles}.get(node.kind)
         return table.get(node.key) if table is not None else None
@@ -250,9 +306,7 @@ class DetailsPane(QWidget):
                 if name in ("position",) or (isinstance(value, list) and value
                                              and isinstance(value[0], BaseModel)):
                     continue
-                if isinstance(value, BaseModel):
-                    value = dict(value)
-                rows.append((name.replace("_", " "), _value_text(value)))
+                rows.append((LABELS.get(name, name.replace("_", " ")), _value_text(value)))
         rows += self._derived_rows(node)
         for key, value in rows:
             item = QTreeWidgetItem([key, value])
@@ -292,10 +346,38 @@ class DetailsPane(QWidget):
             rows.append(("VIFs using it", str(len(d.vifs_using(node.key)))))
         elif node.kind == "pf":
             pool = d.vf_pools.get(tuple(node.key.split("/", 1)))
-            if pool is not None:
-                rows += [("VFs", str(pool.vfs)), ("netlink limit", str(pool.netlink_limit)),
+            if pool is not None:  # the PF's own VFs are its "VFs" row already
+                rows += [("netlink limit", str(pool.netlink_limit)),
                          ("usable", str(pool.usable)), ("in use", str(len(pool.holders))),
                          ("free", str(pool.free)), ("held by", ", ".join(pool.holders) or "—")]
+        elif node.kind == "vf":
+            rows += self._vf_rows(node)
+        return rows
+
+    @staticmethod
+    def _vf_rows(node: Node) -> list[tuple[str, str]]:
+        """A VF (key host/pf/n): its PF, its number, who holds it, its PCI address."""
+        conn = node.conn
+        host_name, pf_name, n = (node.key.split("/") + ["", "", ""])[:3]
+        if conn is None or conn.derived is None or not n.isdigit():
+            return []
+        d, index = conn.derived, int(n)
+        pool = d.vf_pools.get((host_name, pf_name))
+        if pool is None:
+            return [("PF", pf_name), ("host", host_name)]
+        holder = pool.holders[index] if index < len(pool.holders) else "—"
+        rows = [("host", host_name), ("PF", pf_name)]
+        if index < pool.usable:
+            rows.append(("VF", str(index)))
+        else:  # past the usable VFs: the VIF waits for one (vmfex.vf-limit says why)
+            rows.append(("VF", f"none: the PF has {pool.usable} usable VFs"))
+        rows.append(("held by", holder))
+        host = d.index.hosts.get(host_name)
+        pf = next((p for p in host.vic.pfs if p.name == pf_name), None) \
+            if host is not None and host.vic is not None else None
+        if pf is not None and pf.pci is not None and index < pool.usable:
+            with contextlib.suppress(ValueError):  # past the bus: no address to show
+                rows.append(("PCI address", vf_pci_address(pf.pci, index)))
         return rows
 
     def _fill_findings(self, node: Node) -> None:
@@ -313,6 +395,52 @@ class DetailsPane(QWidget):
 
     def _fill_config(self, node: Node) -> None:
         self.config.setPlainText(self._config_text(node))
+        self._fill_live_config(node)
+
+    # ------------------------------------------------------- the host's own XML
+    def _fill_live_config(self, node: Node | None) -> None:
+        """Ask the backend for the object's own text (asynchronously: a libvirt call may
+        wait on the network); the pane shows it beside the preview when it comes."""
+        conn = node.conn if node is not None else None
+        if node is None or conn is None or node.kind not in LIVE_KINDS \
+                or not conn.connected or conn.backend is None or len(self.nodes) > 1:
+            self._cancel_live()
+            self._live_of = None
+            self.live_box.hide()
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no asyncio loop (a widget built without qasync): preview only
+        which = (id(conn), node.kind, node.key)
+        if which != self._live_of:
+            # another object: its text is not known yet. The same one shown again (after a
+            # model change) keeps the last text until the fresh read replaces it.
+            self.live_config.setPlainText(READING)
+            self._live_of = which
+        self.live_box.show()
+        self._cancel_live()
+        self._live_task = loop.create_task(self._fetch_live(node, conn.backend))
+
+    async def _fetch_live(self, node: Node, backend: Any) -> None:
+        try:
+            text = await backend.native_config(node.kind, node.key)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the reason is shown, never a traceback
+            text = f"Cannot read it from the host: {exc}"
+        if not self.nodes or self.nodes[0] is not node:
+            return  # the selection moved on while the host answered
+        if text is None:  # the fabric holds no text of its own for it
+            self.live_box.hide()
+            return
+        self.live_config.setPlainText(text)
+        self.live_box.show()
+
+    def _cancel_live(self) -> None:
+        if self._live_task is not None and not self._live_task.done():
+            self._live_task.cancel()
+        self._live_task = None
 
     def _config_text(self, node: Node) -> str:
         conn = node.conn
@@ -412,4 +540,5 @@ class DetailsPane(QWidget):
     def cancel(self) -> None:
         if self._l2_task is not None:
             self._l2_task.cancel()
+        self._cancel_live()
 
