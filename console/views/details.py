@@ -170,6 +170,8 @@ class DetailsPane(QWidget):
         self.config_split = QSplitter(Qt.Orientation.Horizontal)
         self.live_config, self.live_box, self.live_title = self._text_box(LIVE_TITLE)
         self.config, self.config_box, self.config_title = self._text_box(PRODUCT_TITLE)
+        # the host's XML keeps its lines (long attribute lists scroll); the preview wraps
+        self.live_config.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.live_box.hide()
         self.tabs.addTab(self.config_split, "Configuration")
         # Every widget and model here has a Qt parent from the start, the model being
@@ -224,7 +226,6 @@ class DetailsPane(QWidget):
         text = QPlainTextEdit(box)
         text.setReadOnly(True)
         text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         layout.addWidget(label)
         layout.addWidget(text, 1)
         self.config_split.addWidget(box)
@@ -376,8 +377,10 @@ class DetailsPane(QWidget):
         pf = next((p for p in host.vic.pfs if p.name == pf_name), None) \
             if host is not None and host.vic is not None else None
         if pf is not None and pf.pci is not None and index < pool.usable:
+            # the address the product plans for VF n (what a hostdev export writes); on a
+            # live host libvirt may have handed the VIF another VF (its interface XML says)
             with contextlib.suppress(ValueError):  # past the bus: no address to show
-                rows.append(("PCI address", vf_pci_address(pf.pci, index)))
+                rows.append(("planned PCI address", vf_pci_address(pf.pci, index)))
         return rows
 
     def _fill_findings(self, node: Node) -> None:

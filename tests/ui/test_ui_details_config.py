@@ -123,4 +123,4 @@ def test_vf_pf_and_host_properties_are_readable(window, qtbot):
     _select(window, vf)
     props = _props(window)
     assert props["PF"] == "eth2" and props["VF"] == "0"
-    assert props["held by"] == vf.state and props["PCI address"] == "0000:0b:00.1"
+    assert props["held by"] == vf.state and props["planned PCI address"] == "0000:0b:00.1"
