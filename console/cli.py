@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "apply": "push a topology file to a fabric (--connect URI)",
     "stats": "print live counters of a fabric (--connect URI)",
     "capture": "read a packet capture in the fabric's terms, or derive a topology from it",
+    "trace": "follow one frame through the emulated fabric, step by step",
 }
 
 

@@ -4,6 +4,10 @@ It is the executable specification the compiled plane (console/engine/_dataplane
 tested against: both consume the same Tables (console.engine.tables) and must give the same
 counters for every topology and traffic. Written for clarity, not speed.
 
+Tracing: set `plane.tracer` to an object with `on(event: str, **fields)` and every
+switching decision is reported to it as it is taken (console.engine.trace turns the events
+into the steps of `fabric-console trace`). The default, None, changes no result.
+
 L2 tables are one dict keyed (switch, segment, MAC) -> [kind, port, last_seen_tick]. An
 entry is valid while now - last_seen < aging_ticks; an expired entry is a miss.
 
@@ -82,6 +86,9 @@ class ReferencePlane:
         self.aging = t.aging_ticks
         self.underlay = t.underlay_mtu
         self.now = 0
+        # Told every decision while a traced frame is switched (console.engine.trace);
+        # None, the default, costs one test per decision and changes nothing.
+        self.tracer = None
         # the frame being processed
         self.src = self.dst = self.size = self.ip = self.df = self.flood = 0
 
@@ -159,16 +166,25 @@ class ReferencePlane:
 
     # ------------------------------------------------------------------ L2
     def learn(self, sw: int, seg: int, mac: int, kind: int, port: int) -> None:
+        if self.tracer is not None:
+            self.tracer.on("learn", sw=sw, seg=seg, mac=mac, kind=kind, port=port,
+                           before=self.l2.get((sw, seg, mac)))
         self.l2[(sw, seg, mac)] = [kind, port, self.now]
 
     def lookup(self, sw: int, seg: int, mac: int) -> list[int] | None:
         e = self.l2.get((sw, seg, mac))
         if e is None or self.now - e[2] >= self.aging:
+            if self.tracer is not None:
+                self.tracer.on("lookup", sw=sw, seg=seg, mac=mac, entry=None, stale=e)
             return None
+        if self.tracer is not None:
+            self.tracer.on("lookup", sw=sw, seg=seg, mac=mac, entry=e, stale=None)
         return e
 
     # ------------------------------------------------------------------ frames
     def deliver(self, v: int) -> None:
+        if self.tracer is not None:
+            self.tracer.on("deliver", vif=v)
         c = self.vif_c[v]
         c[RX_P] += 1
         c[RX_B] += self.size + 14
@@ -212,6 +228,8 @@ class ReferencePlane:
         for t, v, s, d, n, i, f in zip(tick.tolist(), vif.tolist(), src.tolist(),
                                        dst.tolist(), size.tolist(), ip.tolist(), df.tolist()):
             if v < 0 or v >= len(self.vif_running) or not self.vif_running[v]:
+                if self.tracer is not None:
+                    self.tracer.on("not-running", vif=v)
                 continue
             self.now = t
             offered += 1
@@ -227,6 +245,8 @@ class ReferencePlane:
             src, dst, size, ip, df, flood
         wire = size + 14
         if g < 0 or (self.vif_deny[v] and src != self.vif_mac[v]):
+            if self.tracer is not None:
+                self.tracer.on("refused", vif=v, group=g, src=src)
             c[TX_D] += 1
             return
         refill = self.vif_refill[v]
@@ -237,9 +257,14 @@ class ReferencePlane:
                 self.tokens[v] = min(burst, self.tokens[v] + elapsed * refill)
                 self.tok_tick[v] = self.now
             if self.tokens[v] < wire * 1000:
+                if self.tracer is not None:
+                    self.tracer.on("policed", vif=v, tokens=self.tokens[v], cost=wire * 1000)
                 c[TX_D] += 1
                 return
             self.tokens[v] -= wire * 1000
+        if self.tracer is not None:
+            self.tracer.on("accepted", vif=v, group=g,
+                           tokens=self.tokens[v] if refill else None, cost=wire * 1000)
         c[TX_P] += 1
         c[TX_B] += wire
         if self.grp_sw[g] < self.nvem:
@@ -248,6 +273,8 @@ class ReferencePlane:
             self.fi_in(g, LOCAL, v, self.vif_host[v], False)
 
     def local_flood(self, g: int, skip: int) -> None:
+        if self.tracer is not None:
+            self.tracer.on("local-flood", group=g, skip=skip)
         for k in range(self.grp_vif_ptr[g], self.grp_vif_ptr[g + 1]):
             u = self.grp_vifs[k]
             if u != skip:
@@ -264,6 +291,8 @@ class ReferencePlane:
                 if kind == LOCAL:
                     if port != v:
                         self.deliver(port)
+                    elif self.tracer is not None:
+                        self.tracer.on("filtered", sw=sw, vif=v)
                 elif kind == REMOTE:
                     self.encap_unicast(g, port)
                 else:
@@ -272,6 +301,8 @@ class ReferencePlane:
         self.local_flood(g, v)
         b = self.seg_bd[seg]
         if b >= 0:
+            if self.tracer is not None:
+                self.tracer.on("bd-flood", group=g, bd=b)
             self.bd_c[b][FLOOD_FRAMES] += 1
             self.replicate(g, b)
         else:
@@ -279,38 +310,53 @@ class ReferencePlane:
 
     def vem_to_fi(self, g: int) -> None:
         fg = self.grp_upfi[g]
+        if self.tracer is not None:
+            self.tracer.on("vem-to-fi", group=g, fi_group=fg)
         if fg >= 0:
             sw = self.grp_sw[g]
             self.fi_in(fg, UPLINK, sw, self.t.vem_host[sw], False)
 
     def vem_from_uplink(self, g: int) -> None:
         sw, seg = self.grp_sw[g], self.grp_seg[g]
+        if self.tracer is not None:
+            self.tracer.on("from-uplink", group=g)
         self.learn(sw, seg, self.src, UPLINK, 0)
         if not self.flood:
             e = self.lookup(sw, seg, self.dst)
             if e is not None:
                 if e[0] == LOCAL:
                     self.deliver(e[1])
+                elif self.tracer is not None:
+                    self.tracer.on("not-back-up", sw=sw)
                 return  # never back out of the uplink
         self.local_flood(g, -1)
 
     def reach(self, a: int, b: int) -> bool:
         """Can VTEP a send to VTEP b: same subnet, upstream proxy ARP, or a's gateway."""
-        return bool(self.t.proxy_arp or self.vtep_gw[a]
-                    or ((self.vtep_ip[a] ^ self.vtep_ip[b]) & self.vtep_mask[a]) == 0)
+        ok = bool(self.t.proxy_arp or self.vtep_gw[a]
+                  or ((self.vtep_ip[a] ^ self.vtep_ip[b]) & self.vtep_mask[a]) == 0)
+        if self.tracer is not None:
+            self.tracer.on("reach", src_vtep=a, dst_vtep=b, ok=ok)
+        return ok
 
     def mtu_ok(self, sw: int, pmtu: int) -> bool:
         """Path MTU check of one encapsulated copy at the sending VEM."""
         if self.size + OVERHEAD <= pmtu:
+            if self.tracer is not None:
+                self.tracer.on("mtu", sw=sw, pmtu=pmtu, fragments=0, ok=True)
             return True
         c = self.vem_c[sw]
         if self.ip and not self.df:
             n = fragments(self.size, pmtu)
             if n:
+                if self.tracer is not None:
+                    self.tracer.on("mtu", sw=sw, pmtu=pmtu, fragments=n, ok=True)
                 c[FRAGS] += n
                 return True
         elif self.ip:
             c[PMTU] += 1
+        if self.tracer is not None:
+            self.tracer.on("mtu", sw=sw, pmtu=pmtu, fragments=0, ok=False)
         c[MTU_DROPS] += 1
         return False
 
@@ -319,10 +365,14 @@ class ReferencePlane:
         c = self.vem_c[sw]
         vt = self.grp_vtep[g]
         if vt < 0:
+            if self.tracer is not None:
+                self.tracer.on("no-vtep", sw=sw, bd=b)
             c[UNREACH] += 1
             return
         lo, hi = self.bd_mem_ptr[b], self.bd_mem_ptr[b + 1]
         if self.bd_mode[b] == MODE_MULTICAST:
+            if self.tracer is not None:
+                self.tracer.on("multicast", group=g, bd=b, vtep=vt)
             if not self.t.multicast_ok:
                 c[UNREACH] += 1
                 return
@@ -342,6 +392,8 @@ class ReferencePlane:
             if w == sw:
                 continue
             dv = self.grp_vtep[mg]
+            if self.tracer is not None:
+                self.tracer.on("unicast-copy", group=g, bd=b, member=mg, vtep=vt, dst_vtep=dv)
             if dv < 0 or not self.reach(vt, dv):
                 c[UNREACH] += 1
                 continue
@@ -356,6 +408,8 @@ class ReferencePlane:
         sw, seg = self.grp_sw[g], self.grp_seg[g]
         c = self.vem_c[sw]
         vt = self.grp_vtep[g]
+        if self.tracer is not None:
+            self.tracer.on("encap", group=g, vtep=vt, dst_vtep=dv)
         if vt < 0 or not self.reach(vt, dv):
             c[UNREACH] += 1
             return
@@ -369,6 +423,8 @@ class ReferencePlane:
         self.vem_c[w][DECAP] += 1
         if rg >= 0:
             seg = self.grp_seg[rg]
+        if self.tracer is not None:
+            self.tracer.on("decap", sw=w, group=rg, seg=seg, src_vtep=src_vtep)
         self.learn(w, seg, self.src, REMOTE, src_vtep)
         if rg < 0:
             return
@@ -377,6 +433,8 @@ class ReferencePlane:
             if e is not None:
                 if e[0] == LOCAL:
                     self.deliver(e[1])
+                elif self.tracer is not None:
+                    self.tracer.on("split-horizon", sw=w)
                 return  # split horizon: never re-encapsulated
         self.local_flood(rg, -1)
 
@@ -384,6 +442,9 @@ class ReferencePlane:
     def fi_in(self, fg: int, in_kind: int, in_port: int, src_host: int, from_peer: bool) -> None:
         fi, seg = self.grp_sw[fg], self.grp_seg[fg]
         c = self.fi_c[fi - self.nvem]
+        if self.tracer is not None:
+            self.tracer.on("fi-in", group=fg, in_kind=in_kind, in_port=in_port,
+                           from_peer=from_peer)
         c[SWITCHED] += 1
         self.learn(fi, seg, self.src, in_kind, in_port)
         if not self.flood:
@@ -391,20 +452,33 @@ class ReferencePlane:
             if e is not None:
                 kind, port = e[0], e[1]
                 if kind == in_kind and port == in_port:
+                    if self.tracer is not None:
+                        self.tracer.on("filtered", sw=fi, vif=-1)
                     return  # the destination is behind the ingress port: filtered
                 if kind == LOCAL:
                     self.deliver(port)
                     if self.vif_host[port] == src_host:
+                        if self.tracer is not None:
+                            self.tracer.on("hairpin", sw=fi, vif=port)
                         c[HAIRPIN] += 1
                 elif kind == UPLINK:
                     vg = self.t.group_of(port, seg)
                     if vg >= 0:
                         self.vem_from_uplink(vg)
+                    elif self.tracer is not None:
+                        self.tracer.on("no-group", sw=port, seg=seg)
                 elif kind == PEER and not from_peer:
                     pg = self.t.group_of(self.nvem + port, seg)
                     if pg >= 0:
                         self.fi_in(pg, PEER, fi - self.nvem, src_host, True)
+                    elif self.tracer is not None:
+                        self.tracer.on("no-group", sw=self.nvem + port, seg=seg)
+                elif self.tracer is not None:
+                    self.tracer.on("peer-to-peer", sw=fi, peer=port)
                 return
+        if self.tracer is not None:
+            self.tracer.on("fi-flood", group=fg, in_kind=in_kind, in_port=in_port,
+                           from_peer=from_peer)
         c[FLOODED] += 1
         for k in range(self.grp_vif_ptr[fg], self.grp_vif_ptr[fg + 1]):
             u = self.grp_vifs[k]
@@ -412,6 +486,8 @@ class ReferencePlane:
                 continue
             self.deliver(u)
             if self.vif_host[u] == src_host:
+                if self.tracer is not None:
+                    self.tracer.on("hairpin", sw=fi, vif=u)
                 c[HAIRPIN] += 1
         for k in range(self.grp_up_ptr[fg], self.grp_up_ptr[fg + 1]):
             vg = self.grp_ups[k]
