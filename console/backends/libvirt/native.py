@@ -47,6 +47,7 @@ def interface_xml(conn: libvirt.virConnect, vm: str, nic: str) -> str:
         iface = ifaces[int(nic[3:])]
     if iface is None:
         raise NotOnHost(f"{vm} has no interface {nic} on this host")
+    iface.tail = None  # the domain's indentation after it, not part of the element
     return lx.to_text(iface)
 
 
