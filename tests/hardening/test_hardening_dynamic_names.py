@@ -67,7 +67,8 @@ def test_a_policy_profile_name_ending_in_a_newline_is_refused_with_its_path(writ
     text = long_pair().replace(f"policy_profiles: [{{name: {POLICY}}}]",
                                'policy_profiles: [{name: "p\\n"}]')
     path = write(text)
-    run = run_cli("validate", str(path))
-    assert run.code == 2 and run.out == ""
-    assert (f"{path}: policy_profiles[0].name: a name is 1 to 63 letters, digits, '-', '_', "
-            "'.' or ':', starting with a letter or digit (got 'p\\n')") in run.err
+    message = (f"{path}: policy_profiles[0].name: a name is 1 to 63 letters, digits, '-', "
+               "'_', '.' or ':', starting with a letter or digit (got 'p\\n')\n")
+    for command in (["validate"], ["simulate"], ["export", "--format", "nxos"]):
+        run = run_cli(command[0], str(path), *command[1:])
+        assert (run.code, run.out, run.err) == (2, "", message)
