@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,9 +23,6 @@ from console.models.rules import apply_to_model, guard
 DEMO = (Path(__file__).resolve().parents[2] / "resources/topologies/demo.yaml").read_text()
 RULE = "vxlan.vtep-reachability"
 VEMS = ["vem1", "vem2", "vem3"]
-PENDING = pytest.mark.xfail(
-    strict=True, reason="needs the rule vxlan.vtep-reachability (rules/vxlan.py) to report "
-    "Derived.unreachable_paths; remove this marker with that change")
 
 vtep_lists = st.lists(
     st.builds(Vtep, name=st.sampled_from(["vtep0", "vtep1", "vtep2"]),
@@ -104,7 +100,6 @@ def test_paths_leave_from_the_designated_vtep():
         == [("tenant-b", "vem1", "vem2"), ("tenant-b", "vem1", "vem3")]
 
 
-@PENDING
 @given(edits)
 @PROPS
 def test_guard_refuses_exactly_where_the_table_says_no(change):
@@ -116,7 +111,6 @@ def test_guard_refuses_exactly_where_the_table_says_no(change):
     assert bool(refused) == bool(noes), (refused, noes)
 
 
-@PENDING
 def test_the_refusal_names_the_designated_vteps_bridge_domain_once():
     refused = [f for f in guard(demo(), moved_out_of_reach()) if f.rule == RULE]
     assert len(refused) == 1, refused

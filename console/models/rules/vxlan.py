@@ -6,8 +6,9 @@ Source: reference/nexus1000v-kvm-vxlan.txt.
 
 from __future__ import annotations
 
-from ipaddress import IPv4Interface, IPv4Network
+from ipaddress import IPv4Network
 
+from ..derived import VtepPath
 from ..inventory import Host, Switching
 from ..overlay import (
     MAX_VTEPS_PER_VEM,
@@ -114,55 +115,32 @@ def _effective_mtu(ctx: Context, host: Host) -> int:
     return min(host.uplink_mtu or underlay, underlay)
 
 
-def _net(ip: IPv4Interface) -> tuple[int, int]:
-    return int(ip.network.network_address), ip.network.prefixlen
-
-
 @rule("vxlan.vtep-reachability", ERROR,
       "VTEPs in different subnets reach each other only by proxy ARP or a VTEP gateway",
       f"{N1KV_DOC}: 'the VEM does not use the Linux host routing table. Instead, it can use "
       "either Proxy Address Resolution Protocol (ARP) or a default gateway'")
 def vtep_reachability(ctx: Context) -> Yield:
-    if ctx.topo.underlay.proxy_arp:
-        return
-    members = ctx.derived.segment_members
-    hosts = ctx.index.hosts
-    # (bridge domain) -> subnet -> hosts with a VTEP in it; cached "first member lacking"
-    # Subnets as (network int, prefix) pairs: hashing IPv4Network objects is slow.
-    nets = {h.name: [_net(v.ip) for v in h.vteps] for _, h in ctx.vem_hosts()}
-    subnets: dict[str, dict[tuple[int, int], set[str]]] = {}
-    for bd, names in members.items():
-        table: dict[tuple[int, int], set[str]] = {}
-        for name in names:
-            for net in nets.get(name, ()):
-                table.setdefault(net, set()).add(name)
-        subnets[bd] = table
-    lacking: dict[tuple[str, tuple[int, int]], str | None] = {}
-    for i, host in ctx.vem_hosts():
-        segments = ctx.derived.segments_on(host.name)
-        for k, vtep in enumerate(host.vteps):
-            if vtep.gateway is not None:
-                continue
-            net = _net(vtep.ip)
-            for bd in segments:
-                names = members.get(bd, [])
-                if len(subnets[bd].get(net, ())) >= len(names):
-                    continue
-                key = (bd, net)
-                if key not in lacking:
-                    have = subnets[bd].get(net, set())
-                    lacking[key] = next((n for n in names if n not in have), None)
-                peer = lacking[key]
-                if peer is None:
-                    continue
-                remote = hosts[peer].vteps[0] if hosts[peer].vteps else None
-                where = f" ({remote.ip})" if remote else ""
-                yield (f"hosts[{i}].vteps[{k}]",
-                       f"VTEP {vtep.name} of VEM {host.name} ({vtep.ip}) cannot reach VEM "
-                       f"{peer}{where} in another subnet for bridge domain {bd}: the VEM does "
-                       "not use the host routing table; set a gateway on the VTEP or enable "
-                       "proxy ARP upstream (underlay.proxy_arp)")
-                break
+    # A segment's traffic leaves from the sender's designated VTEP for it and goes to the
+    # receiver's designated VTEP, so only designated VTEPs are judged; one finding per
+    # sending VTEP, naming the bridge domains it carries and the VEMs it misses.
+    # Derived.unreachable_paths is the verdict the VTEP editor's table shows.
+    by_sender: dict[tuple[str, str], list[VtepPath]] = {}
+    for path in ctx.derived.unreachable_paths:
+        by_sender.setdefault((path.src_host, path.src.name), []).append(path)
+    for (host_name, vtep_name), paths in by_sender.items():
+        i = ctx.host_pos[host_name]
+        host = ctx.index.hosts[host_name]
+        k, vtep = next((k, v) for k, v in enumerate(host.vteps) if v.name == vtep_name)
+        bds = list(dict.fromkeys(p.bridge_domain for p in paths))
+        peers = list(dict.fromkeys(f"VEM {p.dst_host} ({p.dst.ip.ip})" for p in paths))
+        shown = " or ".join(peers[:3]) + (f" or {len(peers) - 3} more" if len(peers) > 3
+                                          else "")
+        yield (f"hosts[{i}].vteps[{k}]",
+               f"VTEP {vtep.name} of VEM {host.name} ({vtep.ip}), the designated VTEP of "
+               f"bridge domain{'s' if len(bds) > 1 else ''} {', '.join(bds)}, cannot reach "
+               f"the designated VTEP of {shown} in another subnet: the VEM does not use the "
+               f"host routing table; set a gateway on VTEP {vtep.name} or enable proxy ARP "
+               "upstream (underlay.proxy_arp)")
 
 
 @rule("vxlan.transport-mtu", ERROR, "The transport MTU is at least the VM MTU + 50",
