@@ -103,3 +103,20 @@ def test_netns_reaping_removes_only_dead_labs_own_namespaces(tmp_path, monkeypat
     reaped = lab_state.reap_stale(lambda: list(existing), removed.append)
     assert sorted(reaped) == sorted(removed) == ["fc-aaaaaa-underlay", "fc-aaaaaa-v-web1"]
     assert not dead.path.exists() and alive.path.exists()
+
+
+def test_netns_plan_keeps_a_plain_hosts_vms_off_the_fabric() -> None:
+    """A plain host (its own bridge, not VM-FEX, not a VEM) has no VIF on the FI: before,
+    a file with only plain hosts crashed the plan (no FI to pick) and one with an FI
+    wired the plain VM onto the fabric, unlike the emulated fabric."""
+    text = """
+format: fabric-console/1
+name: plain
+clusters: [{name: default}]
+hosts: [{name: h1, cluster: default, switching: plain}]
+vms:
+  - {name: vm1, host: h1, nics: [{name: eth0, mac: "52:54:00:00:09:01", port_profile: lv-default,
+     attach: veth}]}
+"""
+    plan = plan_lab(topofile.loads(text))
+    assert "vm1/eth0" in plan.idle_vifs and "vm1/eth0" not in plan.vifs

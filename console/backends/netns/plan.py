@@ -164,6 +164,9 @@ def plan_lab(topo: Topology) -> LabPlan:
             if host is None or vm.state is not VmState.RUNNING:
                 plan.idle_vifs.append(vif)
                 continue
+            if host.switching is Switching.PLAIN:  # off the fabric, as in engine/tables.py
+                plan.idle_vifs.append(vif)
+                continue
             profile = derived.profile_of(nic)
             segment = derived.segment_of(nic)
             if host.switching is Switching.VEM:

@@ -95,6 +95,8 @@ def subtitle(kind: str, obj) -> str:
         assert isinstance(obj, Host)
         if obj.switching is Switching.VEM:
             return f"VEM · {len(obj.vteps)} VTEP{'s' if len(obj.vteps) != 1 else ''}"
+        if obj.switching is Switching.PLAIN:
+            return "plain · own bridge"
         if obj.vic is not None:
             pfs = ", ".join(f"{pf.name}({pf.vfs})" for pf in obj.vic.pfs)
             return f"{obj.vic.model} {pfs}".strip()

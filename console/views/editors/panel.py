@@ -147,6 +147,10 @@ class EditorPanel(QStackedWidget):
             if host is not None and host.switching is Switching.VEM:
                 self.vtep.open(name)
                 page = "vem"
+            elif host is not None and host.switching is Switching.PLAIN:
+                self.placeholder.setText(f"Host {name} is a plain host: its VMs are on its "
+                                         "own bridge or libvirt networks, off the fabric. "
+                                         "Edit its VMs' vNICs.")
             elif host is not None:
                 self.placeholder.setText(f"Host {name} is a VM-FEX host: its VIFs are "
                                          "switched by the fabric interconnect. Edit its VMs "

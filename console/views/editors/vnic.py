@@ -127,7 +127,7 @@ class VnicEditor(EditorBase):
         ucs = self.doc.topology.ucs
         lines = [ATTACH_HELP[attach]]
         self.pf.setEnabled(attach is not AttachMode.VETH and not self.banner.isVisible())
-        if host is not None and attach.is_vmfex and host.switching is not Switching.VMFEX:
+        if host is not None and attach.is_vmfex and host.switching is Switching.VEM:
             lines.append(f"✖ {host.name} is a VEM host: VM-FEX modes need a VIC")
         if host is not None and attach is AttachMode.VETH and host.switching is Switching.VMFEX:
             lines.append(f"✖ {host.name} is a VM-FEX host: veth needs a VEM")
