@@ -55,6 +55,11 @@ def bad_vlans(count: int) -> str:
     return (HEAD.replace("vlans: [100]", "vlans: [" + ",".join(["0"] * count) + "]"))
 
 
+def bad_vms(count: int) -> str:
+    """`count` VMs written as `0` (each an invalid VM): one error per item."""
+    return HEAD + "vms: [" + ",".join(["0"] * count) + "]\n"
+
+
 def scale_file(vms: int) -> str:
     sys.path.insert(0, str(ROOT / "scripts"))
     import gen_topology
@@ -69,6 +74,7 @@ CASES: dict[str, Callable[[], str]] = {
     "alias-bomb-5k": lambda: alias_bomb(600, 600),
     "zeros-40mb": lambda: zeros(10_000_000),
     "bad-vlans-2mb": lambda: bad_vlans(1_000_000),
+    "bad-vms-2mb": lambda: bad_vms(1_000_000),
     "scale-100k-vms": lambda: scale_file(100_000),
 }
 

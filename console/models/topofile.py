@@ -396,7 +396,10 @@ def from_data(raw: Any, source: str = "<data>") -> Topology:
             source, [Problem("format", f"'{_short(fmt)}' is not a format this version reads "
                                        f"(expected '{FORMAT}')")]
         )
+    lists = _model_lists(raw)
     try:
+        if any(len(items) > _CHUNKED_FROM for items in lists.values()):
+            return _validate_in_chunks(raw, lists, source)
         return Topology.model_validate(raw)
     except ValidationError as exc:
         raise TopologyFileError(source, _capped_problems(raw, exc)) from None
@@ -404,7 +407,64 @@ def from_data(raw: Any, source: str = "<data>") -> Topology:
         raise TopologyFileError(source, [Problem("", f"cannot be read: {exc}")]) from None
 
 
-_CHUNK = 1000  # list items validated at a time when looking for the first problems
+_CHUNK = 1000  # list items validated at a time
+_CHUNKED_FROM = 20_000
+"""A top-level list longer than this is validated in chunks: pydantic keeps every error of
+one validation in memory at once (a million bad VMs: 650 MB), a chunk only its own."""
+
+
+def _model_lists(raw: dict[str, Any]) -> dict[str, list[Any]]:
+    """The top-level lists of objects (vms, hosts...) as the file writes them."""
+    return {name: value for name, value in raw.items()
+            if isinstance(value, list) and name in Topology.model_fields
+            and _model_of(Topology.model_fields[name].annotation) is not None}
+
+
+def _validate_in_chunks(raw: dict[str, Any], lists: dict[str, list[Any]],
+                        source: str) -> Topology:
+    """Topology.model_validate(raw), one chunk of each top-level list at a time; the
+    validated objects are then handed to the Topology as they are (pydantic does not
+    validate a model instance again)."""
+    found, total, done = _chunk_problems(raw, lists, keep=True)
+    if total:
+        raise TopologyFileError(source, _with_count(found, total))
+    return Topology.model_validate({**raw, **done})
+
+
+def _chunk_problems(raw: dict[str, Any], lists: dict[str, list[Any]], keep: bool,
+                    ) -> tuple[list[Problem], int, dict[str, list[Any]]]:
+    """Validate the settings alone, then each top-level list in chunks: the first
+    MAX_PROBLEMS problems, how many there are in all, and (with `keep`) the validated
+    lists. Without `keep` it stops once MAX_PROBLEMS are found (total then unknown)."""
+    found: list[Problem] = []
+    total = 0
+    shallow = {name: ([] if name in lists else value) for name, value in raw.items()}
+    try:
+        Topology.model_validate(shallow)
+    except ValidationError as top:
+        total += top.error_count()
+        found += _problems(top.errors(include_url=False)[:MAX_PROBLEMS])
+    done: dict[str, list[Any]] = {}
+    for name, items in lists.items():
+        adapter = _list_adapter(name)
+        out: list[Any] = []
+        for start in range(0, len(items), _CHUNK):
+            if not keep and len(found) >= MAX_PROBLEMS:
+                break
+            try:
+                out.extend(adapter.validate_python(items[start:start + _CHUNK]))
+            except ValidationError as part:
+                total += part.error_count()
+                room = MAX_PROBLEMS - len(found)
+                if room <= 0:
+                    continue
+                errors = part.errors(include_url=False)[:room]
+                for err in errors:
+                    loc = err["loc"]
+                    err["loc"] = (name, start + int(loc[0]), *loc[1:]) if loc else (name,)
+                found += _problems(errors)
+        done[name] = out
+    return found, total, done
 
 
 def _capped_problems(raw: dict[str, Any], exc: ValidationError) -> list[Problem]:
@@ -412,38 +472,18 @@ def _capped_problems(raw: dict[str, Any], exc: ValidationError) -> list[Problem]
 
     pydantic's errors() builds every error of a file at once: for a million bad list
     items, three seconds and a gigabyte before the first line is printed. So past the cap
-    the first problems are found again piece by piece: the top-level settings alone, then
-    each top-level list in chunks (nested lists have length limits of their own), stopping
-    once MAX_PROBLEMS are found."""
+    the first problems are found again piece by piece, and the rest only counted."""
     total = exc.error_count()
     if total <= MAX_PROBLEMS:
         return _problems(exc.errors(include_url=False))
-    found: list[Problem] = []
-    lists = {name: value for name, value in raw.items()
-             if isinstance(value, list) and name in Topology.model_fields
-             and _model_of(Topology.model_fields[name].annotation) is not None}
-    shallow = {name: ([] if name in lists else value) for name, value in raw.items()}
-    try:
-        Topology.model_validate(shallow)
-    except ValidationError as top:
-        found += _problems(top.errors(include_url=False)[:MAX_PROBLEMS])
-    for name, items in lists.items():
-        adapter = _list_adapter(name)
-        for start in range(0, len(items), _CHUNK):
-            if len(found) >= MAX_PROBLEMS:
-                break
-            try:
-                adapter.validate_python(items[start:start + _CHUNK])
-            except ValidationError as part:
-                errors = part.errors(include_url=False)[:MAX_PROBLEMS - len(found)]
-                for err in errors:
-                    loc = err["loc"]
-                    err["loc"] = (name, start + int(loc[0]), *loc[1:]) if loc else (name,)
-                found += _problems(errors)
+    found, _, _ = _chunk_problems(raw, _model_lists(raw), keep=False)
+    return _with_count(found, total)
+
+
+def _with_count(found: list[Problem], total: int) -> list[Problem]:
     found = found[:MAX_PROBLEMS]
-    more = total - len(found)
-    if more > 0:
-        found.append(Problem("", f"and {more:,} more problems like these"))
+    if total > len(found):
+        found.append(Problem("", f"and {total - len(found):,} more problems like these"))
     return found
 
 

@@ -130,3 +130,41 @@ def test_repeated_findings_are_capped_per_rule(write):
     run = run_cli("simulate", str(path))
     assert run.code == 1
     assert f"{path}: error: ...: and 30 more like this [ref.host]\n" in run.err
+
+
+def test_long_top_level_lists_validate_in_chunks_to_the_same_topology(monkeypatch):
+    from pathlib import Path
+
+    from console.models import topofile as tf
+
+    demo = Path(__file__).resolve().parents[2] / "resources/topologies/demo.yaml"
+    whole = tf.load(demo)
+    monkeypatch.setattr(tf, "_CHUNKED_FROM", 1)
+    monkeypatch.setattr(tf, "_CHUNK", 2)
+    chunked = tf.load(demo)
+    assert tf.dumps(chunked) == tf.dumps(whole)
+    assert chunked.model_dump() == whole.model_dump()
+
+
+def test_problems_found_in_chunks_read_as_the_whole_files_problems(write, monkeypatch):
+    from console.models import topofile as tf
+
+    vms = "".join(f'  - {{name: vm{i}, host: kvm1, nics: [{{name: eth0, mac: "zz"}}]}}\n'
+                  for i in range(250))
+    path = write(BASE.split("vms:\n")[0].replace("release: \"2.2\"", "release: x")
+                 + "vms:\n" + vms)
+    try:
+        tf.load(path)
+    except tf.TopologyFileError as exc:
+        whole = [str(p) for p in exc.problems]
+    monkeypatch.setattr(tf, "_CHUNKED_FROM", 10)
+    monkeypatch.setattr(tf, "_CHUNK", 7)
+    try:
+        tf.load(path)
+    except tf.TopologyFileError as exc:
+        chunked = [str(p) for p in exc.problems]
+    assert chunked == whole
+    assert whole[0] == ("ucs.release: release is written MAJOR.MINOR, e.g. 2.2 or 2.1(3a) "
+                        "(got 'x')")
+    assert whole[1].startswith("vms[0].nics[0].mac: a MAC address is six hex pairs")
+    assert whole[-1] == "and 151 more problems like these"
