@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "stats": "print live counters of a fabric (--connect URI)",
     "capture": "read a packet capture in the fabric's terms, or derive a topology from it",
     "trace": "follow one frame through the emulated fabric, step by step",
+    "compare": "run two topology files and report what changes from the first to the second",
 }
 
 
