@@ -60,9 +60,11 @@ def _rank(path: str) -> tuple[int, int, str]:
 def counter_changes(before: dict[str, Any], after: dict[str, Any]
                     ) -> dict[str, list[int | None]]:
     """Every counter that differs, path -> [before, after] (None: the object is absent
-    from that file), most telling first."""
+    from that file, and its counter in the other is not 0), most telling first."""
     a, b = flatten(before), flatten(after)
-    paths = [p for p in set(a) | set(b) if a.get(p) != b.get(p)]
+    # an object only one file has is reported where its counters are not zero: a new
+    # vNIC that receives nothing has not moved anything
+    paths = [p for p in set(a) | set(b) if (a.get(p) or 0) != (b.get(p) or 0)]
     return {p: [a.get(p), b.get(p)] for p in sorted(paths, key=_rank)}
 
 
