@@ -75,6 +75,7 @@ CASES: dict[str, Callable[[], str]] = {
     "zeros-40mb": lambda: zeros(10_000_000),
     "bad-vlans-2mb": lambda: bad_vlans(1_000_000),
     "bad-vms-2mb": lambda: bad_vms(1_000_000),
+    "long-lines-40mb": lambda: ("- " + "y" * 2000 + "\n") * 20_000,
     "scale-100k-vms": lambda: scale_file(100_000),
 }
 
