@@ -20,12 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.models.derived import Derived
 from console.models.topology import Topology
 from console.models.traffic import TrafficFlow
 
 from .facade import Fabric
-from .trace import Trace, TraceError, resolve_destination, trace_in
+from .trace import Snapshot, Trace, TraceError, resolve_destination
 from .traffic import mac_to_int
 
 # Counter names, most telling first: what an administrator comparing two designs looks at
@@ -122,18 +121,18 @@ def flow_key(fl: TrafficFlow) -> tuple[str, str, str | None]:
     return fl.source, fl.to, fl.src_mac
 
 
-def trace_flow(fabric: Fabric, fl: TrafficFlow) -> Trace | None:
-    """One frame of the flow traced in the fabric's current state (None when its vNIC or
+def trace_flow(snap: Snapshot, fl: TrafficFlow) -> Trace | None:
+    """One frame of the flow traced from a fabric's state (None when its vNIC or its
     destination is not in the topology)."""
-    ref = Derived(fabric.topology).index.vifs.get(fl.source)
+    ref = snap.derived.index.vifs.get(fl.source)
     if ref is None:
         return None
     try:
-        dst, targets = resolve_destination(fabric.topology, fl.to)
+        dst, targets = resolve_destination(snap.fabric.topology, fl.to, snap.derived)
     except TraceError:
         return None
     src = mac_to_int(fl.src_mac) if fl.src_mac else mac_to_int(ref.nic.mac)
-    tr = trace_in(fabric, fl.source, src, dst, fl.size, fl.ip, fl.df)
+    tr = snap.trace(fl.source, src, dst, fl.size, fl.ip, fl.df)
     tr.to = fl.to
     tr.target_vifs = targets
     return tr
@@ -158,6 +157,7 @@ def compare_runs(a: Topology, b: Topology, *, duration: float = 10.0, seed: int 
                  ) -> RunPair:
     fa, fb = _fabric(a, seed, duration), _fabric(b, seed, duration)
     before, after = fa.sample().to_json(), fb.sample().to_json()
+    sa, sb = Snapshot(fa), Snapshot(fb)
     flows: list[FlowChange] = []
     pending: dict[tuple, list[tuple[int, TrafficFlow]]] = {}
     for j, fl in enumerate(b.traffic):
@@ -165,14 +165,14 @@ def compare_runs(a: Topology, b: Topology, *, duration: float = 10.0, seed: int 
     for i, fl in enumerate(a.traffic):
         name = f"{fl.source} -> {fl.to}"
         partners = pending.get(flow_key(fl))
-        ta = trace_flow(fa, fl)
+        ta = trace_flow(sa, fl)
         if not partners:
             if reached(ta):
                 flows.append(FlowChange(name, "removed", i, None, _frame(fl),
                                         stopped=reached(ta), before=ta))
             continue
         j, other = partners.pop(0)
-        tb = trace_flow(fb, other)
+        tb = trace_flow(sb, other)
         was, now = reached(ta), reached(tb)
         stopped = [d for d in was if d not in now]
         started = [d for d in now if d not in was]
@@ -181,7 +181,7 @@ def compare_runs(a: Topology, b: Topology, *, duration: float = 10.0, seed: int 
                                     ta, tb))
     for rest in pending.values():
         for j, fl in rest:
-            tb = trace_flow(fb, fl)
+            tb = trace_flow(sb, fl)
             if reached(tb):
                 flows.append(FlowChange(f"{fl.source} -> {fl.to}", "added", None, j,
                                         _frame(fl), started=reached(tb), after=tb))

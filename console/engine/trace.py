@@ -140,11 +140,12 @@ class Trace:
 
 
 # ---------------------------------------------------------------------- entry points
-def resolve_destination(topology: Topology, to: str) -> tuple[int, list[str]]:
+def resolve_destination(topology: Topology, to: str, derived: Derived | None = None
+                        ) -> tuple[int, list[str]]:
     """TO as a MAC (int) and the vNICs it names; raises TraceError when it names nothing."""
     if to == "broadcast":
         return BROADCAST_MAC, []
-    idx = Derived(topology).index
+    idx = (derived or Derived(topology)).index
     if "/" in to:
         ref = idx.vifs.get(to)
         if ref is None:
@@ -184,18 +185,36 @@ def trace_in(fabric: Fabric, source: str, src: int, dst: int, size: int, ip: boo
              df: bool) -> Trace:
     """Trace one frame entering at VIF `source` in the fabric's current state, as the
     next frame of the tick carried next. The fabric itself is left as it was."""
-    tables = fabric._tables  # the compiled tables and plane: same package, read only
-    ref = ReferencePlane(tables)
-    ref.import_state(fabric._plane.export_state())
-    tick = fabric._tick
-    result = Trace(source, int_to_mac(dst), int_to_mac(src), int_to_mac(dst), size, ip, df,
-                   tick / TICKS_PER_S)
-    ref.tracer = _Tracer(fabric.topology, tables, ref, result, dst)
-    v = tables.vif_ids.index(source)
-    ref.inject(*(np.asarray([x], dtype=dt) for x, dt in (
-        (tick, np.int64), (v, np.int64), (src, np.uint64), (dst, np.uint64),
-        (size, np.int64), (int(ip), np.int64), (int(df), np.int64))))
-    return result
+    return Snapshot(fabric).trace(source, src, dst, size, ip, df)
+
+
+class Snapshot:
+    """A fabric's state at one instant, from which any number of frames are traced: each
+    meets that same state (the fabric itself is never changed)."""
+
+    def __init__(self, fabric: Fabric):
+        self.fabric = fabric
+        self.tables = fabric._tables  # the compiled tables and plane: same package, read only
+        self.state = fabric._plane.export_state()
+        self.tick = fabric._tick
+        self.derived = Derived(fabric.topology)
+        self.plane = ReferencePlane(self.tables)
+
+    def trace(self, source: str, src: int, dst: int, size: int, ip: bool, df: bool) -> Trace:
+        ref = self.plane
+        ref.import_state(self.state)
+        result = Trace(source, int_to_mac(dst), int_to_mac(src), int_to_mac(dst), size, ip,
+                       df, self.tick / TICKS_PER_S)
+        ref.tracer = _Tracer(self.fabric.topology, self.derived, self.tables, ref, result,
+                             dst)
+        v = self.tables.vif_ids.index(source)
+        try:
+            ref.inject(*(np.asarray([x], dtype=dt) for x, dt in (
+                (self.tick, np.int64), (v, np.int64), (src, np.uint64), (dst, np.uint64),
+                (size, np.int64), (int(ip), np.int64), (int(df), np.int64))))
+        finally:
+            ref.tracer = None
+        return result
 
 
 def _bytes(milli: int) -> str:
@@ -206,10 +225,10 @@ def _bytes(milli: int) -> str:
 class _Tracer:
     """Receives the reference plane's decisions (`on(event, **fields)`) for one frame."""
 
-    def __init__(self, topology: Topology, t: Tables, plane: ReferencePlane, out: Trace,
-                 dst: int):
+    def __init__(self, topology: Topology, derived: Derived, t: Tables,
+                 plane: ReferencePlane, out: Trace, dst: int):
         self.topo = topology
-        self.d = Derived(topology)
+        self.d = derived
         self.t = t
         self.plane = plane
         self.out = out
@@ -584,5 +603,5 @@ def reason_text(reason: str) -> str:
     return REASONS.get(reason, reason)
 
 
-__all__ = ["REASONS", "Drop", "Step", "Trace", "TraceError", "parse_mac", "resolve_destination",
-           "trace", "trace_in"]
+__all__ = ["REASONS", "Drop", "Snapshot", "Step", "Trace", "TraceError", "parse_mac",
+           "reason_text", "resolve_destination", "trace", "trace_in"]
