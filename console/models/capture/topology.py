@@ -138,6 +138,7 @@ def to_topology(summary: CaptureSummary, udp_port: int | None = None) -> Derived
             to = vifs.get((flow.vni, flow.dst), flow.dst)
         flows.append(TrafficFlow.model_validate({
             "from": source, "to": to, "count": flow.count, "size": max(28, flow.size),
-            "ip": flow.ip, "df": flow.df, "start_s": round(flow.first_ts - start, 6)}))
+            # flows start on a 1 ms tick (TrafficFlow.start_s)
+            "ip": flow.ip, "df": flow.df, "start_s": round(flow.first_ts - start, 3)}))
     topo.traffic = flows
     return Derived(topo, notes)
