@@ -76,6 +76,7 @@ CASES: dict[str, Callable[[], str]] = {
     "bad-vlans-2mb": lambda: bad_vlans(1_000_000),
     "bad-vms-2mb": lambda: bad_vms(1_000_000),
     "long-lines-40mb": lambda: ("- " + "y" * 2000 + "\n") * 20_000,
+    "brackets-40mb": lambda: "[" + "[]," * 13_000_000 + "]\n",
     "scale-100k-vms": lambda: scale_file(100_000),
 }
 

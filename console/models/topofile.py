@@ -188,23 +188,28 @@ def _check_size(text: str, source: str) -> None:
     after building ten million objects.
     """
     values_bound = 1 + 2 * sum(text.count(c) for c in _VALUE_STARTS)
+    if values_bound <= _EVENT_PASS_FROM and not _maybe_deep(text):
+        return
+    try:
+        _count_events(text, source)
+    except yaml.YAMLError:
+        return  # yaml.load reports the syntax error with its line and column
+
+
+def _maybe_deep(text: str) -> bool:
+    """Could `text` nest deeper than _NESTING_PRECHECK? Asked only of a file with few
+    value starts: brackets are value starts, so there are at most 100,000 to walk."""
     depth = bound = 0
     if "[" in text or "{" in text:
         for match in _BRACKETS.finditer(text):
             depth += 1 if match.group() in "[{" else -1
             bound = max(bound, depth)
     # Is any line longer than the depth bound allows? Asked of the regex engine: splitting
-    # 40 MB into ten million line strings cost 600 MB.
+    # 40 MB into ten million line strings cost 600 MB. Anchored at line starts, the search
+    # is linear: unanchored, it rescanned every line from each of its characters (23 s
+    # for 40 MB of 2,000-character lines).
     room = (_NESTING_PRECHECK - bound) // 2
-    # Anchored at line starts, the search is linear: unanchored, it rescanned every line
-    # from each of its characters (23 s for 40 MB of 2,000-character lines).
-    long_line = room < 0 or re.search(f"(?m)^[^\n]{{{room + 1}}}", text) is not None
-    if not long_line and values_bound <= _EVENT_PASS_FROM:
-        return
-    try:
-        _count_events(text, source)
-    except yaml.YAMLError:
-        return  # yaml.load reports the syntax error with its line and column
+    return room < 0 or re.search(f"(?m)^[^\n]{{{room + 1}}}", text) is not None
 
 
 def _count_events(text: str, source: str) -> None:

@@ -168,3 +168,10 @@ def test_problems_found_in_chunks_read_as_the_whole_files_problems(write, monkey
                         "(got 'x')")
     assert whole[1].startswith("vms[0].nics[0].mac: a MAC address is six hex pairs")
     assert whole[-1] == "and 151 more problems like these"
+
+
+def test_a_file_of_empty_lists_is_refused_by_count(write):
+    path = write("[" + "[]," * 30_000 + "]\n")
+    run = run_cli("validate", str(path), env={"FABRIC_CONSOLE_MAX_VALUES": "20000"})
+    assert (run.code, run.out) == (2, "")
+    assert run.err.startswith(f"{path}: too many values: the file holds more than 20,000;")
