@@ -77,6 +77,8 @@ CASES: dict[str, Callable[[], str]] = {
     "bad-vms-2mb": lambda: bad_vms(1_000_000),
     "long-lines-40mb": lambda: ("- " + "y" * 2000 + "\n") * 20_000,
     "brackets-40mb": lambda: "[" + "[]," * 13_000_000 + "]\n",
+    "unknown-keys-12mb": lambda: HEAD.replace(
+        "{name: web,", "{" + ", ".join(f"k{i}: 1" for i in range(1_000_000)) + ", name: web,"),
     "scale-100k-vms": lambda: scale_file(100_000),
 }
 

@@ -215,9 +215,9 @@ def _maybe_deep(text: str) -> bool:
 def _count_events(text: str, source: str) -> None:
     depth = values = 0
     count = 0  # events so far, to find the path of an offending one again
-    # items so far of each open collection; None for mappings and top-level lists, whose
-    # length only the budget limits
-    items: list[int | None] = []
+    # per open collection: [is a mapping, items so far]; items None for top-level lists,
+    # whose length only the budget limits (a mapping's keys and values both count)
+    items: list[list[Any]] = []
     for event in yaml.parse(text, Loader=_Loader):
         count += 1
         if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
@@ -230,21 +230,30 @@ def _count_events(text: str, source: str) -> None:
         values += 1
         if values > MAX_VALUES:
             raise _over_budget(source, f"the file holds more than {MAX_VALUES:,}")
-        if items and items[-1] is not None:
-            items[-1] += 1
-            if items[-1] > MAX_NESTED_ITEMS:
+        if items and items[-1][1] is not None:
+            top = items[-1]
+            top[1] += 1
+            if top[1] > (2 * MAX_NESTED_ITEMS if top[0] else MAX_NESTED_ITEMS):
                 raise TopologyFileError(source, [Problem(_event_path(text, count), (
+                    _too_many_keys(None) if top[0] else
                     f"a list of more than {MAX_NESTED_ITEMS:,} items; a list inside an "
                     f"object holds at most {MAX_NESTED_ITEMS:,}"))])
         if isinstance(event, yaml.MappingStartEvent):
-            items.append(None)
+            items.append([True, 0])
         elif isinstance(event, yaml.SequenceStartEvent):
-            items.append(0 if depth >= 2 else None)
+            items.append([False, 0 if depth >= 2 else None])
         else:
             continue
         depth += 1
         if depth > MAX_DEPTH:
             raise TopologyFileError(source, [Problem("", f"nested deeper than {MAX_DEPTH}")])
+
+
+def _too_many_keys(keys: int | None) -> str:
+    """Every mapping of the format has a few dozen keys at most (designated_vteps, one per
+    bridge domain, the most): a million unknown keys were a million errors."""
+    what = f"{keys:,}" if keys is not None else f"more than {MAX_NESTED_ITEMS:,}"
+    return f"a mapping of {what} keys; a mapping holds at most {MAX_NESTED_ITEMS:,}"
 
 
 def _event_path(text: str, stop: int) -> str:
@@ -321,6 +330,9 @@ def _check_shape(raw: Any, source: str) -> None:
             continue
         if depth > MAX_DEPTH:
             raise TopologyFileError(source, [Problem("", f"nested deeper than {MAX_DEPTH}")])
+        if isinstance(node, dict) and len(node) > MAX_NESTED_ITEMS:
+            raise TopologyFileError(source, [Problem(_path_to(raw, node),
+                                                     _too_many_keys(len(node)))])
         if depth >= 2 and isinstance(node, list) and len(node) > MAX_NESTED_ITEMS:
             raise TopologyFileError(source, [Problem(_path_to(raw, node), (
                 f"a list of {len(node):,} items; a list inside an object holds at most "

@@ -175,3 +175,20 @@ def test_a_file_of_empty_lists_is_refused_by_count(write):
     run = run_cli("validate", str(path), env={"FABRIC_CONSOLE_MAX_VALUES": "20000"})
     assert (run.code, run.out) == (2, "")
     assert run.err.startswith(f"{path}: too many values: the file holds more than 20,000;")
+
+
+def test_a_mapping_of_a_million_unknown_keys_is_one_message(write):
+    keys = ", ".join(f"k{i}: 1" for i in range(1_000_000))
+    path = write(BASE.replace("{name: web1, host: kvm1,", "{" + keys + ", name: web1, host: kvm1,"))
+    run = run_cli("validate", str(path))
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (f"{path}: vms[0]: a mapping of more than 4,096 keys; a mapping holds "
+                       "at most 4,096\n")
+
+
+def test_a_small_file_with_too_many_keys_is_refused_with_its_path(write):
+    keys = "".join(f"    k{i}: 1\n" for i in range(5000))
+    path = write(BASE + "  - name: web2\n    host: kvm1\n" + keys)
+    run = run_cli("validate", str(path))
+    assert (run.code, run.out) == (2, "")
+    assert run.err == f"{path}: vms[1]: a mapping of 5,002 keys; a mapping holds at most 4,096\n"
