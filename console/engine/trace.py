@@ -301,7 +301,12 @@ class _Tracer:
         if profile is None:
             return "no port profile"
         seg = self.d.segment_of(ref.nic)
-        where = str(seg) if seg is not None else "no segment"
+        if seg is None:
+            where = "no segment"
+        elif seg.kind == "vxlan":
+            where = f"bridge domain {seg.bridge_domain} (segment {seg.id})"
+        else:
+            where = f"VLAN {seg.id}"
         if ref.nic.port_profile is None:
             return (f"dynamic port profile {profile.name} (policy {ref.nic.policy_profile} on "
                     f"network {ref.nic.network}), {where}")
