@@ -169,6 +169,19 @@ def test_policer_tokens_left(topo):
     tr = trace(topo("demo"), "backup1/eth0", "web1/eth0", size=40000, ip=True)
     assert [(d.where, d.reason) for d in tr.drops] == [("backup1/eth0", "policed")]
     assert "needs 40,014 bytes of tokens, 32,768 left" in tr.drops[0].text
+    # Under its own flow (5,000 pps = 5 frames a tick of 1,414 bytes; refill 10 Mbit/s =
+    # 1,250 bytes a tick): ticks 0-4 take 5 frames each, 32,768 + 4 * 1,250 - 25 * 1,414 =
+    # 2,418 left after tick 4; tick 5: 3,668 -> 2 frames -> 840 left; from then on each
+    # tick leaves (L + 1,250) mod 1,414, so after tick 499: (840 + 494 * 1,250) mod 1,414
+    # = 618,340 mod 1,414 = 422. The traced frame enters at tick 500, before that tick's
+    # own frames: 422 + 1,250 = 1,672, minus 1,414 for a 1,400-byte frame = 258 left.
+    tr = trace(topo("demo"), "backup1/eth0", "web1/eth0", size=1400, ip=True, at=0.5)
+    (ingress,) = kinds(tr, "ingress")
+    assert ingress.endswith("1,414 bytes taken, 258 bytes of tokens left")
+    # 1,673 bytes would need 1,687 bytes of tokens: policed with 1,672 in the bucket
+    tr = trace(topo("demo"), "backup1/eth0", "web1/eth0", size=1673, ip=True, at=0.5)
+    assert [d.reason for d in tr.drops] == ["policed"]
+    assert "needs 1,687 bytes of tokens, 1,672 left" in tr.drops[0].text
 
 
 # ------------------------------------------------------------------ aging
