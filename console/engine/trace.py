@@ -433,9 +433,15 @@ class _Tracer:
         self.step(self.sw(int(self.t.grp_sw[group])), "flood",
                   f"flood mode of {self.t.bd_names[bd]}: {mode}")
 
-    def _uplink(self, sw: int) -> tuple[str, int]:
-        host = self.d.index.hosts[self.t.vem_names[sw]]
-        return f"uplink of {host.name}", int(self.t.vem_mtu[sw])
+    def _uplinks(self, *vems: int) -> list[tuple[str, int]]:
+        """The uplinks a copy crosses, as the host sets them (a host without uplink_mtu
+        has the transport's, so it is not a link of its own here)."""
+        out = []
+        for sw in vems:
+            host = self.d.index.hosts[self.t.vem_names[sw]]
+            if host.uplink_mtu is not None:
+                out.append((f"uplink of {host.name}", int(host.uplink_mtu)))
+        return out
 
     def _transport(self) -> tuple[str, int]:
         return "transport", int(self.t.underlay_mtu)
@@ -446,17 +452,18 @@ class _Tracer:
         name = t.bd_names[bd]
         bdm = self.d.index.bridge_domains[name]
         joined = t.bd_members[bd]
+        group_ip = bdm.group if bdm.group is not None else "(none configured)"
         others = [m for m in joined if m != t.vem_names[sw]]
         self.step(self.sw(sw), "flood",
-                  f"one copy from VTEP {self.vtep(vtep)} to group {bdm.group}, joined by "
+                  f"one copy from VTEP {self.vtep(vtep)} to group {group_ip}, joined by "
                   f"{', '.join(joined) if joined else 'no VEM'} (copies reach "
                   f"{', '.join(others) if others else 'no other VEM'})")
         if not t.multicast_ok:
             self.drop(self.sw(sw), "no-multicast", "the underlay carries no multicast "
                       "(underlay.multicast: false): the copy is an unreachable drop")
             return
-        self.path = [self._transport(), self._uplink(sw),
-                     *(self._uplink(t.vem_names.index(m)) for m in others)]
+        self.path = [self._transport(),
+                     *self._uplinks(sw, *(t.vem_names.index(m) for m in others))]
 
     def _ev_unicast_copy(self, group: int, bd: int, member: int, vtep: int,
                          dst_vtep: int) -> None:
@@ -469,7 +476,7 @@ class _Tracer:
         self.step(self.sw(sw), "flood",
                   f"unicast-only copy for member {self.sw(w)}: from VTEP {self.vtep(vtep)} "
                   f"to its designated VTEP {self.vtep(dst_vtep)}")
-        self.path = [self._transport(), self._uplink(sw), self._uplink(w)]
+        self.path = [self._transport(), *self._uplinks(sw, w)]
 
     def _ev_no_vtep(self, sw: int, bd: int) -> None:
         self.drop(self.sw(sw), "no-vtep", f"{self.sw(sw)} has no VTEP for "
@@ -486,7 +493,7 @@ class _Tracer:
         self.step(self.sw(sw), "encap",
                   f"known unicast: encapsulate in {self.seg(int(t.grp_seg[group]))} from "
                   f"VTEP {self.vtep(vtep)} to VTEP {self.vtep(dst_vtep)} ({self.sw(w)})")
-        self.path = [self._transport(), self._uplink(sw), self._uplink(w)]
+        self.path = [self._transport(), *self._uplinks(sw, w)]
 
     def _ev_reach(self, src_vtep: int, dst_vtep: int, ok: bool) -> None:
         how = vtep_reach(self.vtep_model(src_vtep), self.vtep_model(dst_vtep),
