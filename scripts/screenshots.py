@@ -13,7 +13,9 @@ VIF's drops rise and web1's receive rate falls, so the graphs show a step), then
 - flood-plots.png: bridge domain tenant-a's flood graphs and its L2 table;
 - vem-plots.png: a VEM's encap/decap and MTU-drop graphs;
 - topology-canvas.png: the demo on the Topology canvas with its live rates, and the
-  port-profile editor in its dock after the edit.
+  port-profile editor in its dock after the edit;
+- libvirt-config.png: a vNIC of a libvirt host (tests/data/kvm1.xml on the test driver):
+  its real interface XML beside what Fabric Console would write.
 
 Under a display (Xvfb with a window manager: `DISPLAY=:1 python3 scripts/screenshots.py`)
 the window is a real one; without one it is rendered offscreen.
@@ -105,6 +107,17 @@ async def shoot(out: Path) -> list[Path]:
     editors.canvas.view.fit()
     await asyncio.sleep(1.0)
     await save("topology-canvas.png")
+    # A libvirt host (libvirt's test driver with a Cisco VIC): a VM's real domain XML
+    # beside what Fabric Console would write.
+    editors.dock.hide()
+    window.workspace.setCurrentIndex(0)
+    host = window.add_connection(f"test://{ROOT / 'tests' / 'data' / 'kvm1.xml'}")
+    await wait_until(lambda: host.state in ("connected", "failed"))
+    if host.state == "connected":
+        window.select_node(window.model.find(host, "vif", "web1/eth0"))
+        window.details.tabs.setCurrentIndex(2)  # Configuration
+        await asyncio.sleep(1.5)
+        await save("libvirt-config.png")
     await window.close_all()
     window.shutdown()
     window.close()
