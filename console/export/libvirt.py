@@ -50,9 +50,9 @@ LOCAL_BRIDGE_PREFIX = LOCAL_PROFILE_PREFIX + "bridge-"
 
 DEFAULT_MEMORY_MIB = 1024
 QBH = "802.1Qbh"
-_ALIAS_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-_NIC_PATH_RE = re.compile(r"^vms\[(\d+)\]\.nics\[(\d+)\]$")
-_ONE_PATH_RE = re.compile(r"^(vms|hosts|port_profiles)\[(\d+)\]$")
+_ALIAS_RE = re.compile(r"[A-Za-z0-9_-]+")  # matched whole (fullmatch)
+_NIC_PATH_RE = re.compile(r"vms\[([0-9]+)\]\.nics\[([0-9]+)\]")
+_ONE_PATH_RE = re.compile(r"(vms|hosts|port_profiles)\[([0-9]+)\]")
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class LibvirtXmlError(ValueError):
 
 def alias_of(nic_name: str) -> str | None:
     """The libvirt user alias for a vNIC name, or None when the name cannot be one."""
-    return f"ua-{nic_name}" if _ALIAS_RE.match(nic_name) else None
+    return f"ua-{nic_name}" if _ALIAS_RE.fullmatch(nic_name) else None
 
 
 def nic_of_alias(alias: str | None) -> str | None:
@@ -312,12 +312,12 @@ def render_object(topology: Topology, path: str, derived: Derived | None = None)
     `hosts[i]` (its pool networks) or `port_profiles[i]` (its portgroup). A caller that
     holds the topology's Derived passes it, so a preview does not build it again."""
     derived = derived or Derived(topology)
-    m = _NIC_PATH_RE.match(path.strip())
+    m = _NIC_PATH_RE.fullmatch(path.strip())
     if m is not None:
         vm = _item(topology.vms, int(m.group(1)), path, "vms")
         nic = _item(vm.nics, int(m.group(2)), path, "nics")
         return to_text(interface_element(topology, vm, nic, derived))
-    m = _ONE_PATH_RE.match(path.strip())
+    m = _ONE_PATH_RE.fullmatch(path.strip())
     if m is None:
         raise ValueError(f"{path}: libvirt XML exists for vms[i], vms[i].nics[j], hosts[i] "
                          "and port_profiles[i]")

@@ -341,6 +341,14 @@ class Derived:
             elif src is not None and dst.cluster != src.cluster:
                 reasons.append(f"{dest} is in cluster {dst.cluster}, not {src.cluster}: live "
                                "migration stays inside the cluster")
+            elif src is not None and Switching.PLAIN in (src.switching, dst.switching):
+                # A plain host's VMs are on its own bridge: plain to plain keeps them
+                # there; between a plain host and the fabric their vNICs change world.
+                if src.switching is not dst.switching and vm.nics:
+                    reasons.append(f"{vm.name} moves between a plain host and the fabric "
+                                   f"({vm.host} is {src.switching.value}, {dest} is "
+                                   f"{dst.switching.value}): its vNICs would need new "
+                                   "attachments")
             elif dst is not None:
                 needs = {n.attach.is_vmfex for n in vm.nics}
                 if True in needs and dst.switching is not Switching.VMFEX:

@@ -14,7 +14,7 @@ from .types import Ip, Mac, Mtu, Name
 from .vmfex import AttachMode, Vic
 
 DEFAULT_CLUSTER = "default"
-_OS_RE = re.compile(r"^rhel-(\d+)\.(\d+)$")
+_OS_RE = re.compile(r"rhel-([0-9]+)\.([0-9]+)")  # fullmatch: ASCII, nothing after
 
 
 class Cluster(Model):
@@ -75,7 +75,7 @@ class Host(Model):
     @field_validator("os")
     @classmethod
     def _os_form(cls, value: str | None) -> str | None:
-        if value is not None and not _OS_RE.match(value):
+        if value is not None and not _OS_RE.fullmatch(value):
             raise ValueError("os is written rhel-MAJOR.MINOR, e.g. rhel-6.4")
         return value
 
@@ -84,7 +84,7 @@ class Host(Model):
         """(major, minor) of the RHEL release, or None when not stated."""
         if self.os is None:
             return None
-        m = _OS_RE.match(self.os)
+        m = _OS_RE.fullmatch(self.os)
         assert m is not None
         return int(m.group(1)), int(m.group(2))
 

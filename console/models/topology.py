@@ -13,6 +13,7 @@ from .inventory import Cluster, FabricInterconnect, Host, Vm, Vnic
 from .openstack import Network, PolicyProfile, Subnet, Tenant
 from .overlay import BridgeDomain, Vsm
 from .traffic import TrafficFlow
+from .types import Text
 from .vmfex import PortProfile
 
 FORMAT = "fabric-console/1"
@@ -24,7 +25,7 @@ class Topology(Model):
     write_always: ClassVar[frozenset[str]] = frozenset({"format", "name"})
 
     format: Literal["fabric-console/1"] = FORMAT
-    name: str = Field(default="untitled", min_length=1, max_length=128)
+    name: Text = Field(default="untitled", min_length=1, max_length=128)
     ucs: Ucs = Field(default_factory=Ucs)
     underlay: Underlay = Field(default_factory=Underlay)
     vsm: Vsm = Field(default_factory=Vsm)

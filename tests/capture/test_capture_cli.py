@@ -240,3 +240,22 @@ def test_capture_commands_import_no_qt():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_frame_from_an_all_zero_mac_does_not_become_a_vm(tmp_path, capsys):
+    """An all-zero source is no station; a vNIC cannot hold it, so to-topology refused
+    the whole capture (#17 made the model refuse zero MACs)."""
+    records, _ = read_all(V8472)
+    inner_src = slice(50 + 6, 50 + 12)  # outer Ethernet, IPv4, UDP, VXLAN: 50 bytes
+    frames = []
+    for r in records:
+        raw = bytearray(r.data)
+        if r.number == 3:
+            raw[inner_src] = bytes(6)
+        frames.append((r.ts, bytes(raw)))
+    path = write_pcap(tmp_path / "zero.pcap", frames)
+    topo_path = tmp_path / "zero.yaml"
+    code, _, err = run(capsys, "capture", "to-topology", path, "-o", str(topo_path))
+    assert code == 0, err
+    macs = {nic.mac for vm in load(topo_path).vms for nic in vm.nics}
+    assert "00:00:00:00:00:00" not in macs and len(macs) == 2

@@ -367,8 +367,9 @@ class _Summarizer:
             seg.vteps.add(ip.dst)
         if not inner.src:
             return
-        # Learning, as the receiving VEM does on decapsulation.
-        if not is_group_mac(inner.src):
+        # Learning, as the receiving VEM does on decapsulation (an all-zero source is no
+        # station: a topology cannot hold it as a vNIC MAC).
+        if not is_group_mac(inner.src) and inner.src != "00:00:00:00:00:00":
             seen = seg.macs.get(inner.src)
             if seen is None:
                 seen = seg.macs[inner.src] = MacSeen(inner.src, ip.src, rec.number)

@@ -166,7 +166,7 @@ class Context:
 
 # Top-level keys in file order, so findings list in the order the file reads.
 _SECTIONS = {name: i for i, name in enumerate(Topology.model_fields)}
-_TOKEN = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+_TOKEN = re.compile(r"\[([0-9]+)\]|([^.\[\]]+)")
 
 
 def path_key(path: str) -> tuple:
