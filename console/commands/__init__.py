@@ -10,7 +10,9 @@ printed one per line with the file name, and the exit codes of DESIGN.md's CLI c
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from console.models import Topology
@@ -53,3 +55,19 @@ def load_topology(path: str, err: TextIO | None = None) -> Topology | None:
     except TopologyFileError as exc:
         print_problems(exc, err)
         return None
+
+
+def seconds(option: str) -> Callable[[str], float]:
+    """An argparse type for a simulated time `option` (--duration, --at): 0 to 10,000,000
+    seconds, with a message naming the option."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        if not 0 <= value <= 10**7:
+            raise argparse.ArgumentTypeError(f"{option} is 0 to 10,000,000 seconds")
+        return value
+
+    return parse

@@ -25,7 +25,13 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from console.commands import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, load_topology
+from console.commands import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_UNREADABLE,
+    load_topology,
+    seconds,
+)
 from console.models import Topology
 
 PROG = "fabric-console compare"
@@ -49,7 +55,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     parser.add_argument("a", metavar="A", help="the topology as it is (fabric-console/1 YAML)")
     parser.add_argument("b", metavar="B", help="the topology as it would be")
-    parser.add_argument("--duration", metavar="S", type=_seconds, default=10.0,
+    parser.add_argument("--duration", metavar="S", type=seconds("duration"), default=10.0,
                         help="simulated seconds to run each (default 10)")
     parser.add_argument("--seed", metavar="N", type=int, default=0,
                         help="seed of flow phases and ordering, the same for both (default 0)")
@@ -57,16 +63,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help="print counters, flows, findings and config as one JSON object")
     parser.set_defaults(func=run)
     return parser
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 <= value <= 10**7:
-        raise argparse.ArgumentTypeError("duration is 0 to 10,000,000 seconds")
-    return value
 
 
 # ---------------------------------------------------------------------- findings

@@ -23,7 +23,13 @@ import sys
 import time
 from typing import TextIO
 
-from console.commands import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, load_topology
+from console.commands import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_UNREADABLE,
+    load_topology,
+    seconds,
+)
 
 PROG = "fabric-console simulate"
 PROGRESS_AFTER_S = 1.0  # wall seconds before a progress bar is worth showing
@@ -47,7 +53,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="topology file (fabric-console/1 YAML)")
-    parser.add_argument("--duration", metavar="S", type=_seconds, default=None,
+    parser.add_argument("--duration", metavar="S", type=seconds("duration"), default=None,
                         help="simulated seconds to run (default 10; with --replay, the "
                              "capture's length)")
     parser.add_argument("--seed", metavar="N", type=int, default=0,
@@ -64,16 +70,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--udp-port", metavar="N", type=int, action="append", default=[],
                         help="with --replay: also decode UDP to port N as VXLAN (4789, 8472 "
                              "and the file's underlay.udp_port always are)")
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 <= value <= 10**7:
-        raise argparse.ArgumentTypeError("duration is 0 to 10,000,000 seconds")
-    return value
 
 
 def run(args: argparse.Namespace, stdout: TextIO | None = None,
