@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "capture": "read a packet capture in the fabric's terms, or derive a topology from it",
     "trace": "follow one frame through the emulated fabric, step by step",
     "compare": "run two topology files and report what changes from the first to the second",
+    "plan": "write a planning report (MTU, flood cost, VTEP load, reachability) for a file",
 }
 
 
