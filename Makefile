@@ -1,8 +1,8 @@
 # Fabric Console: set-up, tests and launch.
 #
 #   make run     set up everything if needed, then start the GUI (ARGS="..." passes options)
-#   make test    set up everything if needed, then ruff, import contracts and pytest
-#   make lint    ruff and import contracts only
+#   make test    set up everything if needed, then ruff, import contracts, mypy and pytest
+#   make lint    ruff, import contracts and mypy only
 #   make clean   remove the virtual environment, build output and caches
 #   make install / make uninstall                  the application and its desktop files,
 #   make desktop-install / make desktop-uninstall  or the desktop files only (docs/desktop.md)
@@ -68,8 +68,8 @@ export PIP_NO_INPUT := 1
 
 help:
 	@echo "make run    set up if needed, start fabric-console (ARGS='--connect URI FILE')"
-	@echo "make test   set up if needed, then ruff, lint-imports and pytest (offscreen Qt)"
-	@echo "make lint   ruff and lint-imports"
+	@echo "make test   set up if needed, then ruff, lint-imports, mypy and pytest (offscreen Qt)"
+	@echo "make lint   ruff, lint-imports and mypy"
 	@echo "make clean  remove .venv, build output and caches"
 	@echo "make install          install for this user: the application in its own venv"
 	@echo "                      (PREFIX/lib/fabric-console, command in PREFIX/bin) and the"
@@ -134,13 +134,14 @@ run: $(STAMP)
 	  echo "make: no display; for a virtual one: xvfb-run -a make run" >&2; fi
 	"$(BIN)/fabric-console" $(ARGS)
 
-# All three checks run even if one fails, so one run shows everything; any failure fails.
+# All four checks run even if one fails, so one run shows everything; any failure fails.
 test: APT_PACKAGES += $(APT_TEST)
 # pytest's exit code 5 (no tests collected) counts as a failure, not as a pass.
 test: $(STAMP)
 	@status=0; \
 	echo "== ruff check ."; "$(BIN)/ruff" check . || status=1; \
 	echo "== lint-imports"; "$(BIN)/lint-imports" || status=1; \
+	echo "== mypy"; "$(BIN)/mypy" || status=1; \
 	echo "== pytest"; rc=0; QT_QPA_PLATFORM=offscreen "$(BIN)/pytest" -q || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make: pytest collected no tests" >&2; status=1; \
 	elif [ $$rc -ne 0 ]; then status=1; fi; \
@@ -150,6 +151,7 @@ lint: $(STAMP)
 	@status=0; \
 	echo "== ruff check ."; "$(BIN)/ruff" check . || status=1; \
 	echo "== lint-imports"; "$(BIN)/lint-imports" || status=1; \
+	echo "== mypy"; "$(BIN)/mypy" || status=1; \
 	exit $$status
 
 clean:

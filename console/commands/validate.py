@@ -74,7 +74,8 @@ def _validate_one(path: str, args: argparse.Namespace, out: TextIO, err: TextIO,
             problems = [{"path": p.path, "message": p.message} for p in exc.problems]
             _dump({"format": FINDINGS_FORMAT, "file": path, "readable": False,
                    "problems": problems}, out)
-        for problem in exc.problems or ["cannot be read"]:
+        shown: list[object] = [*exc.problems] or ["cannot be read"]
+        for problem in shown:
             print(f"{exc.source}: {problem}", file=err)
         return EXIT_UNREADABLE
     findings = check(topo)

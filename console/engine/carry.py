@@ -9,9 +9,12 @@ segment (a migration), is dropped: the fabric re-learns from the next frame.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from console.models.traffic import TrafficFlow
 
 from .tables import LOCAL, PEER, REMOTE, UPLINK, Tables
 
@@ -57,14 +60,15 @@ class Totals:
                 table[name] = add(table.get(name), counters[key][i])
 
 
-def _index_map(old: list, new: list) -> np.ndarray:
+def _index_map(old: Sequence[Hashable], new: Sequence[Hashable]) -> np.ndarray:
     """old index -> new index (or -1), by name; one extra slot maps -1 to -1."""
     pos = {k: i for i, k in enumerate(new)}
     return np.asarray([pos.get(k, -1) for k in old] + [-1], dtype=np.int64)
 
 
-def remap_state(old: Tables, new: Tables, s: dict[str, np.ndarray], old_flows: list,
-                new_flows: list, now_tick: int) -> dict[str, np.ndarray]:
+def remap_state(old: Tables, new: Tables, s: dict[str, np.ndarray],
+                old_flows: list[TrafficFlow], new_flows: list[TrafficFlow],
+                now_tick: int) -> dict[str, np.ndarray]:
     """The exported state of a plane on `old`, expressed in the indices of `new`."""
     sw_names_old = [("vem", n) for n in old.vem_names] + [("fi", n) for n in old.fi_names]
     sw_names_new = [("vem", n) for n in new.vem_names] + [("fi", n) for n in new.fi_names]

@@ -159,7 +159,7 @@ def compare_runs(a: Topology, b: Topology, *, duration: float = 10.0, seed: int 
     before, after = fa.sample().to_json(), fb.sample().to_json()
     sa, sb = Snapshot(fa), Snapshot(fb)
     flows: list[FlowChange] = []
-    pending: dict[tuple, list[tuple[int, TrafficFlow]]] = {}
+    pending: dict[tuple[str, str, str | None], list[tuple[int, TrafficFlow]]] = {}
     for j, fl in enumerate(b.traffic):
         pending.setdefault(flow_key(fl), []).append((j, fl))
     for i, fl in enumerate(a.traffic):

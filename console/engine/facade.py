@@ -37,12 +37,15 @@ traffic model is described in console.engine.traffic.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from console.models.changes import Change, ChangeResult
 from console.models.derived import Derived
+from console.models.findings import Finding
 from console.models.overlay import FloodMode
 from console.models.stats import (
     CounterSample,
@@ -84,11 +87,26 @@ class VtepInfo:
     member: bool
 
 
-def _make_plane(plane: str, tables: Tables, flow_cache: bool = True):
+class Plane(Protocol):
+    """What the facade asks of a data plane: the compiled one (_dataplane.pyx) and the
+    reference one (reference.py) both offer exactly this."""
+
+    def run_ticks(self, t0: int, t1: int) -> int: ...
+    def inject(self, tick: np.ndarray, vif: np.ndarray, src: np.ndarray, dst: np.ndarray,
+               size: np.ndarray, ip: np.ndarray, df: np.ndarray) -> int: ...
+    def counters(self) -> dict[str, np.ndarray]: ...
+    def l2_gauges(self, now: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def l2_snapshot(self) -> dict[str, np.ndarray]: ...
+    def export_state(self) -> dict[str, np.ndarray]: ...
+    def import_state(self, s: dict[str, np.ndarray]) -> None: ...
+
+
+def _make_plane(plane: str, tables: Tables, flow_cache: bool = True) -> Plane:
     if plane == "compiled":
         from ._dataplane import CompiledPlane  # ImportError when not built
 
-        return CompiledPlane(tables, flow_cache)
+        compiled: Plane = CompiledPlane(tables, flow_cache)
+        return compiled
     if plane == "reference":
         from .reference import ReferencePlane
 
@@ -96,7 +114,18 @@ def _make_plane(plane: str, tables: Tables, flow_cache: bool = True):
     raise ValueError(f"plane is one of {', '.join(PLANES)}, not {plane!r}")
 
 
-def _guard(topology: Topology, change: Change) -> list:
+_C = TypeVar("_C", FloodCounters, VemCounters)
+
+
+def _counters(cls: type[_C], row: list[int], **gauges: int) -> _C:
+    """One row of a plane's counter table (columns in the dataclass's field order, the
+    gauges given by name after them)."""
+    names = [f.name for f in fields(cls)]
+    values: dict[str, Any] = dict(zip(names, row))
+    return cls(**values, **gauges)
+
+
+def _guard(topology: Topology, change: Change) -> list[Finding]:
     """The rules' verdict on a live change: the findings that refuse it (empty: allowed)."""
     from console.models.rules.guards import guard
 
@@ -185,9 +214,11 @@ class Fabric:
         rows = (c["bd"] + base["bd"]).tolist()
         for i, name in enumerate(t.bd_names):
             joins, leaves = self._base.igmp(name)
-            s.bridge_domains[name] = FloodCounters(*rows[i], joins, leaves, int(learned[i]))
+            s.bridge_domains[name] = _counters(FloodCounters, rows[i], igmp_joins=joins,
+                                               igmp_leaves=leaves,
+                                               learned_macs=int(learned[i]))
         rows = (c["vem"] + base["vem"]).tolist()
-        s.vems = {name: VemCounters(*row, l2_entries=int(per_sw[i]))
+        s.vems = {name: _counters(VemCounters, row, l2_entries=int(per_sw[i]))
                   for i, (name, row) in enumerate(zip(t.vem_names, rows))}
         rows = (c["fi"] + base["fi"]).tolist()
         s.fabric_interconnects = {name: FiCounters(*row) for name, row in zip(t.fi_names, rows)}
@@ -261,7 +292,7 @@ class Fabric:
         return ChangeResult(change, True, "applied", steps=["recompiled the fabric", *steps])
 
     @staticmethod
-    def _memberships(t: Tables):
+    def _memberships(t: Tables) -> Iterator[tuple[str, list[str], FloodMode]]:
         for i, name in enumerate(t.bd_names):
             mode = FloodMode.MULTICAST if t.bd_mode[i] == 0 else FloodMode.UNICAST_ONLY
             yield name, t.bd_members[i], mode

@@ -38,10 +38,18 @@ Choices the design left open, made here once for both planes:
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import numpy as np
 
 from .tables import LOCAL, MODE_MULTICAST, OVERHEAD, PEER, REMOTE, UPLINK, Tables
 from .traffic import MICRO
+
+
+class Tracer(Protocol):
+    """What `ReferencePlane.tracer` is told: every switching decision, as it is taken."""
+
+    def on(self, event: str, **fields: Any) -> None: ...
 
 # counter columns
 TX_P, TX_B, RX_P, RX_B, TX_D, RX_D = range(6)
@@ -62,6 +70,44 @@ def fragments(size: int, pmtu: int) -> int:
 
 class ReferencePlane:
     """Pure-Python data plane over Tables."""
+
+    # The Tables columns this plane reads, as plain lists (set in __init__ from _COLUMNS).
+    vem_mtu: list[int]
+    seg_bd: list[int]
+    vif_mac: list[int]
+    vif_host: list[int]
+    vif_running: list[int]
+    vif_group: list[int]
+    vif_deny: list[int]
+    vif_refill: list[int]
+    vif_burst: list[int]
+    grp_sw: list[int]
+    grp_seg: list[int]
+    grp_vtep: list[int]
+    grp_upfi: list[int]
+    grp_vif_ptr: list[int]
+    grp_vifs: list[int]
+    grp_up_ptr: list[int]
+    grp_ups: list[int]
+    grp_peer_ptr: list[int]
+    grp_peers: list[int]
+    bd_mode: list[int]
+    bd_pmtu: list[int]
+    bd_mem_ptr: list[int]
+    bd_mems: list[int]
+    vtep_ip: list[int]
+    vtep_mask: list[int]
+    vtep_gw: list[int]
+    vtep_vem: list[int]
+    fl_vif: list[int]
+    fl_src: list[int]
+    fl_dst: list[int]
+    fl_flood: list[int]
+    fl_size: list[int]
+    fl_ip: list[int]
+    fl_df: list[int]
+    fl_rate: list[int]
+    fl_start: list[int]
 
     def __init__(self, t: Tables):
         self.t = t
@@ -88,13 +134,13 @@ class ReferencePlane:
         self.now = 0
         # Told every decision while a traced frame is switched (console.engine.trace);
         # None, the default, costs one test per decision and changes nothing.
-        self.tracer = None
+        self.tracer: Tracer | None = None
         # the frame being processed
         self.src = self.dst = self.size = self.ip = self.df = self.flood = 0
 
     # ------------------------------------------------------------------ state
     def counters(self) -> dict[str, np.ndarray]:
-        def arr(rows, width):
+        def arr(rows: list[list[int]], width: int) -> np.ndarray:
             return np.asarray(rows, dtype=np.int64).reshape(len(rows), width)
         return {"vif": arr(self.vif_c, 6), "vem": arr(self.vem_c, 7), "fi": arr(self.fi_c, 3),
                 "bd": arr(self.bd_c, 2)}
@@ -220,7 +266,8 @@ class ReferencePlane:
         else:
             self.fi_in(g, LOCAL, v, self.vif_host[v], False)
 
-    def inject(self, tick, vif, src, dst, size, ip, df) -> int:
+    def inject(self, tick: np.ndarray, vif: np.ndarray, src: np.ndarray, dst: np.ndarray,
+               size: np.ndarray, ip: np.ndarray, df: np.ndarray) -> int:
         """Frames from a capture (console.engine.replay): frame i enters at VIF vif[i] at
         tick tick[i], with its own MACs, L3 size, IP and DF bit; ingress, policing and
         switching as for a flow's frame. Returns the frames offered."""

@@ -20,6 +20,7 @@ import mmap
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -131,7 +132,7 @@ def replay_pcap(fabric: Fabric, path: str | os.PathLike[str], vxlan_ports: froze
     return result
 
 
-def _walk(fabric: Fabric, mm: mmap.mmap, walker_type, vxlan_ports: frozenset[int],
+def _walk(fabric: Fabric, mm: mmap.mmap, walker_type: Any, vxlan_ports: frozenset[int],
           vm_mtu: int, macs: np.ndarray, vif_of: np.ndarray, at_index: int,
           chunk: int) -> tuple[Placement, list[Problem]] | None:
     try:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from console.models.stats import CounterSample
 from console.models.topology import Topology
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
-def _table(title: str, key: str, rows: dict[str, object]) -> list[str]:
+
+def _table(title: str, key: str, rows: Mapping[str, DataclassInstance]) -> list[str]:
     if not rows:
         return []
     columns = list(asdict(next(iter(rows.values()))).keys())

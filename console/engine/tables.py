@@ -16,12 +16,14 @@ see console.engine.traffic for the traffic model.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from console.models.derived import Derived
-from console.models.inventory import Switching, VmState
+from console.models.inventory import Host, Switching, VmState
 from console.models.overlay import VXLAN_OVERHEAD, FloodMode
 from console.models.topology import Topology
 from console.models.vmfex import MacForging
@@ -116,7 +118,7 @@ class Tables:
     fl_count: np.ndarray  # frames left to send; -1 for pps flows
     fl_acc: np.ndarray  # rate accumulator (the seeded phase at tick 0)
 
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def nseg(self) -> int:
@@ -134,7 +136,7 @@ def _dotted(ip: int) -> str:
     return f"{ip >> 24}.{ip >> 16 & 255}.{ip >> 8 & 255}.{ip & 255}"
 
 
-def _i64(values) -> np.ndarray:
+def _i64(values: Sequence[int] | Sequence[bool]) -> np.ndarray:
     return np.asarray(values, dtype=np.int64)
 
 
@@ -151,7 +153,7 @@ def compile_topology(topo: Topology, seed: int = 0) -> Tables:
     host_of = {h.name: i for i, h in enumerate(hosts)}
     underlay = topo.underlay.mtu
 
-    def host_fi(host) -> int:
+    def host_fi(host: Host) -> int:
         if host.fabric_interconnect in fi_of:
             return fi_of[host.fabric_interconnect]
         return 0 if fis else -1
@@ -184,12 +186,17 @@ def compile_topology(topo: Topology, seed: int = 0) -> Tables:
             grp_vifs.append([])
         return g
 
-    vif_mac, vif_host, vif_running, vif_group = [], [], [], []
-    vif_deny, vif_refill, vif_burst = [], [], []
+    vif_mac: list[int] = []
+    vif_host: list[int] = []
+    vif_running: list[int] = []
+    vif_group: list[int] = []
+    vif_deny: list[int] = []
+    vif_refill: list[int] = []
+    vif_burst: list[int] = []
     for ref in vif_refs:
         host = idx.hosts.get(ref.vm.host)
         profile = d.profile_of(ref.nic)
-        seg = d.segment_of(ref.nic)
+        segment = d.segment_of(ref.nic)
         running = ref.vm.state is VmState.RUNNING
         vif_mac.append(mac_to_int(ref.nic.mac))
         vif_host.append(host_of[host.name] if host is not None else -1)
@@ -200,13 +207,14 @@ def compile_topology(topo: Topology, seed: int = 0) -> Tables:
         vif_refill.append(round(qos.rate_mbps * 125_000) if qos else 0)
         vif_burst.append(qos.burst_kb * 1024 * 1000 if qos else 0)
         g = -1
-        if running and host is not None and seg is not None:
+        if running and host is not None and segment is not None:
             if host.switching is Switching.VEM:
-                key = ("bd", seg.bridge_domain) if seg.kind == "vxlan" else ("vlan", seg.id)
+                key: tuple[str, object] = (("bd", segment.bridge_domain)
+                                           if segment.kind == "vxlan" else ("vlan", segment.id))
                 g = group(vem_of[host.name], segment_index(key))
-            elif host.switching is Switching.VMFEX and seg.kind == "vlan" \
+            elif host.switching is Switching.VMFEX and segment.kind == "vlan" \
                     and host_fi(host) >= 0:
-                g = group(nvem + host_fi(host), segment_index(("vlan", seg.id)))
+                g = group(nvem + host_fi(host), segment_index(("vlan", segment.id)))
         if g >= 0:
             grp_vifs[g].append(len(vif_group))
         vif_group.append(g)
@@ -234,18 +242,23 @@ def compile_topology(topo: Topology, seed: int = 0) -> Tables:
                  else [] for g in range(len(grp_sw))]
 
     # VTEPs
-    vtep_keys, vtep_ips, vtep_ip, vtep_mask, vtep_gw, vtep_vem = [], [], [], [], [], []
+    vtep_keys: list[tuple[str, str]] = []
+    vtep_ips: list[str] = []
+    vtep_ip: list[int] = []
+    vtep_mask: list[int] = []
+    vtep_gw: list[int] = []
+    vtep_vem: list[int] = []
     vtep_of: dict[tuple[str, str], int] = {}
     for i, h in enumerate(vems):
-        for v in h.vteps:
-            ip = int(v.ip)  # IPv4Interface: the address; the prefix gives the mask
-            vtep_of.setdefault((h.name, v.name), len(vtep_keys))
-            vtep_keys.append((h.name, v.name))
+        for vtep in h.vteps:
+            ip = int(vtep.ip)  # IPv4Interface: the address; the prefix gives the mask
+            vtep_of.setdefault((h.name, vtep.name), len(vtep_keys))
+            vtep_keys.append((h.name, vtep.name))
             vtep_ips.append(_dotted(ip))
             vtep_ip.append(ip)
-            vtep_mask.append((0xFFFF_FFFF << (32 - v.ip.network.prefixlen)) & 0xFFFF_FFFF
-                             if v.ip.network.prefixlen else 0)
-            vtep_gw.append(int(v.gateway is not None))
+            vtep_mask.append((0xFFFF_FFFF << (32 - vtep.ip.network.prefixlen)) & 0xFFFF_FFFF
+                             if vtep.ip.network.prefixlen else 0)
+            vtep_gw.append(int(vtep.gateway is not None))
             vtep_vem.append(i)
 
     vem_mtu = [min(h.uplink_mtu or underlay, underlay) for h in vems]
@@ -259,16 +272,16 @@ def compile_topology(topo: Topology, seed: int = 0) -> Tables:
         names = [n for n in d.segment_members.get(b.name, []) if n in vem_of]
         seg = seg_of[("bd", b.name)]
         mems = []
-        for n in names:
-            g = group(vem_of[n], seg)
-            vt = d.designated_vtep(idx.hosts[n], b)
+        for name in names:
+            g = group(vem_of[name], seg)
+            vt = d.designated_vtep(idx.hosts[name], b)
             if vt is not None:
                 grp_vtep.extend([-1] * (len(grp_sw) - len(grp_vtep)))
-                grp_vtep[g] = vtep_of[(n, vt.name)]
+                grp_vtep[g] = vtep_of[(name, vt.name)]
             mems.append(g)
         bd_members.append(names)
         bd_mems.append(mems)
-        bd_pmtu.append(min([underlay] + [vem_mtu[vem_of[n]] for n in names]))
+        bd_pmtu.append(min([underlay] + [vem_mtu[vem_of[name]] for name in names]))
     # groups created after the side lists were sized get defaults
     n = len(grp_sw)
     grp_vtep.extend([-1] * (n - len(grp_vtep)))
@@ -289,7 +302,8 @@ def compile_topology(topo: Topology, seed: int = 0) -> Tables:
     order = np.argsort(keys, kind="stable")
 
     # flows
-    flows = compile_flows(topo, idx, vif_refs, seed)
+    # Any values: the flow columns go to Tables by keyword (**flows), next to `extra`.
+    flows: dict[str, Any] = compile_flows(topo, idx, vif_refs, seed)
 
     gv_ptr, gv = _csr(grp_vifs)
     gu_ptr, gu = _csr(grp_ups)
@@ -303,7 +317,7 @@ def compile_topology(topo: Topology, seed: int = 0) -> Tables:
         multicast_ok=int(topo.underlay.multicast), proxy_arp=int(topo.underlay.proxy_arp),
         aging_ticks=topo.vsm.mac_aging_s * TICKS_PER_S,
         vem_mtu=_i64(vem_mtu), vem_host=_i64([host_of[h.name] for h in vems]),
-        seg_bd=_i64([bd_of[k[1]] if k[0] == "bd" else -1 for k in seg_keys]),
+        seg_bd=_i64([bd_of[str(k[1])] if k[0] == "bd" else -1 for k in seg_keys]),
         vif_mac=np.asarray(vif_mac, dtype=np.uint64), vif_host=_i64(vif_host),
         vif_running=_i64(vif_running), vif_group=_i64(vif_group), vif_deny=_i64(vif_deny),
         vif_refill=_i64(vif_refill), vif_burst=_i64(vif_burst), vif_same_host=_i64(same_host),

@@ -25,6 +25,7 @@ import numpy as np
 
 from console.models.derived import Derived, vtep_reach
 from console.models.inventory import Switching
+from console.models.overlay import Vtep
 from console.models.topology import Topology, VifRef
 
 from .facade import Fabric
@@ -266,7 +267,7 @@ class _Tracer:
         vem, name = self.t.vtep_keys[i]
         return f"{vem}/{name} {self.t.vtep_ips[i]}"
 
-    def vtep_model(self, i: int):
+    def vtep_model(self, i: int) -> Vtep:
         vem, name = self.t.vtep_keys[i]
         return next(v for v in self.d.index.hosts[vem].vteps if v.name == name)
 

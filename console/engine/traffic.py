@@ -25,7 +25,7 @@ import random
 
 import numpy as np
 
-from console.models.topology import Topology
+from console.models.topology import Topology, TopologyIndex, VifRef
 
 TICK_S = 0.001
 """Simulated seconds per tick: the unit of traffic scheduling, policing and MAC aging."""
@@ -51,7 +51,8 @@ def is_flood_mac(value: int) -> bool:
     return bool((value >> 40) & 1)
 
 
-def compile_flows(topo: Topology, idx, vif_refs, seed: int) -> dict[str, np.ndarray]:
+def compile_flows(topo: Topology, idx: TopologyIndex, vif_refs: list[VifRef],
+                  seed: int) -> dict[str, np.ndarray]:
     """The traffic of the file as flow rows, in the per-tick order the seed draws."""
     vif_pos = {r.id: i for i, r in enumerate(vif_refs)}
     rng = random.Random(seed)
@@ -75,6 +76,7 @@ def compile_flows(topo: Topology, idx, vif_refs, seed: int) -> dict[str, np.ndar
             rate = COUNT_FLOW_PPS * 1000
             per_tick = COUNT_FLOW_PPS // TICKS_PER_S
             start = round(fl.start_s * TICKS_PER_S) if fl.start_s is not None else cursor
+            assert fl.count is not None  # TrafficFlow: exactly one of pps and count
             count, acc = fl.count, 0
             cursor = start + -(-fl.count // per_tick)
         rows.append((i, v, src, dst, int(is_flood_mac(dst)), fl.size, int(fl.ip), int(fl.df),

@@ -35,10 +35,14 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from console.models import AttachMode, Host, PortProfile, Switching, Topology, Vm, Vnic
 from console.models.derived import Derived, vf_pci_address
+
+_T = TypeVar("_T")
 
 VEM_BRIDGE = "br-vem"
 """The VEM's switch bridge on each VEM host (an Open vSwitch bridge name)."""
@@ -248,11 +252,11 @@ def pools(topo: Topology, derived: Derived | None = None) -> list[Pool]:
         for pf in host.vic.pfs:
             out.append(Pool(host.name, pf.name, "passthrough"))
     for vm in topo.vms:
-        host = derived.index.hosts.get(vm.host)
+        vm_host = derived.index.hosts.get(vm.host)
         for nic in vm.nics:
             if nic.attach is AttachMode.HOSTDEV \
-                    and hostdev_address(derived, host, vm, nic) is None:
-                pool = Pool(vm.host, _pool_pf(derived, host, vm, nic), "hostdev")
+                    and hostdev_address(derived, vm_host, vm, nic) is None:
+                pool = Pool(vm.host, _pool_pf(derived, vm_host, vm, nic), "hostdev")
                 if pool not in out:
                     out.append(pool)
     return out
@@ -335,7 +339,7 @@ def render_object(topology: Topology, path: str, derived: Derived | None = None)
     return "".join(to_text(network_element(topology, p, derived)) for p in mine)
 
 
-def _item(items: list, i: int, path: str, what: str):
+def _item(items: Sequence[_T], i: int, path: str, what: str) -> _T:
     if i >= len(items):
         raise ValueError(f"{path}: no such object (there are {len(items)} {what})")
     return items[i]

@@ -145,7 +145,9 @@ def _feature_section(topo: Topology) -> Section:
 # ---------------------------------------------------------------------------------- QoS
 def _distinct_qos(topo: Topology, dynamic: Iterable[PortProfile]) -> list[Qos]:
     seen: dict[tuple[float, int], Qos] = {}
-    for holder in [*topo.port_profiles, *topo.policy_profiles, *dynamic]:
+    holders: list[PortProfile | PolicyProfile] = [*topo.port_profiles, *topo.policy_profiles,
+                                                  *dynamic]
+    for holder in holders:
         if holder.qos is not None:
             seen.setdefault(qos_key(holder.qos), holder.qos)
     return list(seen.values())

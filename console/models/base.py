@@ -26,7 +26,8 @@ def _cache_factory_signature_checks() -> None:
     original = getattr(_pydantic_fields, "takes_validated_data_argument", None)
     if original is None or hasattr(original, "cache_info"):
         return
-    _pydantic_fields.takes_validated_data_argument = functools.cache(original)
+    # A private function replaced by a cached wrapper with the same behaviour.
+    _pydantic_fields.takes_validated_data_argument = functools.cache(original)  # type: ignore[assignment]
 
 
 _cache_factory_signature_checks()
@@ -45,14 +46,17 @@ class _LazySignalGroup:
         if obj is None:
             return self
         private = obj.__pydantic_private__
+        assert private is not None  # pydantic sets it in __init__ (the model has privates)
         group = private.get("_lazy_events")
         if group is None:
-            group = owner.__signal_group__(obj)
+            group = owner.__signal_group__(obj)  # type: ignore[attr-defined]
             private["_lazy_events"] = group
         return group
 
     def __set__(self, obj: Model, value: Any) -> None:
-        obj.__pydantic_private__["_lazy_events"] = value
+        private = obj.__pydantic_private__
+        assert private is not None
+        private["_lazy_events"] = value
 
 
 class Model(EventedModel):
@@ -79,4 +83,4 @@ class Owner(StrEnum):
 
 
 # Installed after class creation: psygnal's metaclass treats `_events` specially.
-Model._events = _LazySignalGroup()  # type: ignore[assignment,misc]
+Model._events = _LazySignalGroup()  # type: ignore[assignment]

@@ -90,7 +90,7 @@ class CounterSample:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CounterSample:
-        def table(kind: type, key: str) -> dict:
+        def table(kind: type, key: str) -> dict[str, Any]:
             names = {f.name for f in fields(kind)}
             return {k: kind(**{n: int(x) for n, x in v.items() if n in names})
                     for k, v in data.get(key, {}).items()}

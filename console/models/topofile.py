@@ -507,7 +507,9 @@ def _with_count(found: list[Problem], total: int) -> list[Problem]:
 
 
 def _list_adapter(field: str) -> TypeAdapter[Any]:
-    return TypeAdapter(Topology.model_fields[field].annotation)
+    annotation = Topology.model_fields[field].annotation
+    assert annotation is not None  # every Topology field is annotated
+    return TypeAdapter(annotation)
 
 
 def _problems(errors: list[Any]) -> list[Problem]:
@@ -584,11 +586,11 @@ def _short(value: Any, limit: int = 60) -> str:
 
 # ---------------------------------------------------------------------------- writing
 
-class _Flow(dict):
+class _Flow(dict[str, Any]):
     """A mapping written on one line, as the hand-written examples do."""
 
 
-class _FlowList(list):
+class _FlowList(list[Any]):
     pass
 
 
@@ -614,7 +616,7 @@ def to_data(topo: Topology) -> dict[str, Any]:
 
 def _prune(model: Model, data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    always = getattr(type(model), "write_always", frozenset())
+    always: frozenset[str] = getattr(type(model), "write_always", frozenset())
     for name, field in type(model).model_fields.items():
         key = field.alias or name
         value = getattr(model, name)

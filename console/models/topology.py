@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Final, Literal
 
 from pydantic import Field
 
@@ -16,7 +17,7 @@ from .traffic import TrafficFlow
 from .types import Text
 from .vmfex import PortProfile
 
-FORMAT = "fabric-console/1"
+FORMAT: Final = "fabric-console/1"
 
 
 class Topology(Model):
@@ -86,8 +87,8 @@ class TopologyIndex:
 
     @classmethod
     def build(cls, topo: Topology) -> TopologyIndex:
-        def by_name(items: list) -> dict:
-            out: dict = {}
+        def by_name(items: Sequence[Any]) -> dict[str, Any]:
+            out: dict[str, Any] = {}
             for item in items:
                 out.setdefault(item.name, item)
             return out

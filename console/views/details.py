@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
@@ -285,8 +286,10 @@ class DetailsPane(QWidget):
             return next((p for p in h.vic.pfs if p.name == pf), None) if h and h.vic else None
         if node.kind == "vf":
             return None  # no model object: a VF is a slot of its PF's pool (_derived_rows)
-        table = {"host": idx.hosts, "vem": idx.hosts, "vm": idx.vms, "cluster": idx.clusters,
-                 "bd": idx.bridge_domains, "profile": conn.derived.all_profiles}.get(node.kind)
+        tables: dict[str, Mapping[str, Any]] = {
+            "host": idx.hosts, "vem": idx.hosts, "vm": idx.vms, "cluster": idx.clusters,
+            "bd": idx.bridge_domains, "profile": conn.derived.all_profiles}
+        table = tables.get(node.kind)
         return table.get(node.key) if table is not None else None
 
     def _fill_properties(self, node: Node) -> None:
@@ -346,7 +349,8 @@ class DetailsPane(QWidget):
         elif node.kind == "profile":
             rows.append(("VIFs using it", str(len(d.vifs_using(node.key)))))
         elif node.kind == "pf":
-            pool = d.vf_pools.get(tuple(node.key.split("/", 1)))
+            pf_host, _, pf_name = node.key.partition("/")
+            pool = d.vf_pools.get((pf_host, pf_name))
             if pool is not None:  # the PF's own VFs are its "VFs" row already
                 rows += [("netlink limit", str(pool.netlink_limit)),
                          ("usable", str(pool.usable)), ("in use", str(len(pool.holders))),
@@ -520,6 +524,7 @@ class DetailsPane(QWidget):
         self._l2_task = loop.create_task(self._fetch_l2(node))
 
     async def _fetch_l2(self, node: Node) -> None:
+        assert node.conn is not None  # only bridge domains of a connection get here
         try:
             entries = await node.conn.l2_table(node.key)
         except Exception as exc:

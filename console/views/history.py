@@ -225,7 +225,7 @@ class StatsHistory:
             window = data[rows, :, start:start + n][:, ms]
         else:
             cols = np.arange(start, start + n) % self.capacity
-            window = data[np.ix_(rows, ms, cols)]
+            window = data[np.ix_(np.asarray(rows), np.asarray(ms), cols)]
         return window.sum(axis=(0, 1))
 
 

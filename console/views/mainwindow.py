@@ -575,9 +575,9 @@ class MainWindow(QMainWindow):
         for action in self.speed_actions.values():  # only simulated fabrics have a clock
             action.setEnabled(speed is not None)
         if speed is not None:
-            action = self.speed_actions.get(speed)
-            if action is not None and not action.isChecked():
-                action.setChecked(True)
+            chosen = self.speed_actions.get(speed)
+            if chosen is not None and not chosen.isChecked():
+                chosen.setChecked(True)
 
     def set_speed(self, speed: float) -> None:
         conn = self.current_connection()
@@ -672,9 +672,9 @@ class MainWindow(QMainWindow):
         """What is wrong with the current dock and toolbar layout (nothing, normally):
         a dock over the menu bar or toolbar, outside the window or off every screen, or
         a hidden toolbar."""
-        self.layout().activate()  # the geometries of the layout just restored
+        self.layout().activate()  # type: ignore[union-attr]  # a QMainWindow has its layout
         problems = []
-        chrome = [self.menuBar()]
+        chrome: list[QWidget] = [self.menuBar()]
         if self.toolbar.isHidden():
             problems.append("toolbar hidden")
         elif self.toolBarArea(self.toolbar) != Qt.ToolBarArea.TopToolBarArea:

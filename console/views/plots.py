@@ -27,10 +27,12 @@ import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from .history import LABELS, StatsHistory
@@ -584,8 +586,9 @@ class RatePlot(QWidget):
             color = OTHERS_COLOR if is_rest else PALETTE[slots.index(name)]
             drawn.append(_Drawn(self._others_name() if is_rest else name, color, td, values))
         for slot, curve in enumerate(self._lines):
-            name = slots[slot]
-            line = next((d for d in drawn if d.name == name), None) if name else None
+            slot_name = slots[slot]
+            line = (next((d for d in drawn if d.name == slot_name), None) if slot_name
+                    else None)
             self._draw_line(curve, line)
         self._draw_line(self._others, drawn[-1] if others else None, area=True)
         self._drawn = drawn
@@ -768,7 +771,8 @@ class RatePlot(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.widget.viewport():
             if event.type() == QEvent.Type.MouseMove:
-                self._hover_scene = self.widget.mapToScene(event.position().toPoint())
+                position = cast(QMouseEvent, event).position()
+                self._hover_scene = self.widget.mapToScene(position.toPoint())
                 self._rehover()
             elif event.type() == QEvent.Type.Leave:
                 self._hover_scene = None

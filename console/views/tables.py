@@ -102,7 +102,7 @@ def vtep_rows(topo: Topology, derived: Derived, bd_name: str) -> tuple[list, set
 
 
 def profile_vif_rows(topo: Topology, derived: Derived, profile: str) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for vif in derived.vifs_using(profile):
         seg = derived.segment_of(vif.nic)
         rows.append((vif.id, vif.vm.name, vif.vm.host, vif.nic.attach.value,

@@ -7,6 +7,7 @@ visible rows), and findings only touch the rows they name."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,7 +105,7 @@ def build_connection_children(root: Node, conn: Connection) -> None:
         off = " (shut off)" if vm.state is VmState.SHUT_OFF else ""
         vn = Node("vm", vm.name, vm.name, f"vms[{i}]", tooltip=f"{vm.name} on {vm.host}{off}",
                   state=off.strip(" ()"))
-        ids = []
+        ids: list[str] = []
         for j, nic in enumerate(vm.nics):
             vid = f"{vm.name}/{nic.name}"
             ids.append(vid)
@@ -121,9 +122,9 @@ def build_connection_children(root: Node, conn: Connection) -> None:
         vn.parent = parent
         parent.children.append(vn)
     for hn in host_nodes.values():
-        ids = tuple(v for vm in hn.children if vm.kind == "vm"
-                    for v in vifs_of_vm.get(vm.key, ()))
-        hn.spark = ("vif", ids, VIF_TRAFFIC)
+        host_ids = tuple(v for vm in hn.children if vm.kind == "vm"
+                         for v in vifs_of_vm.get(vm.key, ()))
+        hn.spark = ("vif", host_ids, VIF_TRAFFIC)
     all_vifs = tuple(v for ids in vifs_of_vm.values() for v in ids)
     for cn in clusters.values():
         root.add(cn)
@@ -217,7 +218,8 @@ class ConnectionTreeModel(QAbstractItemModel):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self.root = Node("root", "")
-        self.expanded_check = None  # a QTreeView's isExpanded, when one shows this model
+        # a QTreeView's isExpanded, when one shows this model
+        self.expanded_check: Callable[[QModelIndex], bool] | None = None
         self._by_path: dict[Connection, dict[str, Node]] = {}
 
     # ---------------------------------------------------------- connections
@@ -477,7 +479,7 @@ class ConnectionTreeModel(QAbstractItemModel):
 
     def rate_text(self, node: Node) -> str:
         spark = self.spark_of(node)
-        if spark is None or len(spark) == 0:
+        if spark is None or len(spark) == 0 or node.spark is None:
             return ""
         return human_rate(float(spark[-1])) + (" pps" if node.spark[0] == "vif" else "/s")
 

@@ -210,10 +210,11 @@ class NetnsBackend(Backend):
     async def inventory(self) -> Topology:
         if self.topology is None:
             raise BackendError(f"{self.uri}: not connected")
-        return await self._call(lambda: self.topology.model_copy(deep=True))
+        copy: Topology = await self._call(lambda: self.topology.model_copy(deep=True))
+        return copy
 
     async def apply(self, change: Change) -> ChangeResult:
-        result = await self._call(self._apply, change)
+        result: ChangeResult = await self._call(self._apply, change)
         if result.applied:  # events go out on the loop's thread, never the worker's
             kind = EventKind.LIFECYCLE if isinstance(change, (Migrate, VmDefine, VmRemove)) \
                 else EventKind.CONFIG
@@ -257,7 +258,7 @@ class NetnsBackend(Backend):
     async def sample(self) -> CounterSample:
         if self.lab is None:
             raise BackendError(f"{self.uri}: not connected")
-        sample = await self._call(read_sample, self.lab)
+        sample: CounterSample = await self._call(read_sample, self.lab)
         rate = self._rate
         if rate is not None and rate.error is not None and rate.error != self._reported:
             self._reported = rate.error  # a flow the kernel refused: say so once

@@ -132,11 +132,11 @@ def read_sample(lab: Lab) -> CounterSample:
             sample.bridge_domains.setdefault(bd, FloodCounters()).learned_macs = count
 
         for fi in plan.fis:
-            counters = FiCounters(switched_frames=lab.retired.get(f"fi:{fi}", {})
-                                  .get("rx_packets", 0))
+            fi_counters = FiCounters(switched_frames=lab.retired.get(f"fi:{fi}", {})
+                                     .get("rx_packets", 0))
             for vif, wire in plan.vifs.items():
                 if wire.switch_role == fi_role(fi):
                     stats = lab.link_stats(wire.switch_role, lab.peer_name(vif))
-                    counters.switched_frames += stats.get("rx_packets", 0)
-            sample.fabric_interconnects[fi] = counters
+                    fi_counters.switched_frames += stats.get("rx_packets", 0)
+            sample.fabric_interconnects[fi] = fi_counters
         return sample

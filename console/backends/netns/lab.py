@@ -12,6 +12,7 @@ import socket
 import threading
 from collections import defaultdict
 from ipaddress import IPv4Address
+from typing import Any
 
 from pyroute2.netlink.exceptions import NetlinkError
 
@@ -97,14 +98,15 @@ class Lab:
             self.plan = LabPlan()
 
     # ------------------------------------------------------------------ netlink helpers
-    def _ipr(self, role: str):
+    def _ipr(self, role: str) -> Any:  # pyroute2's IPRoute (untyped)
         return self.ns.ipr(self.role_ns(role))
 
     def _index(self, role: str, ifname: str) -> int | None:
         # One RTM_GETLINK by name, not a dump of every link (the transport has one port
         # per host: a dump per lookup made large labs quadratic to build).
         try:
-            return self._ipr(role).link("get", ifname=ifname)[0]["index"]
+            index: int = self._ipr(role).link("get", ifname=ifname)[0]["index"]
+            return index
         except NetlinkError as exc:
             if exc.code == errno.ENODEV:
                 return None
@@ -136,6 +138,7 @@ class Lab:
                      br_stp_state=0, br_forward_delay=0)
             index = self._index(role, name)
             self._step(f"bridge {name} in {self.role_ns(role)}")
+        assert index is not None  # found, or just added
         if mtu is not None:
             ipr.link("set", index=index, mtu=mtu)
         ipr.link("set", index=index, state="up")
@@ -413,6 +416,7 @@ class Lab:
         vm = vm_role(wire.vm)
         ipr = self._ipr(vm)
         index = self._index(vm, wire.ifname)
+        assert index is not None  # the VIF's veth exists (added before its policer)
         self.retired_qdisc_drops[wire.vif] += self.qdisc_drops(wire)
         with contextlib.suppress(NetlinkError):
             ipr.tc("del", index=index, handle=0x10000)

@@ -118,7 +118,11 @@ class Namespaces:
         # frame a counter shows is one the lab sent on purpose.
         settings = {"net.ipv6.conf.all.disable_ipv6": "1",
                     "net.ipv6.conf.default.disable_ipv6": "1", **(sysctls or {})}
-        run_in(name, lambda: [write_sysctl(k, v) for k, v in settings.items()])
+        def disable_ipv6() -> None:
+            for k, v in settings.items():
+                write_sysctl(k, v)
+
+        run_in(name, disable_ipv6)
         self._ipr[name] = IPRoute(netns=name)
         return name
 

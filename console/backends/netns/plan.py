@@ -156,23 +156,23 @@ def plan_lab(topo: Topology) -> LabPlan:
 
     for vm in topo.vms:
         plan.vms.append(vm.name)
-        host = index.hosts.get(vm.host)
+        vm_host = index.hosts.get(vm.host)
         taken: set[str] = set()
         for position, nic in enumerate(vm.nics):
             vif = f"{vm.name}/{nic.name}"
             ifname = vm_ifname(nic.name, taken, position)
-            if host is None or vm.state is not VmState.RUNNING:
+            if vm_host is None or vm.state is not VmState.RUNNING:
                 plan.idle_vifs.append(vif)
                 continue
-            if host.switching is Switching.PLAIN:  # off the fabric, as in engine/tables.py
+            if vm_host.switching is Switching.PLAIN:  # off the fabric, as in engine/tables.py
                 plan.idle_vifs.append(vif)
                 continue
             profile = derived.profile_of(nic)
             segment = derived.segment_of(nic)
-            if host.switching is Switching.VEM:
-                role = host_role(host.name)
+            if vm_host.switching is Switching.VEM:
+                role = host_role(vm_host.name)
             else:
-                role = fi_role(host.fabric_interconnect or plan.fis[0])
+                role = fi_role(vm_host.fabric_interconnect or plan.fis[0])
             if segment is None:
                 bridge = "vl1"
             elif segment.kind == "vxlan":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import struct
+from collections.abc import Iterator
 from typing import NamedTuple
 
 RTM_GETLINK, RTM_NEWLINK = 18, 16
@@ -37,7 +38,7 @@ def open_socket() -> socket.socket:
     return sock
 
 
-def _dump(sock: socket.socket, kind: int, body: bytes):
+def _dump(sock: socket.socket, kind: int, body: bytes) -> Iterator[tuple[int, bytes]]:
     """Yield (type, payload) of every message of a dump."""
     header = struct.pack("=IHHII", 16 + len(body), kind, NLM_F_REQUEST | NLM_F_DUMP, 1, 0)
     sock.send(header + body)
@@ -57,7 +58,7 @@ def _dump(sock: socket.socket, kind: int, body: bytes):
             offset += (length + 3) & ~3
 
 
-def _attrs(payload: bytes, start: int):
+def _attrs(payload: bytes, start: int) -> Iterator[tuple[int, bytes]]:
     offset = start
     while offset + 4 <= len(payload):
         length, kind = struct.unpack_from("=HH", payload, offset)

@@ -428,9 +428,10 @@ class _Summarizer:
                 self.sent.append(Sent(rec.ts, *key, count))
             if vni is None:
                 continue
-            flow = self.s.flows.get(key)
+            fkey = (vni, *key[1:])  # the same key, its VNI known to be there
+            flow = self.s.flows.get(fkey)
             if flow is None:
-                flow = self.s.flows[key] = FlowSeen(*key, rec.ts, rec.number)
+                flow = self.s.flows[fkey] = FlowSeen(*fkey, rec.ts, rec.number)
             flow.count += count
 
     def _expire(self, now: float | None) -> None:

@@ -29,11 +29,11 @@ BROADCAST_MAC = "ff:ff:ff:ff:ff:ff"
 _MAX_NESTING = 3  # VXLAN in VXLAN in VXLAN: deeper is a crafted frame, not traffic
 
 
-def mac_text(raw: bytes) -> str:
+def mac_text(raw: bytes | memoryview) -> str:
     return ":".join(f"{b:02x}" for b in raw)
 
 
-def ip_text(raw: bytes) -> str:
+def ip_text(raw: bytes | memoryview) -> str:
     return f"{raw[0]}.{raw[1]}.{raw[2]}.{raw[3]}"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Interface
 
 from ..inventory import DEFAULT_CLUSTER, Cluster, Host, Switching, Vm, Vnic
 from ..overlay import BridgeDomain, FloodMode, Vtep
@@ -87,7 +87,8 @@ def to_topology(summary: CaptureSummary, udp_port: int | None = None) -> Derived
             mode = FloodMode.UNICAST_ONLY
             notes.append(f"{bd_name(vni)}: no flood in the capture; unicast-only assumed "
                          "(it needs no multicast group)")
-        group = min(seg.groups, key=IPv4Address) if mode is FloodMode.MULTICAST else None
+        group = (IPv4Address(min(seg.groups, key=IPv4Address))
+                 if mode is FloodMode.MULTICAST else None)
         bds.append(BridgeDomain(name=bd_name(vni), segment_id=vni, mode=mode,
                                 group=group))
         profiles.append(PortProfile(name=bd_name(vni), clients=[DEFAULT_CLUSTER],
@@ -99,7 +100,8 @@ def to_topology(summary: CaptureSummary, udp_port: int | None = None) -> Derived
     vtep_ips = sorted({ip for seg in summary.segments.values() for ip in seg.vteps
                        if not IPv4Address(ip).is_multicast}, key=IPv4Address)
     topo.hosts = [Host(name=vem_name(ip), cluster=DEFAULT_CLUSTER, switching=Switching.VEM,
-                       vteps=[Vtep(name="vtep0", ip=f"{ip}/{ASSUMED_PREFIX}")])
+                       vteps=[Vtep(name="vtep0",
+                                   ip=IPv4Interface(f"{ip}/{ASSUMED_PREFIX}"))])
                   for ip in vtep_ips]
     notes.append(f"VTEP addresses written as /{ASSUMED_PREFIX}: a capture carries no "
                  "prefix lengths")
@@ -119,7 +121,7 @@ def to_topology(summary: CaptureSummary, udp_port: int | None = None) -> Derived
                 notes.append(f"{mac} moved in VNI {vni}: from {', '.join(seen.moved_from)} "
                              f"to {seen.vtep} (placed where it was last)")
             nic = f"eth{len(vm.nics)}"
-            ip = min(seen.ips, key=IPv4Address) if len(seen.ips) == 1 else None
+            ip = IPv4Address(min(seen.ips, key=IPv4Address)) if len(seen.ips) == 1 else None
             vm.nics = [*vm.nics, Vnic(name=nic, mac=mac, port_profile=bd_name(vni),
                                       attach=AttachMode.VETH, ip=ip)]
             vifs[(vni, mac)] = f"{vm.name}/{nic}"

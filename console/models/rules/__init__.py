@@ -74,6 +74,7 @@ from .apply import apply_to_model  # noqa: E402
 from .guards import guard  # noqa: E402
 
 __all__ = [
+    "REF_PREFIX",
     "RULES",
     "Rule",
     "apply_to_model",

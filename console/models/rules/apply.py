@@ -8,6 +8,8 @@ when the change names an object the topology does not have.
 
 from __future__ import annotations
 
+from typing import Protocol, TypeVar
+
 from ..changes import (
     BridgeDomainEdit,
     BridgeDomainRemove,
@@ -58,7 +60,15 @@ def find_host(topo: Topology, name: str) -> Host:
     raise ValueError(f"no host named {name}")
 
 
-def _replace_or_add(items: list, name: str, new: object) -> list:
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_N = TypeVar("_N", bound=_Named)
+
+
+def _replace_or_add(items: list[_N], name: str, new: _N) -> list[_N]:
     out = list(items)
     for i, item in enumerate(out):
         if item.name == name:

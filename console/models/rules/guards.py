@@ -136,8 +136,8 @@ def _read_only(topo: Topology, change: Change) -> list[Finding]:
         found.append((_vm_path(topo, change.vm), f"vNIC {change.nic.name} of VM {change.vm} "
                       f"is an OpenStack port on network {change.nic.network}, "))
     elif isinstance(change, (NicUpdate, NicDetach)):
-        new = change.nic if isinstance(change, NicUpdate) else None
-        name = new.name if new is not None else change.nic
+        new, name = ((change.nic, change.nic.name) if isinstance(change, NicUpdate)
+                     else (None, change.nic))
         for i, vm in enumerate(topo.vms):
             if vm.name != change.vm:
                 continue

@@ -46,26 +46,26 @@ def inverse_of(before: Topology, change: Change) -> Change | None:
             ref = idx.vifs.get(f"{vm}/{nic.name}")
             return NicUpdate(vm, ref.nic) if ref is not None else None
         case VmDefine(vm=vm):
-            prior = idx.vms.get(vm.name)
-            return VmDefine(prior) if prior is not None else VmRemove(vm.name)
+            prior_vm = idx.vms.get(vm.name)
+            return VmDefine(prior_vm) if prior_vm is not None else VmRemove(vm.name)
         case VmRemove(name=name):
-            prior = idx.vms.get(name)
-            return VmDefine(prior) if prior is not None else None
+            prior_vm = idx.vms.get(name)
+            return VmDefine(prior_vm) if prior_vm is not None else None
         case VtepEdit(host=host):
-            prior = idx.hosts.get(host)
-            if prior is None:
+            prior_host = idx.hosts.get(host)
+            if prior_host is None:
                 return None
-            return VtepEdit(host, tuple(prior.vteps), dict(prior.designated_vteps))
+            return VtepEdit(host, tuple(prior_host.vteps), dict(prior_host.designated_vteps))
         case BridgeDomainEdit(bridge_domain=new, old_name=old):
-            prior = idx.bridge_domains.get(old or new.name)
-            if prior is None:
+            prior_bd = idx.bridge_domains.get(old or new.name)
+            if prior_bd is None:
                 return BridgeDomainRemove(new.name)
-            renamed = new.name if prior.name != new.name else None
-            return BridgeDomainEdit(prior, old_name=renamed)
+            renamed = new.name if prior_bd.name != new.name else None
+            return BridgeDomainEdit(prior_bd, old_name=renamed)
         case BridgeDomainRemove(name=name):
-            prior = idx.bridge_domains.get(name)
-            return BridgeDomainEdit(prior) if prior is not None else None
+            prior_bd = idx.bridge_domains.get(name)
+            return BridgeDomainEdit(prior_bd) if prior_bd is not None else None
         case Migrate(vm=vm):
-            prior = idx.vms.get(vm)
-            return Migrate(vm, prior.host) if prior is not None else None
+            prior_vm = idx.vms.get(vm)
+            return Migrate(vm, prior_vm.host) if prior_vm is not None else None
     return None

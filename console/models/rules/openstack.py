@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..base import Owner
 from ..derived import dynamic_profile_name
+from ..openstack import Subnet
 from .registry import ERROR, N1KV_DOC, WARNING, Context, Yield, live_rule, rule
 
 READ_ONLY = live_rule(
@@ -33,11 +34,12 @@ def sync_loss(ctx: Context) -> Yield:
                    "which OpenStack owns; it is lost at the next OpenStack synchronization: "
                    "create it in OpenStack")
     for i, subnet in enumerate(ctx.topo.subnets):
-        network = ctx.index.networks.get(subnet.network)
-        if subnet.owner is Owner.CONSOLE and network is not None \
-                and network.owner is Owner.OPENSTACK:
+        subnet_network = ctx.index.networks.get(subnet.network)
+        if subnet.owner is Owner.CONSOLE and subnet_network is not None \
+                and subnet_network.owner is Owner.OPENSTACK:
             yield (f"subnets[{i}].owner",
-                   f"subnet {subnet.name} was made in the console on network {network.name}, "
+                   f"subnet {subnet.name} was made in the console on network "
+                   f"{subnet_network.name}, "
                    "which OpenStack owns; it is lost at the next OpenStack synchronization: "
                    "create it in OpenStack")
 
@@ -60,7 +62,7 @@ def dynamic_name(ctx: Context) -> Yield:
       "A vNIC's IP address lies in a subnet of its network",
       f"{N1KV_DOC}: 'IP address pools (subnets)'")
 def ip_outside_subnet(ctx: Context) -> Yield:
-    by_network: dict[str, list] = {}
+    by_network: dict[str, list[Subnet]] = {}
     for subnet in ctx.topo.subnets:
         by_network.setdefault(subnet.network, []).append(subnet)
     for at in ctx.nics:

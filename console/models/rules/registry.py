@@ -169,7 +169,7 @@ _SECTIONS = {name: i for i, name in enumerate(Topology.model_fields)}
 _TOKEN = re.compile(r"\[([0-9]+)\]|([^.\[\]]+)")
 
 
-def path_key(path: str) -> tuple:
+def path_key(path: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key: file section order, then list indices numerically (vms[2] < vms[10])."""
     out: list[tuple[int, int | str]] = []
     for index, name in _TOKEN.findall(path):

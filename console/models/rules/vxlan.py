@@ -126,13 +126,15 @@ def vtep_reachability(ctx: Context) -> Yield:
     # Derived.unreachable_paths is the verdict the VTEP editor's table shows.
     by_sender: dict[tuple[str, str], list[VtepPath]] = {}
     for path in ctx.derived.unreachable_paths:
+        assert path.src is not None  # unreachable_paths leaves out VEMs without a VTEP
         by_sender.setdefault((path.src_host, path.src.name), []).append(path)
     for (host_name, vtep_name), paths in by_sender.items():
         i = ctx.host_pos[host_name]
         host = ctx.index.hosts[host_name]
         k, vtep = next((k, v) for k, v in enumerate(host.vteps) if v.name == vtep_name)
         bds = list(dict.fromkeys(p.bridge_domain for p in paths))
-        peers = list(dict.fromkeys(f"VEM {p.dst_host} ({p.dst.ip.ip})" for p in paths))
+        peers = list(dict.fromkeys(f"VEM {p.dst_host} ({p.dst.ip.ip if p.dst else '?'})"
+                                   for p in paths))
         shown = " or ".join(peers[:3]) + (f" or {len(peers) - 3} more" if len(peers) > 3
                                           else "")
         yield (f"hosts[{i}].vteps[{k}]",

@@ -30,6 +30,7 @@ from .document import APP_TITLE, Document
 from .panel import EditorPanel
 
 if TYPE_CHECKING:
+    from console.views.canvas import CanvasWidget
     from console.views.workspace import Workspace
 
 FILE_FILTER = "Topology files (*.yaml *.yml);;All files (*)"
@@ -43,7 +44,7 @@ class Installed:
     the connection selected in the tree, or the offline drawing (File > New)."""
 
     document: Workspace
-    canvas: QWidget
+    canvas: CanvasWidget
     panel: EditorPanel
     dock: QDockWidget
     tab: QWidget | None = None
@@ -300,7 +301,11 @@ class Installed:
             self._status("Save the drawing first: the emulated fabric runs the file")
             self.ask_save_as(then=start)
         elif doc.dirty:
-            self._save_to(doc.path).add_done_callback(lambda f: f.result() and start())
+            def saved(f: asyncio.Future[bool]) -> None:
+                if f.result():
+                    start()
+
+            self._save_to(doc.path).add_done_callback(saved)
         else:
             start()
 
@@ -336,7 +341,7 @@ class _CloseGuard(QObject):
                 doc = unsaved[0]
                 if doc is not self.installed.document.document:  # show what is asked about
                     self.installed.document.set_document(doc)
-                doc.confirm_discard(self.window, lambda ok, d=doc: self._answered(ok, d),
+                doc.confirm_discard(self.window, lambda ok: self._answered(ok, doc),
                                     self.installed.ask_save_as)
                 return True
         return False
@@ -394,8 +399,10 @@ def install(window, document: Document | None = None) -> Installed:
     tab = QWidget(window)
     window.add_workspace_tab(tab, "Topology")
     bar = ModelBar(tab)
-    canvas = CanvasWidget(ws, tab)
-    panel = EditorPanel(ws)
+    # The Workspace offers the Document interface (forwarded to the current document);
+    # the canvas and editors are still annotated with Document: a shared Protocol is next.
+    canvas = CanvasWidget(ws, tab)  # type: ignore[arg-type]
+    panel = EditorPanel(ws)  # type: ignore[arg-type]
     column = QVBoxLayout(tab)
     column.setContentsMargins(0, 0, 0, 0)
     column.setSpacing(0)
@@ -474,7 +481,8 @@ def install(window, document: Document | None = None) -> Installed:
         "Ctrl+Shift+E", "Show the selected connection's fabric on the canvas")
     menu = _file_menu(window)
     if menu is not None:
-        first = menu.actions()[0] if menu.actions() else None
+        # None (an empty menu) appends; PySide6's stubs do not say Qt accepts it.
+        first: Any = menu.actions()[0] if menu.actions() else None
         for key in ("new", "open"):
             menu.insertAction(first, installed.actions[key])
         installed.recent_menu = QMenu("Open &recent topology", menu)

@@ -147,8 +147,9 @@ class EditorBase(QWidget):
     def set_fields_enabled(self, on: bool) -> None:
         for i in range(self.form.rowCount()):
             item = self.form.itemAt(i, QFormLayout.ItemRole.FieldRole)
-            if item is not None and item.widget() is not None:
-                item.widget().setEnabled(on)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.setEnabled(on)
         self.apply_button.setEnabled(on)
 
     def _document_changed(self) -> None:
@@ -265,6 +266,8 @@ class EditorBase(QWidget):
     async def _send(self, change: Change) -> None:
         backend = self.doc.backend
         try:
+            if backend is None:  # as a dropped connection: reported, never raised
+                raise RuntimeError("not connected")
             result = await backend.apply(change)
         except Exception as exc:  # a dropped connection must not kill the GUI
             result = ChangeResult(change, False, f"The backend failed: {exc}")

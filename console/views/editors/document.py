@@ -7,6 +7,7 @@ import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -229,7 +230,7 @@ class Document(QObject):
 
     # ------------------------------------------------------------- recent files
     def recent_files(self) -> list[str]:
-        value = self.settings.value(RECENT_KEY, [])
+        value: Any = self.settings.value(RECENT_KEY, [])
         if isinstance(value, str):  # QSettings gives a str for one-element lists
             value = [value]
         return [str(v) for v in value or []]
