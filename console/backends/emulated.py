@@ -7,7 +7,8 @@ URIs: `emulated:///demo` (the demo topology shipped in resources/topologies/demo
 The engine is not thread-safe and its work is long, so every engine call runs on ONE worker
 thread (a single-thread executor) and the event loop only awaits it. A clock task advances
 simulated time in step with the wall clock at the chosen speed (paused, 1x, 10x, or as fast
-as the engine goes); views pull counters with `sample()` at their poll interval.
+as the engine goes); views pull counters with `sample()` at their poll interval. The wall
+clock is injectable (`clock=`, a `Clock`; by default the event loop's).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from console.models.changes import Change, ChangeResult
 from console.models.stats import CounterSample
@@ -47,6 +48,26 @@ MAX_CATCH_UP_S = 1.0
 ever-longer engine runs."""
 
 
+class Clock(Protocol):
+    """Wall time as the clock task sees it: what it reads and how it waits. The default
+    is the event loop's own clock; tests give one they advance by hand, so that "in step
+    with the wall clock" is checked exactly and without waiting."""
+
+    def time(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class LoopClock:
+    """The running event loop's monotonic clock (asyncio's time() and sleep())."""
+
+    def time(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
 def parse_uri(uri: str) -> tuple[Path, dict[str, str]]:
     """(topology file, options) of an emulated:// URI."""
     return file_of_uri(uri, "emulated")
@@ -67,8 +88,9 @@ def _speed_of(text: str) -> float:
 class EmulatedBackend(Backend):
     """One emulated fabric, running in a worker thread, driven by a clock task."""
 
-    def __init__(self, uri: str, *, tick_s: float = 0.1):
+    def __init__(self, uri: str, *, tick_s: float = 0.1, clock: Clock | None = None):
         super().__init__(uri)
+        self.clock: Clock = clock if clock is not None else LoopClock()
         self.path, options = parse_uri(uri)
         self.seed = int(options.get("seed", "0"))
         self.plane = options.get("plane", "compiled")
@@ -76,7 +98,7 @@ class EmulatedBackend(Backend):
         self.tick_s = tick_s
         self._executor: ThreadPoolExecutor | None = None
         self._fabric: Any = None
-        self._clock: asyncio.Task | None = None
+        self._clock: asyncio.Task[None] | None = None
         self._resume = asyncio.Event()
         self._sim_now = 0.0
         self._last_sample: CounterSample | None = None
@@ -193,14 +215,14 @@ class EmulatedBackend(Backend):
 
     # -------------------------------------------------------------------- clock
     async def _run_clock(self) -> None:
-        loop = asyncio.get_running_loop()
+        clock = self.clock
         chunk = 0.5  # simulated seconds per engine call at full speed, adapted below
-        last = loop.time()
+        last = clock.time()
         try:
             while True:
                 if self._speed <= 0:
                     await self._resume.wait()
-                    last = loop.time()
+                    last = clock.time()
                     continue
                 if math.isinf(self._speed):
                     started = time.perf_counter()
@@ -208,12 +230,12 @@ class EmulatedBackend(Backend):
                     # ~20 ms per call: efficient, yet apply() and sample() wait little and
                     # the GUI thread gets the GIL back often.
                     chunk = self._adapt(chunk, time.perf_counter() - started, 0.02)
-                    last = loop.time()
-                    await asyncio.sleep(0)
+                    last = clock.time()
+                    await asyncio.sleep(0)  # a yield to the loop, not a wait
                     continue
                 speed = self._speed
-                await asyncio.sleep(self.tick_s)
-                now = loop.time()
+                await clock.sleep(self.tick_s)
+                now = clock.time()
                 elapsed = min(now - last, MAX_CATCH_UP_S)
                 last = now
                 if self._speed != speed:
@@ -246,7 +268,8 @@ class EmulatedBackend(Backend):
     # ------------------------------------------------------- inventory, changes
     async def inventory(self) -> Topology:
         self._require()
-        return await self._call(lambda: self._fabric.topology.model_copy(deep=True))
+        topo: Topology = await self._call(lambda: self._fabric.topology.model_copy(deep=True))
+        return topo
 
     async def apply(self, change: Change) -> ChangeResult:
         self._require()
@@ -284,12 +307,16 @@ async def _joined(executor: ThreadPoolExecutor, timeout: float) -> None:
     call in flight finishes first). A plain thread waits for it: asyncio.to_thread would
     use qasync's default executor, whose QThreads outlive the connection."""
     loop = asyncio.get_running_loop()
-    done = loop.create_future()
+    done: asyncio.Future[None] = loop.create_future()
 
     def wait() -> None:
         executor.shutdown(wait=True)
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+            loop.call_soon_threadsafe(finish)
+
+    def finish() -> None:
+        if not done.done():
+            done.set_result(None)
 
     threading.Thread(target=wait, name="emulated-close", daemon=True).start()
     with contextlib.suppress(asyncio.TimeoutError):

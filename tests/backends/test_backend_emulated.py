@@ -24,6 +24,35 @@ def run(coro):
     return asyncio.run(coro)
 
 
+class ManualClock:
+    """A wall clock that moves only when the test says so (EmulatedBackend's `clock`)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._sleepers: list[tuple[float, asyncio.Future]] = []
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self.now + seconds, done))
+        await done
+
+    @property
+    def sleeping(self) -> bool:
+        """Is the clock task waiting on this clock (and so doing nothing else)?"""
+        return bool(self._sleepers)
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        due = [s for s in self._sleepers if s[0] <= self.now]
+        self._sleepers = [s for s in self._sleepers if s[0] > self.now]
+        for _, done in due:
+            if not done.done():
+                done.set_result(None)
+
+
 async def wait_for(predicate, timeout=10.0):
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
@@ -80,21 +109,34 @@ def test_connect_runs_the_clock_and_counters_grow():
 
 def test_clock_speeds_pause_real_time_and_max():
     async def scenario():
-        b = EmulatedBackend(f"emulated://{EXAMPLE}")
+        clock = ManualClock()
+        b = EmulatedBackend(f"emulated://{EXAMPLE}", clock=clock)
         await b.connect()
+        await wait_for(lambda: clock.sleeping)  # 1x: the clock task waits on the clock
         b.set_speed(0)
-        await asyncio.sleep(0.3)  # let an engine call in flight finish
         paused = b.now
-        await asyncio.sleep(0.4)
-        assert b.now == paused
-        b.set_speed(math.inf)
+        clock.advance(5.0)  # wakes the task, which sees the pause and waits to resume
+        await wait_for(lambda: not clock.sleeping)
+        for _ in range(20):
+            await asyncio.sleep(0)  # let it run as far as it would
+        assert b.now == paused and not clock.sleeping
+        b.set_speed(math.inf)  # as fast as the engine goes: no wall clock involved
         await wait_for(lambda: b.now > paused + 20, timeout=10)
         b.set_speed(1)
-        await asyncio.sleep(0.3)
-        t0, w0 = b.now, asyncio.get_running_loop().time()
-        await asyncio.sleep(1.0)
-        ratio = (b.now - t0) / (asyncio.get_running_loop().time() - w0)
-        assert 0.5 < ratio < 1.5, ratio  # in step with the wall clock at 1x
+        await wait_for(lambda: clock.sleeping)  # the engine call in flight has finished
+        t0 = b.now
+        clock.advance(0.5)
+        await wait_for(lambda: clock.sleeping and b.now > t0)
+        # in step with the wall clock at 1x: half a wall second, half a simulated one
+        assert b.now - t0 == pytest.approx(0.5, abs=1e-3)
+        b.set_speed(10)
+        clock.advance(0.1)  # ends the 1x wait, which then starts over at 10x
+        await wait_for(lambda: clock.sleeping)
+        assert b.now == pytest.approx(t0 + 0.5, abs=1e-3)
+        clock.advance(0.2)
+        t2 = b.now
+        await wait_for(lambda: clock.sleeping and b.now > t2)
+        assert b.now - t2 == pytest.approx(2.0, abs=1e-3)  # 10x
         with pytest.raises(BackendError):
             b.set_speed(-1)
         await b.close()
