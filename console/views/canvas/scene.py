@@ -457,9 +457,19 @@ class TopologyScene(QGraphicsScene):
         menu.addAction(f"Edit {node.name}", lambda: self.activated.emit(node.kind, node.name))
         if node.kind == "vm":
             menu.addAction("Migrate…", lambda: self.migrate_requested.emit(node.name))
+            menu.addAction("Trace a frame…", lambda: self.trace_frame(node.name))
         menu.addSeparator()
         menu.addAction("Delete", self.delete_selected)
         return menu
+
+    def trace_frame(self, vm: str):
+        """Trace a frame… from one of a VM's vNICs on the document shown now, with the
+        path drawn on this scene (views/tracedialog.py, canvas/highlight.py)."""
+        from console.views.tracedialog import open_trace_dialog
+
+        views = self.views()
+        return open_trace_dialog(lambda: self.doc.topology, vm, self,
+                                 views[0].window() if views else None)
 
     def contextMenuEvent(self, event) -> None:
         node = self.node_at(event.scenePos())
