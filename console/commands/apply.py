@@ -31,7 +31,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     "pool networks, attach, update and detach vNICs. Prints the plan, then "
                     "each step's result.",
         epilog="Exit status: 0 applied, 1 refused or failed part-way (the output says what "
-               "was and was not applied), 2 unreadable file or no connection.")
+               "was and was not applied), 2 unreadable file or no connection. A libvirt "
+               "host has 20 s to answer the connection, 30 s each read and 120 s each step "
+               "(?fc_connect_timeout=S&fc_call_timeout=S&fc_change_timeout=S in the URI, "
+               "or FABRIC_CONSOLE_CONNECT_TIMEOUT / _CALL_TIMEOUT / _CHANGE_TIMEOUT).")
     parser.add_argument("file", metavar="FILE", help="topology file (fabric-console/1 YAML)")
     parser.add_argument("--connect", metavar="URI", required=True,
                         help="the host: a libvirt URI (qemu:///system, test:///path/node.xml)")
@@ -119,15 +122,22 @@ async def _apply(args: argparse.Namespace, file: Topology, out: TextIO, err: Tex
         backend = open_backend(args.connect)
         await backend.connect()
     except BackendError as exc:
-        print(f"{PROG}: {exc}", file=err)
+        _report(exc, err)
         return EXIT_UNREADABLE
     try:
         return await _apply_connected(backend, args, file, out, err)
-    except BackendError as exc:
-        print(f"{PROG}: {exc}", file=err)
+    except BackendError as exc:  # a host that stops answering mid-way, among others
+        _report(exc, err)
         return EXIT_FINDINGS
     finally:
-        await backend.close()
+        await backend.close()  # bounded: a silent host does not hold the command
+
+
+def _report(exc: Exception, err: TextIO) -> None:
+    print(f"{PROG}: {exc}", file=err)
+    hint = getattr(exc, "hint", "")  # a time-out: how to give the host longer
+    if hint:
+        print(f"{PROG}: {hint}", file=err)
 
 
 async def _apply_connected(backend: Backend, args: argparse.Namespace, file: Topology,

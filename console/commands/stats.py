@@ -4,19 +4,31 @@ Prints the per-VIF counters of a fabric every interval: a table of totals and ra
 (rates between this sample and the previous one), or with --json one
 `fabric-console-stats/1` object per line (totals; `live` says whether they are fresh).
 A sample taken while the connection is down is marked "not live", never passed off as
-current. Exit status: 0 done, 2 the connection cannot be opened.
+current; stderr says when the connection drops (with the reason: a host that is not
+answering names what had no answer) and when it is back.
+
+Nothing waits for ever: opening and every call to a libvirt host have time-outs (20 s
+to connect, 30 s a call by default; ?fc_connect_timeout=S, ?fc_call_timeout=S in the URI
+or FABRIC_CONSOLE_CONNECT_TIMEOUT, FABRIC_CONSOLE_CALL_TIMEOUT change them; see
+console/backends/libvirt/connection.py).
+Exit status: 0 done, 1 the connection was down at the last sample, 2 the connection
+cannot be opened.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from console.commands import EXIT_OK, EXIT_UNREADABLE
+from console.commands import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE
 from console.models.stats import CounterSample, rate
+
+if TYPE_CHECKING:
+    from console.backends.base import Backend
 
 PROG = "fabric-console stats"
 
@@ -25,7 +37,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "stats", help="print live counters of a fabric (--connect URI)",
         description="Print per-VIF counters of a fabric (vm/nic): totals and rates per "
-                    "interval, or one JSON object per line.")
+                    "interval, or one JSON object per line.",
+        epilog="A libvirt host has 20 s to answer the connection and 30 s each call "
+               "(?fc_connect_timeout=S&fc_call_timeout=S in the URI, or "
+               "FABRIC_CONSOLE_CONNECT_TIMEOUT / FABRIC_CONSOLE_CALL_TIMEOUT). Exit status: "
+               "0 done, 1 the connection was down at the last sample, 2 no connection.")
     parser.add_argument("--connect", metavar="URI", required=True,
                         help="emulated:///demo, a libvirt URI (qemu:///system, "
                              "test:///path/node.xml)...")
@@ -64,6 +80,32 @@ def table(sample: CounterSample, prev: CounterSample | None) -> str:
     return "\n".join(lines)
 
 
+def report_error(exc: Exception, err: TextIO) -> None:
+    """A backend's message, and for a time-out how to give the host longer."""
+    print(f"{PROG}: {exc}", file=err)
+    hint = getattr(exc, "hint", "")
+    if hint:
+        print(f"{PROG}: {hint}", file=err)
+
+
+async def _follow(backend: Backend, err: TextIO) -> None:
+    """Say on stderr when the connection drops and when it is back."""
+    from console.backends.base import ConnectionState, EventKind
+
+    down = False
+    async for event in backend.events():
+        if event.kind is not EventKind.STATE:
+            continue
+        state = event.data.get("state")
+        if state in (ConnectionState.RECONNECTING, ConnectionState.FAILED) and not down:
+            down = True
+            print(f"{PROG}: {backend.uri}: connection down: {event.detail}; samples are "
+                  "not live until it is back", file=err, flush=True)
+        elif state == ConnectionState.CONNECTED and down:
+            down = False
+            print(f"{PROG}: {backend.uri}: {event.detail}", file=err, flush=True)
+
+
 async def _stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from console.backends import BackendError, open_backend
 
@@ -71,10 +113,11 @@ async def _stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         backend = open_backend(args.connect)
         await backend.connect()
     except BackendError as exc:
-        print(f"{PROG}: {exc}", file=err)
+        report_error(exc, err)
         return EXIT_UNREADABLE
     prev: CounterSample | None = None
     n = 0
+    follower = asyncio.get_running_loop().create_task(_follow(backend, err))
     try:
         while args.count <= 0 or n < args.count:
             if n:
@@ -89,7 +132,15 @@ async def _stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 print(table(sample, prev), file=out, flush=True)
             prev = sample
     finally:
-        await backend.close()
+        await asyncio.sleep(0)  # let the follower print what the last sample caused
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
+        await backend.close()  # bounded: a silent host does not hold the command
+    if prev is not None and not prev.live:
+        print(f"{PROG}: {args.connect}: the connection was down at the last sample "
+              "(its counters are the last known totals)", file=err)
+        return EXIT_FINDINGS
     return EXIT_OK
 
 

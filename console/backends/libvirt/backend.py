@@ -1,9 +1,11 @@
 """The libvirt backend: one real (or test-driver) KVM host behind the Backend interface.
 
-Connection drops are noticed two ways: libvirt's close callback (remote URIs, with
-keepalive) and a call failing with a connection error. Either way the state becomes
-RECONNECTING, samples are marked live=False (the last counters, never shown as live),
-and a task reconnects with exponential backoff until close() is called.
+Connection drops are noticed three ways: libvirt's close callback (remote URIs, with
+keepalive), a call failing with a connection error, and a call with no answer before its
+deadline (connection.NotAnswering: the host is "not answering"). Either way the state
+becomes RECONNECTING (the detail says why), samples are marked live=False (the last
+counters, never shown as live), and a task reconnects with exponential backoff until
+close() is called.
 """
 
 from __future__ import annotations
@@ -25,7 +27,15 @@ from console.models.stats import CounterSample, VifCounters
 from ..base import Backend, BackendError, BackendEvent, ConnectionState, EventKind
 from . import inventory, migration, native, steps
 from . import stats as stats_mod
-from .connection import AuthCallback, Connection, describe, is_drop
+from .connection import (
+    AuthCallback,
+    Connection,
+    NotAnswering,
+    Timeouts,
+    describe,
+    is_drop,
+    release,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +66,11 @@ OPEN_BACKENDS: dict[str, LibvirtBackend] = {}
 
 
 class LibvirtBackend(Backend):
-    def __init__(self, uri: str, auth: AuthCallback | None = None):
+    def __init__(self, uri: str, auth: AuthCallback | None = None,
+                 timeouts: Timeouts | None = None):
         super().__init__(uri)
-        self.connection = Connection(uri, auth)
+        # time-outs: `timeouts`, else the URI's fc_* parameters, else the environment
+        self.connection = Connection(uri, auth, timeouts)
         self.host: str | None = None
         self.reference: Topology | None = None  # port profile definitions (see adopt)
         self._facts: inventory.HostFacts | None = None
@@ -93,9 +105,19 @@ class LibvirtBackend(Backend):
 
     async def _open(self) -> None:
         conn = await self.connection.open(self._on_close)
-        self.host = await self.connection.run(inventory.host_name, conn, self.uri)
+        try:
+            self.host = await self.connection.run(inventory.host_name, conn, self.uri,
+                                                  what="reading the host name")
+            # registering is a round trip to the host: on the worker, with a deadline
+            self._callbacks = await self.connection.run(self._register_events, conn,
+                                                        what="registering for events")
+        except (BackendError, libvirt.libvirtError) as exc:
+            callbacks, self._callbacks = self._callbacks, []
+            await self.connection.close(callbacks)
+            if isinstance(exc, BackendError):
+                raise
+            raise BackendError(f"cannot connect to {self.uri}: {describe(exc)}") from None
         OPEN_BACKENDS[self.host] = self
-        self._register_events(conn)
 
     async def close(self) -> None:
         self._closing = True
@@ -104,13 +126,8 @@ class LibvirtBackend(Backend):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reconnect_task
             self._reconnect_task = None
-        conn = self.connection.conn
-        if conn is not None:
-            for cb in self._callbacks:
-                with contextlib.suppress(libvirt.libvirtError):
-                    conn.domainEventDeregisterAny(cb)
-        self._callbacks.clear()
-        await self.connection.close()
+        callbacks, self._callbacks = self._callbacks, []
+        await self.connection.close(callbacks)  # bounded: a silent host is left behind
         if self.host is not None and OPEN_BACKENDS.get(self.host) is self:
             del OPEN_BACKENDS[self.host]
         if self.state is not ConnectionState.DISCONNECTED:
@@ -135,19 +152,18 @@ class LibvirtBackend(Backend):
             return
         if self._closing or self.state is ConnectionState.RECONNECTING:
             return
+        log.info("%s: connection lost (%s); reconnecting", self.uri, why)
         dead, self.connection.conn = self.connection.conn, None
-        self._callbacks.clear()
+        callbacks, self._callbacks = self._callbacks, []
         self.set_state(ConnectionState.RECONNECTING, why)
-        self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect(dead))
+        self._reconnect_task = asyncio.get_running_loop().create_task(
+            self._reconnect(dead, callbacks))
 
-    async def _reconnect(self, dead: libvirt.virConnect | None) -> None:
-        if dead is not None:  # release what is left of the old connection
-            def _release() -> None:
-                with contextlib.suppress(libvirt.libvirtError):
-                    dead.unregisterCloseCallback()
-                with contextlib.suppress(libvirt.libvirtError):
-                    dead.close()
-            await self.connection.run(_release)
+    async def _reconnect(self, dead: libvirt.virConnect | None, callbacks: list[int]) -> None:
+        if dead is not None:  # release what is left of the old connection (bounded: a
+            # host that stopped answering does not answer the goodbye either)
+            await release(self.uri, dead, callbacks,
+                          min(self.connection.timeouts.call_s, 5.0))
         delay = BACKOFF_FIRST_S
         attempt = 0
         while not self._closing:
@@ -156,6 +172,7 @@ class LibvirtBackend(Backend):
             try:
                 await self._open()
             except BackendError as exc:
+                log.info("%s: reconnect attempt %d failed: %s", self.uri, attempt, exc)
                 self.emit(BackendEvent(EventKind.LOG, self.uri,
                                        f"reconnect attempt {attempt} failed: {exc}",
                                        {"retry_in_s": min(delay * 2, BACKOFF_MAX_S)}))
@@ -167,11 +184,19 @@ class LibvirtBackend(Backend):
                                    "inventory again"))
             return
 
-    async def _call(self, fn: Any, *args: Any) -> Any:
-        """A libvirt call on the worker thread; a dropped connection starts reconnecting
+    async def _call(self, fn: Any, *args: Any, what: str | None = None,
+                    change: bool = False) -> Any:
+        """A libvirt call on the worker thread, with the call (or, for a step of a
+        change, the change) deadline; a dropped or silent connection starts reconnecting
         and raises BackendError."""
+        t = self.connection.timeouts
         try:
-            return await self.connection.call(fn, *args)
+            return await self.connection.call(
+                fn, *args, what=what, timeout=t.change_s if change else t.call_s,
+                kind="change" if change else "call")
+        except NotAnswering as exc:
+            self.connection_lost(str(exc))
+            raise
         except libvirt.libvirtError as exc:
             if is_drop(exc):
                 self.connection_lost(describe(exc))
@@ -179,9 +204,10 @@ class LibvirtBackend(Backend):
             raise
 
     # ------------------------------------------------------------------ events
-    def _register_events(self, conn: libvirt.virConnect) -> None:
+    def _register_events(self, conn: libvirt.virConnect) -> list[int]:
+        """(On the worker thread.) The callbacks run on the loop, through libvirtaio."""
         reg = conn.domainEventRegisterAny
-        self._callbacks = [
+        return [
             reg(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle, None),
             reg(None, libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, self._on_device, "added"),
             reg(None, libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, self._on_device, "removed"),
@@ -209,7 +235,7 @@ class LibvirtBackend(Backend):
         if self.connection.conn is None:
             raise BackendError(f"{self.uri}: not connected ({self.state.value})")
         try:
-            facts = await self._call(inventory.read, self.uri)
+            facts = await self._call(inventory.read, self.uri, what="reading the inventory")
         except libvirt.libvirtError as exc:
             raise BackendError(f"{self.uri}: cannot read the inventory: {describe(exc)}") \
                 from None
@@ -250,7 +276,8 @@ class LibvirtBackend(Backend):
         """The host's own XML of a domain, or of one of its interfaces (by vNIC name): what
         libvirt holds now, for a details pane. `inactive`: the persistent definition."""
         flags = libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0
-        text = await self._call(lambda conn: conn.lookupByName(vm).XMLDesc(flags))
+        text = await self._call(lambda conn: conn.lookupByName(vm).XMLDesc(flags),
+                                what=f"reading the XML of {vm}")
         if nic is None:
             return text
         root = steps.SafeET.fromstring(text)
@@ -265,7 +292,8 @@ class LibvirtBackend(Backend):
         connection's thread: the domain's XML for a VM, its `<interface>` for a VIF, the
         network behind a port profile, the networks of the host, a PF's node device."""
         try:
-            return await self._call(native.native_config, kind, name)
+            return await self._call(native.native_config, kind, name,
+                                    what=f"reading the XML of {name}")
         except native.NotOnHost as exc:
             raise BackendError(str(exc)) from None
         except libvirt.libvirtError as exc:
@@ -283,7 +311,8 @@ class LibvirtBackend(Backend):
         apply_to_model(after, change)
         if isinstance(change, Migrate):
             return [], [], after
-        planned = await self._call(steps.plan, before, after, self.host, change)
+        planned = await self._call(steps.plan, before, after, self.host, change,
+                                   what="planning the change")
         return _dedupe(planned), [], after
 
     async def apply(self, change: Change) -> ChangeResult:
@@ -294,6 +323,8 @@ class LibvirtBackend(Backend):
         except steps.NotForLibvirt as exc:
             return ChangeResult(change, False, str(exc))
         except libvirt.libvirtError as exc:
+            log.info("%s: cannot plan %s: %s", self.uri, type(change).__name__,
+                        describe(exc))
             return ChangeResult(change, False, f"cannot plan the change: {describe(exc)}")
         if refusals:
             return ChangeResult(change, False, "; ".join(f.message for f in refusals),
@@ -304,8 +335,10 @@ class LibvirtBackend(Backend):
         done: list[str] = []
         for i, step in enumerate(planned):
             try:
-                note = await self._call(step.action)
+                note = await self._call(step.action, what=step.description, change=True)
             except (libvirt.libvirtError, BackendError) as exc:
+                log.info("%s: step '%s' failed: %s", self.uri, step.description,
+                            describe(exc))
                 left = [s.description for s in planned[i + 1:]]
                 message = (f"failed at '{step.description}': {describe(exc)}. "
                            f"Applied: {', '.join(done) or 'nothing'}. "
@@ -334,7 +367,8 @@ class LibvirtBackend(Backend):
             if report.unknown_domains:  # started or defined since the last inventory
                 await self.facts()
                 vifs, report = await self._poll()
-        except BackendError:
+        except BackendError as exc:
+            log.info("%s: sample not live: %s", self.uri, exc)
             return CounterSample(now, dict(self._last), live=False)
         except libvirt.libvirtError as exc:
             log.warning("%s: stats failed: %s", self.uri, describe(exc))
@@ -346,7 +380,7 @@ class LibvirtBackend(Backend):
     async def _poll(self) -> tuple[dict[str, VifCounters], stats_mod.PollReport]:
         assert self._facts is not None
         vifs, report = await self._call(stats_mod.poll, self._facts.targets, self._skip,
-                                        self.bulk_stats)
+                                        self.bulk_stats, what="reading the counters")
         if report.bulk_unsupported or report.bulk_without_net:
             self.bulk_stats = False  # per-interface calls from now on: the bulk call
             # would cost a round trip per poll and bring no counters

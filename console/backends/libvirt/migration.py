@@ -53,11 +53,17 @@ async def _run(source: LibvirtBackend, dest: LibvirtBackend, change: Migrate) ->
     conn = source.connection.conn
     if conn is None:
         return ChangeResult(change, False, f"{source.uri}: not connected")
-    dom = await source.connection.run(conn.lookupByName, change.vm)
+    try:
+        dom = await source.connection.run(conn.lookupByName, change.vm,
+                                          what=f"looking up {change.vm}")
+    except BackendError as exc:
+        return ChangeResult(change, False, str(exc))
     params = {libvirt.VIR_MIGRATE_PARAM_DEST_NAME: change.vm}
     step = f"migrate {change.vm} live to {change.dest_host} ({dest.uri})"
     call = asyncio.ensure_future(
-        source.connection.run(dom.migrateToURI3, dest.uri, params, FLAGS))
+        # no deadline: a migration takes as long as the guest's memory does; keepalive
+        # is what notices a host that went away meanwhile
+        source.connection.run(dom.migrateToURI3, dest.uri, params, FLAGS, timeout=None))
     watcher = asyncio.ensure_future(_watch(source, dom, change.vm))
     try:
         await call
