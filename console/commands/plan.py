@@ -133,7 +133,7 @@ def _tables(r: Report) -> list[tuple[str, str, list[str], list[list[str]]]]:
                 "(L3 size) between them, the transport MTU that carries every flow whole "
                 "(largest + 50), the path MTU now and the link that limits it, the links "
                 "to grow, and the vNICs to lower instead if the transport cannot grow "
-                "(their MTU now -> the MTU that fits). Flows are numbered as in traffic:.",
+                "(their MTU now -> the MTU that fits). Flow #N is entry N of traffic:, from 0.",
                 ["VEMs", "bridge domains", "largest", "needs MTU", "path MTU now",
                  "limited by", "grow", "now", "or lower"], rows))
     rows = [[f.bridge_domain, f.mode, str(f.members), _num(f.floods_per_s),
@@ -246,7 +246,7 @@ def plot(r: Report, out: Path) -> None:
         r.plots[title] = name
 
     if r.mtu:
-        fig, ax = plt.subplots(figsize=(8, 3.2))
+        fig, ax = plt.subplots(figsize=(9, 3.2))
         labels = [f"{p.vems[0]}-{p.vems[1]}" for p in r.mtu]
         xs = range(len(r.mtu))
         ax.bar([x - 0.2 for x in xs], [p.required for p in r.mtu], 0.4,
@@ -256,10 +256,10 @@ def plot(r: Report, out: Path) -> None:
         ax.set_xticks(list(xs), labels)
         ax.set_ylabel("bytes")
         ax.set_title("MTU per pair of VEMs")
-        ax.legend()
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
         save(fig, "MTU plan", "mtu.png")
     if r.flood:
-        fig, ax = plt.subplots(figsize=(8, 3.2))
+        fig, ax = plt.subplots(figsize=(9, 3.2))
         most = max([f.members for f in r.flood] + [2]) + 4
         ns = list(range(1, most + 1))
         for f in r.flood:
@@ -273,10 +273,10 @@ def plot(r: Report, out: Path) -> None:
         ax.set_xlabel("member VEMs (vertical line: now)")
         ax.set_ylabel("transport copies/s")
         ax.set_title("Flood cost by flood mode")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         save(fig, "Flood cost per bridge domain", "flood.png")
     if r.load:
-        fig, ax = plt.subplots(figsize=(8, 3.2))
+        fig, ax = plt.subplots(figsize=(9, 3.2))
         xs = range(len(r.load))
         ax.bar([x - 0.2 for x in xs], [x.copies_per_s for x in r.load], 0.4, label="now",
                color="#4a7ab5")
@@ -285,7 +285,7 @@ def plot(r: Report, out: Path) -> None:
         ax.set_xticks(list(xs), [f"{x.vem}/{x.vtep}" for x in r.load], rotation=20)
         ax.set_ylabel("flood copies/s received")
         ax.set_title("Designated VTEP load")
-        ax.legend()
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
         save(fig, "Designated VTEP load", "vtep-load.png")
     if r.reach.vteps:
         from matplotlib.colors import ListedColormap
@@ -307,7 +307,7 @@ def plot(r: Report, out: Path) -> None:
         ax.set_title("VTEP reachability (row sends to column)")
         save(fig, "VTEP reachability", "reachability.png")
     for key, rows in r.sweeps:
-        fig, ax = plt.subplots(figsize=(8, 3.2))
+        fig, ax = plt.subplots(figsize=(9, 3.2))
         labels = [str(x["value"]) for x in rows]
         xs = range(len(rows))
         for i, c in enumerate(("mtu_drops", "fragments", "unreachable_drops")):
@@ -316,7 +316,7 @@ def plot(r: Report, out: Path) -> None:
         ax.set_xlabel(key)
         ax.set_ylabel(f"total over {r.duration:g} s")
         ax.set_title(f"Sweep {key}")
-        ax.legend()
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
         safe = "".join(ch if ch.isalnum() else "-" for ch in key)
         save(fig, f"Sweep {key}", f"sweep-{safe}.png")
 

@@ -50,7 +50,8 @@ class TraceDialog(QDialog):
     failed = Signal(str)  # FROM or TO names nothing (the message)
 
     def __init__(self, topology: Callable[[], Topology], vm: str,
-                 highlight: Any | None = None, parent: QWidget | None = None):
+                 highlight: Any | None = None, parent: QWidget | None = None,
+                 nic: str | None = None):
         super().__init__(parent)
         self.topology = topology
         self.highlight = highlight  # canvas.highlight.TraceHighlight, or None (no canvas)
@@ -64,6 +65,8 @@ class TraceDialog(QDialog):
 
         self.source = QComboBox()
         self.source.addItems(nics)
+        if nic in nics:  # opened on one vNIC (the tree's VIF row)
+            self.source.setCurrentText(nic)
         self.to = QComboBox()
         self.to.setEditable(True)  # a MAC address may be typed
         self.to.addItem("broadcast")
@@ -166,15 +169,16 @@ class TraceDialog(QDialog):
 
 
 def open_trace_dialog(topology: Callable[[], Topology], vm: str, scene: Any | None = None,
-                      parent: QWidget | None = None) -> TraceDialog:
-    """The dialog for a VM, drawing on `scene` (a canvas TopologyScene) when given; shown
-    non-modal so the canvas stays usable while it is open."""
+                      parent: QWidget | None = None, nic: str | None = None) -> TraceDialog:
+    """The dialog for a VM (`nic`, "vm/nic", preselects one of its vNICs), drawing on
+    `scene` (a canvas TopologyScene) when given; shown non-modal so the canvas stays
+    usable while it is open."""
     highlight = None
     if scene is not None:
         from console.views.canvas.highlight import highlight_of
 
         highlight = highlight_of(scene)
-    dialog = TraceDialog(topology, vm, highlight, parent)
+    dialog = TraceDialog(topology, vm, highlight, parent, nic)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()
     return dialog

@@ -118,3 +118,32 @@ def test_trace_follows_the_current_document(qtbot, canvas):
         dialog.trace_button.click()
     assert "nobody/eth0: no such vNIC" in blocker.args[0]
     dialog.close()
+
+
+def test_opened_on_one_vnic_without_a_canvas(qtbot, qloop):
+    # the tree's entry: a VIF row, no canvas to draw on; the dialog still traces
+    from console.views.tracedialog import open_trace_dialog
+
+    topo = tf.load(MTU_LAB)
+    dialog = open_trace_dialog(lambda: topo, "nas1", None, None, nic="nas1/eth0")
+    qtbot.addWidget(dialog)
+    assert dialog.source.currentText() == "nas1/eth0"
+    assert dialog.highlight is None
+    # mtu-lab at 0 s: 1550 + 50 = 1600 fits the path exactly; nas2 is not learned yet,
+    # so the unicast-only flood's one copy goes to vem2 and is delivered to nas2
+    dialog.to.setCurrentText("nas2/eth0")
+    dialog.size.setValue(1550)
+    dialog.df.setChecked(True)
+    assert dialog.ip.isChecked()  # DF implies IP
+    with qtbot.waitSignal(dialog.traced, timeout=20000):
+        dialog.trace_button.click()
+    assert dialog.result.delivered == ["nas2/eth0"]
+    texts = [dialog.steps.topLevelItem(i).text(2)
+             for i in range(dialog.steps.topLevelItemCount())]
+    assert any(t.startswith("MTU: 1550 + 50 = 1600 = path MTU 1600") for t in texts)
+    # one byte over: DF drop at vem1
+    dialog.size.setValue(1551)
+    with qtbot.waitSignal(dialog.traced, timeout=20000):
+        dialog.trace_button.click()
+    assert [(d.where, d.reason) for d in dialog.result.drops] == [("vem1", "mtu-df")]
+    dialog.close()

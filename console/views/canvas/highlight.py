@@ -15,7 +15,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
@@ -142,7 +142,7 @@ class TraceHighlight(QObject):
             font.setBold(True)
             tag.setFont(font)
             tag.setBrush(QBrush(colour))
-            tag.setPos(rect.topLeft() + QPointF(-tag.boundingRect().width() - 2, -2))
+            self._pinned(tag, rect.topLeft(), -tag.boundingRect().width() - 3, -4)
             self._add(tag)
 
     def _drop_marker(self, nid: str, reason: str, copies: int = 1) -> None:
@@ -166,7 +166,7 @@ class TraceHighlight(QObject):
         font = QFont()
         font.setBold(True)
         text.setFont(font)
-        text.setPos(centre.x() + r + 2, centre.y() - r)
+        self._pinned(text, QPointF(centre.x() + r + 2, centre.y() - r), 0, 0)
         self._add(text)
         box = QGraphicsRectItem(rect.adjusted(-4, -4, 4, 4))
         pen = QPen(DROP, 3)
@@ -174,6 +174,15 @@ class TraceHighlight(QObject):
         box.setPen(pen)
         box.setData(0, nid)
         self._add(box)
+
+    @staticmethod
+    def _pinned(item: QGraphicsItem, at: QPointF, dx: float, dy: float) -> None:
+        """A label drawn at screen size wherever the view is zoomed (the canvas fits a
+        fabric by scaling it down: scene-sized text would be unreadable), offset by
+        (dx, dy) pixels from its anchor."""
+        item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        item.setPos(at)
+        item.setTransform(QTransform.fromTranslate(dx, dy))
 
     def _add(self, item: QGraphicsItem) -> None:
         item.setZValue(Z)
