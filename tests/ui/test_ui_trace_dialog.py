@@ -147,3 +147,20 @@ def test_opened_on_one_vnic_without_a_canvas(qtbot, qloop):
         dialog.trace_button.click()
     assert [(d.where, d.reason) for d in dialog.result.drops] == [("vem1", "mtu-df")]
     dialog.close()
+
+
+def test_canvas_context_menu_opens_the_dialog(qtbot, canvas):
+    from console.views.tracedialog import TraceDialog
+
+    menu = canvas.scene.context_menu(canvas.scene.nodes["vm:app1"])
+    entry = next(a for a in menu.actions() if a.text() == "Trace a frame…")
+    before = {id(w) for w in QApplication.topLevelWidgets() if isinstance(w, TraceDialog)}
+    entry.trigger()
+    opened = [w for w in QApplication.topLevelWidgets()
+              if isinstance(w, TraceDialog) and id(w) not in before]
+    assert len(opened) == 1 and opened[0].source.currentText() == "app1/eth0"
+    assert opened[0].isVisible()
+    # no VM, no entry: a host's menu has none
+    host_menu = canvas.scene.context_menu(canvas.scene.nodes["host:vem1"])
+    assert "Trace a frame…" not in [a.text() for a in host_menu.actions()]
+    opened[0].close()
