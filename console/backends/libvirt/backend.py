@@ -99,6 +99,7 @@ class LibvirtBackend(Backend):
         try:
             await self._open()
         except BackendError as exc:
+            log.info("%s: connecting failed: %s", self.uri, exc)
             self.set_state(ConnectionState.FAILED, str(exc))
             raise
         self.set_state(ConnectionState.CONNECTED, f"connected to {self.host}")

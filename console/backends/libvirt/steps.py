@@ -21,11 +21,19 @@ the domain restarts. QEMU's driver also refuses `<mtu>` on a `direct` interface 
 define/attach time ("not supported yet": a macvtap takes its lower device's MTU), so the
 element is left out for that driver. A live detach only asks the guest OS to release the
 device; when it has not (yet), the step says so.
+
+What reaches a host is logged (INFO, logger `console.backends.libvirt`), as virt-manager
+logs an XML diff before every redefine (virtManager/object/libvirtobject.py,
+log_redefine_xml_diff): each define, undefine, attach, update and detach, just before
+it is sent, with the URI and a unified diff of the persistent definition it replaces.
+Both sides are re-indented the same way, so the diff shows what changed, not layout.
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
+import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,8 +56,12 @@ from console.models.changes import (
 from console.models.derived import Derived
 
 from . import parse
+from .connection import current_uri
 
 Action = Callable[[libvirt.virConnect], str]
+
+# One logger for everything sent to a host (not this module's name): the one to turn on.
+log = logging.getLogger("console.backends.libvirt")
 
 
 @dataclass
@@ -94,15 +106,55 @@ def _text(el: ET.Element) -> str:
     return ET.tostring(el, encoding="unicode")
 
 
+def _pretty(xml: str) -> list[str]:
+    """XML as lines indented one way (libvirt's and ours differ only in layout)."""
+    if not xml:
+        return []
+    try:
+        root = SafeET.fromstring(xml)
+    except ET.ParseError:
+        return xml.splitlines(keepends=True)
+    for el in root.iter():
+        if el.text is not None and not el.text.strip():
+            el.text = None
+        if el.tail is not None and not el.tail.strip():
+            el.tail = None
+    ET.indent(root, space="  ")
+    return (_text(root) + "\n").splitlines(keepends=True)
+
+
+def log_change(what: str, name: str, before: str, after: str) -> None:
+    """Log a change about to be sent to the host: what, and the diff of `name`'s XML
+    from `before` (what the host holds; "" for nothing) to `after` ("" for removal)."""
+    where = current_uri() or "libvirt"
+    old, new = _pretty(before), _pretty(after)
+    if old == new:
+        log.info("%s: %s: the XML of %s is unchanged", where, what, name)
+        return
+    diff = "".join(difflib.unified_diff(
+        old, new, fromfile=f"{name} (on the host)" if before else "/dev/null",
+        tofile=f"{name} (sent)" if after else "/dev/null"))
+    log.info("%s: %s\n%s", where, what, diff.rstrip("\n"))
+
+
+def _persistent(dom: libvirt.virDomain) -> str:
+    return dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+
+
 def _redefine(conn: libvirt.virConnect, dom: libvirt.virDomain,
               edit: Callable[[ET.Element], None]) -> str:
     """Apply `edit` to the persistent definition and define it again."""
-    root = SafeET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    before = _persistent(dom)
+    root = SafeET.fromstring(before)
     devices = root.find("devices")
     if devices is None:
         devices = ET.SubElement(root, "devices")
     edit(devices)
-    conn.defineXML(_text(root))
+    after = _text(root)
+    name = dom.name()
+    log_change(f"redefine domain {name} (the driver changes no device in place)", name,
+               before, after)
+    conn.defineXML(after)
     if dom.isActive():
         return ("this driver cannot change a running domain's devices: the definition is "
                 "updated and takes effect when the domain restarts")
@@ -140,6 +192,7 @@ def _device_op(conn: libvirt.virConnect, vm: str, op: str, el: ET.Element,
               "update": dom.updateDeviceFlags}[op]
     flags = _flags(dom)
     xml = _text(el)
+    _log_device_op(dom, vm, op, flags, edit)
     try:
         method(xml, flags)
     except libvirt.libvirtError as exc:
@@ -151,6 +204,8 @@ def _device_op(conn: libvirt.virConnect, vm: str, op: str, el: ET.Element,
             raise
         # The hypervisor refused the live half; libvirt saved nothing. The persistent
         # definition alone can still take it (an error there is the step's failure).
+        log.info("%s: %s interface on domain %s: refused live (%s); config only",
+                 current_uri() or "libvirt", op, vm, exc.get_error_message() or exc)
         method(xml, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
         reason = exc.get_error_message() or str(exc)
         return f"{CONFIG_ONLY}: {_NOT_LIVE[op]} ({reason}); {_UNTIL_RESTART[op]}"
@@ -159,6 +214,19 @@ def _device_op(conn: libvirt.virConnect, vm: str, op: str, el: ET.Element,
     if present is not None and _still_present(dom, present):
         return PENDING_UNPLUG
     return LIVE_AND_CONFIG
+
+
+def _log_device_op(dom: libvirt.virDomain, vm: str, op: str, flags: int,
+                   edit: Callable[[ET.Element], None]) -> None:
+    """The domain's persistent definition before and after the device change."""
+    before = _persistent(dom)
+    root = SafeET.fromstring(before)
+    devices = root.find("devices")
+    if devices is None:
+        devices = ET.SubElement(root, "devices")
+    edit(devices)
+    where = "live and config" if flags & libvirt.VIR_DOMAIN_AFFECT_LIVE else "config"
+    log_change(f"{op} interface on domain {vm} ({where})", vm, before, _text(root))
 
 
 def _refused_live(exc: libvirt.libvirtError, op: str) -> bool:
@@ -245,13 +313,18 @@ def _profile(el: ET.Element) -> str | None:
 def _define_network(xml: str, name: str) -> Action:
     def run(conn: libvirt.virConnect) -> str:
         root = SafeET.fromstring(xml)
+        before = ""
         try:  # redefining: keep the network's uuid (same name, same network)
             existing = conn.networkLookupByName(name)
-            ET.SubElement(root, "uuid").text = existing.UUIDString()
+            _set_uuid(root, existing.UUIDString())
             was_active = bool(existing.isActive())
+            before = _network_xml(existing)
         except libvirt.libvirtError:
             was_active = False
-        net = conn.networkDefineXML(_text(root))
+        sent = _text(root)
+        log_change(f"{'redefine' if before else 'define'} network {name}", name, before,
+                   sent)
+        net = conn.networkDefineXML(sent)
         if was_active:
             return "redefined (a running network takes the new portgroups when restarted)"
         net.create()
@@ -259,6 +332,22 @@ def _define_network(xml: str, name: str) -> Action:
             net.setAutostart(1)
         return "defined and started"
     return run
+
+
+def _set_uuid(root: ET.Element, uuid: str) -> None:
+    """A <uuid> after <name>, where libvirt writes it (so the logged diff is only what
+    changed)."""
+    el = ET.Element("uuid")
+    el.text = uuid
+    name = root.find("name")
+    root.insert(list(root).index(name) + 1 if name is not None else 0, el)
+
+
+def _network_xml(net: libvirt.virNetwork) -> str:
+    try:
+        return net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE)
+    except libvirt.libvirtError:  # a driver without the flag (the test driver)
+        return net.XMLDesc(0)
 
 
 def _pools_of(after: Topology, vm: Vm, nics: list[Vnic]) -> set[str]:
@@ -282,12 +371,17 @@ def vm_define_steps(conn: libvirt.virConnect, after: Topology, vm: Vm) -> list[S
             devices.remove(old)
 
     def define(c: libvirt.virConnect) -> str:
+        before = ""
         try:  # keep the uuid of an existing domain: same name, same domain
-            uuid = c.lookupByName(vm.name).UUIDString()
-            ET.SubElement(root, "uuid").text = uuid
+            existing = c.lookupByName(vm.name)
+            _set_uuid(root, existing.UUIDString())
+            before = _persistent(existing)
         except libvirt.libvirtError:
             pass
-        dom = c.defineXML(_text(root))
+        sent = _text(root)
+        log_change(f"{'redefine' if before else 'define'} domain {vm.name}", vm.name, before,
+                   sent)
+        dom = c.defineXML(sent)
         if vm.state.value == "running" and not dom.isActive():
             dom.create()
             return "defined and started"
@@ -358,6 +452,7 @@ def _detach(vm: str, nic: str, mac: str | None, el: ET.Element) -> Action:
 def _remove_vm(name: str) -> Action:
     def run(conn: libvirt.virConnect) -> str:
         dom = conn.lookupByName(name)
+        log_change(f"stop and undefine domain {name}", name, _persistent(dom), "")
         if dom.isActive():
             dom.destroy()
         dom.undefine()
