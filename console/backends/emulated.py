@@ -100,6 +100,7 @@ class EmulatedBackend(Backend):
         self._fabric: Any = None
         self._clock: asyncio.Task[None] | None = None
         self._resume = asyncio.Event()
+        self._waiting_to_resume = False
         self._sim_now = 0.0
         self._last_sample: CounterSample | None = None
         self._failure = ""
@@ -124,6 +125,12 @@ class EmulatedBackend(Backend):
     @property
     def speed(self) -> float:
         return self._speed
+
+    @property
+    def paused(self) -> bool:
+        """The clock task has stopped at speed 0 and waits to be resumed: simulated time
+        stands still (no engine call is in flight or will start) until set_speed(> 0)."""
+        return self._waiting_to_resume
 
     def set_speed(self, speed: float) -> bool:
         """0 pauses, 1 is real time, math.inf runs as fast as the engine goes."""
@@ -221,7 +228,11 @@ class EmulatedBackend(Backend):
         try:
             while True:
                 if self._speed <= 0:
-                    await self._resume.wait()
+                    self._waiting_to_resume = True
+                    try:
+                        await self._resume.wait()
+                    finally:
+                        self._waiting_to_resume = False
                     last = clock.time()
                     continue
                 if math.isinf(self._speed):

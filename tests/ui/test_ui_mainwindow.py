@@ -227,10 +227,11 @@ def test_speed_actions_drive_the_simulated_clock(window, qtbot, speed):
     window.speed_actions[speed].trigger()
     assert conn.speed == speed
     if speed == 0.0:
-        qtbot.wait(300)  # an engine call in flight when pausing may still finish
-        t = conn.backend.now
-        qtbot.wait(400)  # paused: the clock must not move in this time
-        assert conn.backend.now == t
+        # the engine call in flight when pausing finishes; then the clock stops
+        qtbot.waitUntil(lambda: conn.backend.paused, timeout=10000)
+        t, polled = conn.backend.now, conn.history.count
+        qtbot.waitUntil(lambda: conn.history.count > polled, timeout=15000)  # a sample later
+        assert conn.backend.now == t and conn.backend.paused
         window._update_status()
         assert "(paused)" in window.time_label.text()
     else:

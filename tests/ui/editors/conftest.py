@@ -28,13 +28,19 @@ def doc(qapp, settings, example_file):
 
 @pytest.fixture
 def settle(qtbot):
-    """Wait until the debounced work (rule checks, badges) of the given objects is done."""
+    """Wait until the debounced work of the given objects is done: an editor's rule check
+    (EditorBase.checking), a canvas's badges and findings (CanvasWidget.settling, or its
+    scene's). Public properties only: the timers behind them are the views' own business."""
+    from console.views.editors.base import EditorBase
 
-    def wait(*timers, doc=None):
-        if doc is not None:  # its coalesced `changed` signal first: it starts the timers
+    def busy(obj) -> bool:
+        return obj.checking if isinstance(obj, EditorBase) else obj.settling
+
+    def wait(*objects, doc=None):
+        if doc is not None:  # its coalesced `changed` signal first: it starts the checks
             qtbot.waitUntil(lambda: not doc.pending, timeout=3000)
-        for timer in timers:
-            qtbot.waitUntil(lambda t=timer: not t.isActive(), timeout=3000)
+        for obj in objects:
+            qtbot.waitUntil(lambda o=obj: not busy(o), timeout=3000)
 
     return wait
 

@@ -50,7 +50,7 @@ def test_an_empty_group_shows_the_group_the_bridge_domain_gets(qtbot, bd_editor,
     placeholder = e.group.placeholderText()
     assert not ADDRESS.search(placeholder), placeholder
     assert "none assigned" in placeholder and "224.0.0.0/4" in placeholder
-    settle(e._timer, doc=doc)
+    settle(e, doc=doc)
 
 
 def test_unicast_only_says_there_is_no_group(qtbot, bd_editor, settle, doc):
@@ -61,7 +61,7 @@ def test_unicast_only_says_there_is_no_group(qtbot, bd_editor, settle, doc):
     assert "head-end" in e.group.placeholderText()
     e.mode.setCurrentIndex(e.mode.findData("multicast"))
     assert e.group.isEnabled() and "none assigned" in e.group.placeholderText()
-    settle(e._timer, doc=doc)
+    settle(e, doc=doc)
 
 
 def test_apply_keeps_what_the_model_holds_beyond_the_fields(qtbot, bd_editor, settle, doc):
@@ -80,4 +80,4 @@ def test_apply_keeps_what_the_model_holds_beyond_the_fields(qtbot, bd_editor, se
     qtbot.mouseClick(e.apply_button, Qt.MouseButton.LeftButton)
     bd = doc.topology.bridge_domains[0]
     assert (bd.segment_id, bd.position) == (6000, (40.0, 80.0))
-    settle(e._timer, doc=doc)
+    settle(e, doc=doc)

@@ -62,7 +62,7 @@ def test_scene_indexes_every_object_and_link_of_the_example(qtbot, doc, settle):
     assert "app2/eth0 → tenant-b (network)" in links  # OpenStack port via its network
     assert "tenant-a → tenant-a (segment)" in links
     assert not doc.dirty  # laying out a file without positions does not dirty it
-    settle(canvas.scene._badge_timer, doc=doc)
+    settle(canvas.scene, doc=doc)
 
 
 def test_palette_drop_adds_a_vm_on_the_host_it_lands_on_and_undo_removes_it(
@@ -79,7 +79,7 @@ def test_palette_drop_adds_a_vm_on_the_host_it_lands_on_and_undo_removes_it(
     assert tf.dumps(doc.topology) == before and "vm:vm1" not in canvas.scene.nodes
     doc.stack.redo()
     assert canvas.scene.nodes["vm:vm1"].obj.host == "kvm2"
-    settle(canvas.scene._badge_timer, doc=doc)
+    settle(canvas.scene, doc=doc)
 
 
 def test_every_palette_kind_drops(qtbot, doc, settle):
@@ -91,7 +91,7 @@ def test_every_palette_kind_drops(qtbot, doc, settle):
     assert len(canvas.scene.nodes) == 15
     assert doc.topology.bridge_domains[-1].segment_id == 5002
     assert doc.stack.count() == 5
-    settle(canvas.scene._badge_timer, doc=doc)
+    settle(canvas.scene, doc=doc)
 
 
 def test_a_vm_dropped_with_no_host_is_refused_with_a_reason(qtbot, doc, settle):
@@ -100,7 +100,7 @@ def test_a_vm_dropped_with_no_host_is_refused_with_a_reason(qtbot, doc, settle):
     drop(canvas, "vm", QPointF(0, 0))
     assert doc.topology.vms == []
     assert "add a host first" in canvas.status.text()
-    settle(canvas.scene._badge_timer, doc=doc)
+    settle(canvas.scene, doc=doc)
 
 
 def test_shift_drag_from_a_vm_to_a_port_profile_attaches_a_new_vnic(qtbot, doc, settle):
@@ -116,7 +116,7 @@ def test_shift_drag_from_a_vm_to_a_port_profile_attaches_a_new_vnic(qtbot, doc, 
     assert "web1/eth1 → tenant-a (profile)" in {x.describe() for x in canvas.scene.links()}
     doc.stack.undo()
     assert tf.dumps(doc.topology) == before
-    settle(canvas.scene._badge_timer, doc=doc)
+    settle(canvas.scene, doc=doc)
 
 
 def test_connect_mode_drag_from_a_vnic_row_moves_that_vnic_to_another_profile(
@@ -127,7 +127,7 @@ def test_connect_mode_drag_from_a_vnic_row_moves_that_vnic_to_another_profile(
     drag(canvas, app1.port_pos(0) - QPointF(30, 0), web.center())
     assert doc.topology.vms[1].nics[0].port_profile == "web"
     assert len(doc.topology.vms[1].nics) == 1
-    settle(canvas.scene._badge_timer, doc=doc)
+    settle(canvas.scene, doc=doc)
 
 
 def test_connect_vm_to_host_and_profile_to_bridge_domain(qtbot, doc, settle):
@@ -140,7 +140,7 @@ def test_connect_vm_to_host_and_profile_to_bridge_domain(qtbot, doc, settle):
     assert doc.topology.port_profiles[0].vlans == []
     assert not s.connect_items(s.nodes["bd:tenant-b"], s.nodes["fi:fi-a"])
     assert "means nothing" in canvas.status.text()
-    settle(s._badge_timer, doc=doc)
+    settle(s, doc=doc)
 
 
 def test_links_follow_a_dragged_node_and_the_drag_is_one_undo_command(qtbot, doc, settle):
@@ -158,7 +158,7 @@ def test_links_follow_a_dragged_node_and_the_drag_is_one_undo_command(qtbot, doc
     assert doc.topology.vms[0].position is None
     doc.stack.redo()
     assert canvas.scene.nodes["vm:web1"].pos() == moved
-    settle(canvas.scene._badge_timer, doc=doc)
+    settle(canvas.scene, doc=doc)
 
 
 def test_rubber_band_selects_several_and_delete_is_one_undo_step(qtbot, doc, settle):
@@ -177,7 +177,7 @@ def test_rubber_band_selects_several_and_delete_is_one_undo_step(qtbot, doc, set
     doc.stack.undo()
     assert tf.dumps(doc.topology) == before
     assert {"vm:web1", "vm:app1", "vm:app2"} <= set(s.nodes)
-    settle(s._badge_timer, doc=doc)
+    settle(s, doc=doc)
 
 
 def test_copy_paste_gives_fresh_names_and_macs(qtbot, doc, settle):
@@ -189,7 +189,7 @@ def test_copy_paste_gives_fresh_names_and_macs(qtbot, doc, settle):
     assert copy.name == "web1-1"
     assert copy.nics[0].mac != doc.topology.vms[0].nics[0].mac
     assert copy.nics[0].port_profile == "web"
-    settle(canvas.scene._badge_timer, doc=doc)
+    settle(canvas.scene, doc=doc)
 
 
 def test_find_selects_and_double_click_asks_for_the_editor(qtbot, doc, settle):
@@ -202,7 +202,7 @@ def test_find_selects_and_double_click_asks_for_the_editor(qtbot, doc, settle):
                           view_point(canvas, node.center()))
     assert signal.args == ["vm", "app2"]
     assert canvas.find("no-such-thing") is None
-    settle(canvas.scene._badge_timer, doc=doc)
+    settle(canvas.scene, doc=doc)
 
 
 def test_auto_layout_saves_positions_in_one_undo_step_and_the_file_round_trips(
@@ -220,22 +220,22 @@ def test_auto_layout_saves_positions_in_one_undo_step_and_the_file_round_trips(
     assert tf.dumps(again) == out.read_text()
     doc.stack.undo()
     assert all(vm.position is None for vm in doc.topology.vms)
-    settle(canvas.scene._badge_timer, doc=doc)
+    settle(canvas.scene, doc=doc)
 
 
 def test_badges_show_findings_after_an_edit(qtbot, doc, settle):
     canvas = make_canvas(qtbot, doc)
-    settle(canvas.scene._badge_timer, doc=doc)
+    settle(canvas.scene, doc=doc)
     kvm2 = canvas.scene.nodes["host:kvm2"]
     assert not any(f.rule == "vxlan.vtep-count" for f in kvm2.findings)
     vteps = tuple(Vtep(name=f"vtep{i}", ip=f"10.0.1.{20 + i}/24") for i in range(5))
     doc.push(ChangeCommand(doc.topology, VtepEdit("kvm2", vteps)))
-    settle(canvas.scene._badge_timer, doc=doc)
+    settle(canvas.scene, doc=doc)
     kvm2 = canvas.scene.nodes["host:kvm2"]
     assert any(f.rule == "vxlan.vtep-count" for f in kvm2.findings), kvm2.findings
     assert "fifth" in kvm2.toolTip() or "4" in kvm2.toolTip()
     doc.stack.undo()
-    settle(canvas.scene._badge_timer, doc=doc)
+    settle(canvas.scene, doc=doc)
     assert not any(f.rule == "vxlan.vtep-count"
                    for f in canvas.scene.nodes["host:kvm2"].findings)
 
@@ -252,12 +252,12 @@ def test_zoom_pan_and_fit(qtbot, doc, settle):
     h = view.horizontalScrollBar().value()
     view.pan(50, 0)
     assert view.horizontalScrollBar().value() in (h + 50, view.horizontalScrollBar().maximum())
-    settle(canvas.scene._badge_timer, doc=doc)
+    settle(canvas.scene, doc=doc)
 
 
 def test_render_canvas_png(qtbot, doc, settle, tmp_path):
     canvas = make_canvas(qtbot, doc)
-    settle(canvas.scene._badge_timer, doc=doc)
+    settle(canvas.scene, doc=doc)
     canvas.view.fit()
     path = tmp_path / "canvas.png"
     assert canvas.grab().save(str(path)) and path.stat().st_size > 5000
@@ -274,4 +274,4 @@ def test_vm_to_bridge_domain_makes_a_profile_for_it_in_one_undo_step(qtbot, doc,
     assert doc.stack.count() == 1
     doc.stack.undo()
     assert tf.dumps(doc.topology) == before
-    settle(s._badge_timer, doc=doc)
+    settle(s, doc=doc)

@@ -108,7 +108,7 @@ def test_below_the_text_scale_nodes_paint_nothing_and_the_overview_draws(qtbot, 
     image = frame(canvas)
     assert pixel(canvas, image, kvm1.pos() + QPointF(4, 20)) == COLOURS[kvm1.style]
     assert kvm1.pix is not None and kvm1.pix_scale == 1.0
-    settle(s._badge_timer, doc=doc)
+    settle(s, doc=doc)
 
 
 def test_zoomed_out_a_drag_moves_the_block_and_its_links_in_one_undo_step(
@@ -150,7 +150,7 @@ def test_zoomed_out_a_drag_moves_the_block_and_its_links_in_one_undo_step(
     image = frame(canvas)
     assert pixel(canvas, image, centre) == SELECTED
     assert same(image, fresh(canvas))
-    settle(s._badge_timer, doc=doc)
+    settle(s, doc=doc)
 
 
 def test_zoomed_out_a_link_added_removed_and_undone_is_drawn_as_it_is(qtbot, doc, settle):
@@ -172,7 +172,7 @@ def test_zoomed_out_a_link_added_removed_and_undone_is_drawn_as_it_is(qtbot, doc
     s.delete_selected()  # the VM and all its links
     assert same(frame(canvas), fresh(canvas))
     doc.stack.undo()
-    settle(s._badge_timer, doc=doc)
+    settle(s, doc=doc)
     assert same(frame(canvas), fresh(canvas))
 
 
@@ -195,24 +195,24 @@ def test_zoomed_out_click_rubber_band_find_and_double_click(qtbot, doc, settle):
                           Qt.KeyboardModifier.NoModifier,
                           canvas.view.mapFromScene(vms[1].block_rect().center()))
     assert signal.args == ["vm", "app1"]
-    settle(s._badge_timer, doc=doc)
+    settle(s, doc=doc)
 
 
 def test_zoomed_out_badges_colour_the_block(qtbot, doc, settle):
     canvas = zoomed_out(qtbot, doc)
     s = canvas.scene
-    settle(s._badge_timer, doc=doc)
+    settle(s, doc=doc)
     kvm2 = s.nodes["host:kvm2"]
     before = pixel(canvas, frame(canvas), kvm2.block_rect().center())
     assert before == block_colour(kvm2) and not kvm2.findings
     vteps = tuple(Vtep(name=f"vtep{i}", ip=f"10.0.1.{20 + i}/24") for i in range(5))
     doc.push(ChangeCommand(doc.topology, VtepEdit("kvm2", vteps)))  # a fifth VTEP
-    settle(s._badge_timer, doc=doc)
+    settle(s, doc=doc)
     assert kvm2.findings
     badged = pixel(canvas, frame(canvas), kvm2.block_rect().center())
     assert badged == block_colour(kvm2) != before
     doc.stack.undo()
-    settle(s._badge_timer, doc=doc)
+    settle(s, doc=doc)
     assert pixel(canvas, frame(canvas), kvm2.block_rect().center()) == before
 
 
@@ -228,7 +228,7 @@ def test_panning_zoomed_out_matches_a_fresh_render(qtbot, settings, settle):
         view.pan(dx, dy)
         image = frame(canvas)  # from the snapshot, extended by strips
         assert same(image, fresh(canvas)), (dx, dy)
-    settle(canvas.scene._badge_timer, doc=doc)
+    settle(canvas.scene, doc=doc)
 
 
 def test_a_zoom_gesture_draws_from_caches_and_renders_sharp_once_it_settles(
@@ -255,7 +255,7 @@ def test_a_zoom_gesture_draws_from_caches_and_renders_sharp_once_it_settles(
     assert not s.overview.zooming
     sharp = frame(canvas)
     assert same(sharp, fresh(canvas)) and not same(sharp, gesture)
-    settle(s._badge_timer, doc=doc)
+    settle(s, doc=doc)
 
 
 def test_zoomed_out_a_dropped_item_and_an_opened_file_are_drawn_in_blocks(
@@ -270,7 +270,7 @@ def test_zoomed_out_a_dropped_item_and_an_opened_file_are_drawn_in_blocks(
     assert pixel(canvas, image, new.block_rect().center()) == block_colour(new)
     assert same(image, fresh(canvas))
     doc.open(DEMO)  # a new topology, a new scene: the view fits it and keeps its quality
-    settle(s._badge_timer, doc=doc)
+    settle(s, doc=doc)
     s = canvas.scene
     assert s.overview.active == (canvas.view.transform().m11() < s.text_scale)
     assert s.node_layer.isVisible() != s.overview.active
@@ -304,7 +304,7 @@ def test_between_the_text_scales_nodes_show_their_name_without_the_small_print(
     # just the fill (the rectangle less the node's frame, half a pixel below it here)
     assert colours(between, _SUB_RECT.adjusted(0, 0, 0, -3)) == 1
     assert colours(between, _NAME_RECT) > 2  # the name stays
-    settle(canvas.scene._badge_timer, doc=doc)
+    settle(canvas.scene, doc=doc)
 
 
 def test_a_frame_renders_nodes_for_its_budget_and_the_next_frames_the_rest(
@@ -327,7 +327,7 @@ def test_a_frame_renders_nodes_for_its_budget_and_the_next_frames_the_rest(
     qtbot.waitUntil(lambda: not layer.pending, timeout=5000)
     assert all(n.pix is not None for n in s.nodes.values())
     assert same(frame(canvas), whole)
-    settle(s._badge_timer, doc=doc)
+    settle(s, doc=doc)
 
 
 def test_crossing_the_text_scale_switches_layers_and_changes_no_node(qtbot, doc, settle):
@@ -348,7 +348,7 @@ def test_crossing_the_text_scale_switches_layers_and_changes_no_node(qtbot, doc,
     frame(canvas)
     assert {n.id: n.flags() for n in s.nodes.values()} == flags and not changes
     view.settle()
-    settle(s._badge_timer, doc=doc)
+    settle(s, doc=doc)
 
 
 def test_a_new_zoomed_out_snapshot_renders_in_bands_over_the_coarse_image(
@@ -367,7 +367,7 @@ def test_a_new_zoomed_out_snapshot_renders_in_bands_over_the_coarse_image(
         assert pixel(canvas, first, node.block_rect().center()) != QColor("white"), node.id
     qtbot.waitUntil(lambda: not s.overview.pending, timeout=5000)
     assert same(frame(canvas), whole)
-    settle(s._badge_timer, doc=doc)
+    settle(s, doc=doc)
 
 
 def test_zooming_out_past_the_snapshot_shows_everything_during_the_gesture(
@@ -390,4 +390,4 @@ def test_zooming_out_past_the_snapshot_shows_everything_during_the_gesture(
     assert len(blocks) == len(s.nodes)  # all in view now
     assert all(pixel(canvas, image, n.block_rect().center()) != white for n in blocks)
     view.settle()
-    settle(s._badge_timer, doc=doc)
+    settle(s, doc=doc)

@@ -57,7 +57,7 @@ def test_build_save_run_and_apply_live(qtbot, window, settings, settle, run, tmp
     live = run(conn.backend.inventory())
     assert live.port_profiles[0].qos.rate_mbps == 100
     assert wait(inst._save_to(path))  # leave nothing unsaved for the window's teardown
-    settle(scene._badge_timer, editor._timer, doc=doc)
+    settle(scene, editor, doc=doc)
     close_connections(window)
 
 
@@ -83,5 +83,5 @@ def test_drawn_topology_with_typed_traffic_runs_and_carries_it(qtbot, window, se
     conn = window.connections[-1]
     qtbot.waitUntil(lambda: conn.connected and inst.connection is conn, timeout=15000)
     qtbot.waitUntil(lambda: conn.history.latest("vif", dest, "rx_pps") > 0, timeout=20000)
-    settle(scene._badge_timer, inst.panel.vm.editor._timer, doc=doc)
+    settle(scene, inst.panel.vm.editor, doc=doc)
     close_connections(window)

@@ -30,7 +30,7 @@ def test_install_adds_tab_dock_undo_and_file_actions(qtbot, window, doc, settle)
     undo.trigger()
     assert [bd.name for bd in doc.topology.bridge_domains] == ["tenant-a", "tenant-b"]
     assert window.windowTitle() == "demo.yaml — Fabric Console"
-    settle(inst.canvas.scene._badge_timer, doc=doc)
+    settle(inst.canvas.scene, doc=doc)
 
 
 def test_selecting_on_the_canvas_opens_the_editor_in_the_dock(qtbot, window, doc, settle):
@@ -45,8 +45,8 @@ def test_selecting_on_the_canvas_opens_the_editor_in_the_dock(qtbot, window, doc
     dialog.reject()
     inst.canvas.scene.find("web")
     assert inst.panel.port_profile.name == "web"
-    settle(inst.canvas.scene._badge_timer, inst.panel.port_profile._timer,
-           inst.panel.vtep._timer, inst.panel.vm.editor._timer, doc=doc)
+    settle(inst.canvas.scene, inst.panel.port_profile,
+           inst.panel.vtep, inst.panel.vm.editor, doc=doc)
 
 
 def test_save_and_recent_files_and_reload_identical(qtbot, window, doc, settle, tmp_path,
@@ -65,7 +65,7 @@ def test_save_and_recent_files_and_reload_identical(qtbot, window, doc, settle, 
     assert doc.path == other and doc.recent_files()[0] == str(other.resolve())
     assert wait(inst.open(tmp_path / "demo.yaml"))
     assert doc.topology == tf.load(tmp_path / "demo.yaml")
-    settle(inst.canvas.scene._badge_timer, doc=doc)
+    settle(inst.canvas.scene, doc=doc)
 
 
 def test_a_bad_file_is_refused_with_its_problems_and_the_topology_kept(
@@ -78,7 +78,7 @@ def test_a_bad_file_is_refused_with_its_problems_and_the_topology_kept(
     assert box.isVisible() and "unknown key 'colour'" in box.text()
     assert doc.topology.name == "demo"
     box.accept()
-    settle(inst.canvas.scene._badge_timer, doc=doc)
+    settle(inst.canvas.scene, doc=doc)
 
 
 def test_closing_with_unsaved_changes_asks_without_blocking(qtbot, window, doc, settle):
@@ -97,7 +97,7 @@ def test_closing_with_unsaved_changes_asks_without_blocking(qtbot, window, doc, 
                if isinstance(w, QMessageBox) and w.isVisible())
     box.button(QMessageBox.StandardButton.Discard).click()
     qtbot.waitUntil(lambda: not window.isVisible())
-    settle(inst.canvas.scene._badge_timer, doc=doc)
+    settle(inst.canvas.scene, doc=doc)
 
 
 def test_save_in_the_close_prompt_writes_then_closes(qtbot, window, doc, settle):
@@ -111,7 +111,7 @@ def test_save_in_the_close_prompt_writes_then_closes(qtbot, window, doc, settle)
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10000)  # written, then closed
     assert not doc.dirty
     assert [fi.name for fi in tf.load(doc.path).fabric_interconnects] == names
-    settle(inst.canvas.scene._badge_timer, doc=doc)
+    settle(inst.canvas.scene, doc=doc)
 
 
 def test_an_edit_made_while_saving_stays_unsaved(qtbot, window, doc, settle, wait):
@@ -123,14 +123,14 @@ def test_an_edit_made_while_saving_stays_unsaved(qtbot, window, doc, settle, wai
     assert "bd1" not in {bd.name for bd in tf.load(doc.path).bridge_domains}
     assert wait(inst.save())
     assert not doc.dirty
-    settle(inst.canvas.scene._badge_timer, doc=doc)
+    settle(inst.canvas.scene, doc=doc)
 
 
 def test_render_window_with_editors_png(qtbot, window, doc, settle, tmp_path):
     inst = install(window, doc)
     window.workspace.setCurrentWidget(inst.canvas)
     inst.canvas.scene.find("web")
-    settle(inst.canvas.scene._badge_timer, inst.panel.port_profile._timer, doc=doc)
+    settle(inst.canvas.scene, inst.panel.port_profile, doc=doc)
     path = tmp_path / "window.png"
     assert window.grab().save(str(path))
 
@@ -145,4 +145,4 @@ def test_canvas_context_menu_edits_and_migrates(qtbot, window, doc, settle):
     dialog = inst.panel.vm.dialog
     assert dialog is not None and dialog.isVisible() and dialog.vm == "web1"
     dialog.reject()
-    settle(scene._badge_timer, inst.panel.vm.editor._timer, doc=doc)
+    settle(scene, inst.panel.vm.editor, doc=doc)

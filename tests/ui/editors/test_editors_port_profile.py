@@ -37,7 +37,7 @@ def test_every_field_is_shown_with_the_vifs_that_use_it(editor, settle, doc):
     assert [editor.vifs.item(i).text() for i in range(editor.vifs.count())] == ["web1/eth0"]
     assert "UCS" in editor.preview.combo.currentText()
     assert "create port-profile web" in editor.preview.text.toPlainText()
-    settle(editor._timer, doc=doc)
+    settle(editor, doc=doc)
 
 
 def test_typed_rate_limit_applies_as_one_undo_step_and_undo_restores_exactly(
@@ -54,7 +54,7 @@ def test_typed_rate_limit_applies_as_one_undo_step_and_undo_restores_exactly(
     assert tf.dumps(doc.topology) == before
     doc.stack.redo()
     assert doc.topology.port_profiles[0].qos.rate_mbps == 250
-    settle(editor._timer, doc=doc)
+    settle(editor, doc=doc)
     assert editor.qos.text() == "250"  # the editor follows undo/redo
 
 
@@ -73,7 +73,7 @@ def test_invalid_input_is_named_as_you_type_and_blocks_apply(qtbot, editor, sett
     retype(qtbot, editor.qos, "")
     retype(qtbot, editor.max_ports, "0")
     assert "max_ports" in editor.messages.text()
-    settle(editor._timer, doc=doc)
+    settle(editor, doc=doc)
 
 
 def test_rule_findings_for_the_draft_appear_after_typing(qtbot, editor, settle, doc):
@@ -81,7 +81,7 @@ def test_rule_findings_for_the_draft_appear_after_typing(qtbot, editor, settle, 
     retype(qtbot, editor.clients, "nowhere")
     qtbot.waitUntil(lambda: "[" in editor.messages.text(), timeout=3000)
     assert "nowhere" in editor.messages.text()
-    settle(editor._timer, doc=doc)
+    settle(editor, doc=doc)
 
 
 def test_rename_carries_the_vifs_along_and_undoes(qtbot, editor, settle, doc):
@@ -94,7 +94,7 @@ def test_rename_carries_the_vifs_along_and_undoes(qtbot, editor, settle, doc):
     assert editor.name == "web-fast"
     doc.stack.undo()
     assert tf.dumps(doc.topology) == before
-    settle(editor._timer, doc=doc)
+    settle(editor, doc=doc)
 
 
 def test_openstack_owned_and_dynamic_profiles_are_read_only_with_the_reason(
@@ -110,7 +110,7 @@ def test_openstack_owned_and_dynamic_profiles_are_read_only_with_the_reason(
     assert editor.vifs.item(0).text() == "app2/eth0"
     editor.open("tenant-a")
     assert not editor.banner.isVisible() and editor.qos.isEnabled()
-    settle(editor._timer, doc=doc)
+    settle(editor, doc=doc)
 
 
 def test_apply_goes_live_to_the_emulated_backend(qtbot, editor, settle, doc, run,
@@ -129,14 +129,14 @@ def test_apply_goes_live_to_the_emulated_backend(qtbot, editor, settle, doc, run
         assert live.port_profiles[0].qos.rate_mbps == 125
     finally:
         run(backend.close())
-    settle(editor._timer, doc=doc)
+    settle(editor, doc=doc)
 
 
 def test_render_port_profile_editor_png(editor, settle, doc, tmp_path):
     editor.open("web")
     path = tmp_path / "pp.png"
     assert editor.grab().save(str(path))
-    settle(editor._timer, doc=doc)
+    settle(editor, doc=doc)
 
 
 def test_undo_and_redo_of_a_live_change_reach_the_fabric(qtbot, editor, settle, doc, run,
@@ -168,4 +168,4 @@ def test_undo_and_redo_of_a_live_change_reach_the_fabric(qtbot, editor, settle, 
         assert live_rate() == 125
     finally:
         run(backend.close())
-    settle(editor._timer, doc=doc)
+    settle(editor, doc=doc)

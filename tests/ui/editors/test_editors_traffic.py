@@ -46,7 +46,7 @@ def test_add_a_flow_apply_undo_and_redo(qtbot, page, settle, doc):
     qtbot.waitUntil(lambda: traffic.table.rowCount() == shown)  # the table follows undo
     doc.stack.redo()
     assert any(f.to == "app1/eth0" for f in doc.topology.traffic)
-    settle(page.editor._timer, doc=doc)
+    settle(page.editor, doc=doc)
 
 
 def test_a_bad_row_is_named_and_nothing_changes(qtbot, page, settle, doc):
@@ -59,4 +59,4 @@ def test_a_bad_row_is_named_and_nothing_changes(qtbot, page, settle, doc):
     qtbot.mouseClick(traffic.apply_button, Qt.MouseButton.LeftButton)
     assert traffic.messages.text().startswith(f"row {row + 1}, size:")
     assert tf.dumps(doc.topology) == before
-    settle(page.editor._timer, doc=doc)
+    settle(page.editor, doc=doc)

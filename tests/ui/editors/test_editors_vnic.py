@@ -37,7 +37,7 @@ def test_limits_follow_the_attach_mode_and_pf(qtbot, editor, settle, doc):
     assert "pf is for macvtap" not in editor.messages.text()  # pf dropped for veth
     choose(editor.attach, AttachMode.HOSTDEV)
     assert "cannot live-migrate" in editor.limit_text()
-    settle(editor._timer, doc=doc)
+    settle(editor, doc=doc)
 
 
 def test_an_exhausted_vf_pool_shows_as_you_choose_the_pf(qtbot, editor, settle, doc):
@@ -50,7 +50,7 @@ def test_an_exhausted_vf_pool_shows_as_you_choose_the_pf(qtbot, editor, settle, 
     editor.open("web1/eth0")
     choose(editor.pf, "eth3")
     assert "✖ PF eth3: 0 of 0 usable VFs free" in editor.limit_text()
-    settle(editor._timer, doc=doc)
+    settle(editor, doc=doc)
 
 
 def test_typed_mac_and_mtu_apply_and_undo_exactly(qtbot, editor, settle, doc):
@@ -72,14 +72,14 @@ def test_typed_mac_and_mtu_apply_and_undo_exactly(qtbot, editor, settle, doc):
     assert tf.dumps(doc.topology) == before
     doc.stack.redo()
     assert doc.topology.vms[0].nics[0].mtu == 9000
-    settle(editor._timer, doc=doc)
+    settle(editor, doc=doc)
 
 
 def test_openstack_ports_are_read_only(editor, settle, doc):
     editor.open("app2/eth0")
     assert "OpenStack port on network web-net" in editor.banner.text()
     assert not editor.apply_button.isEnabled() and not editor.mtu.isEnabled()
-    settle(editor._timer, doc=doc)
+    settle(editor, doc=doc)
 
 
 def test_detach_is_one_undo_step(editor, settle, doc):
@@ -89,7 +89,7 @@ def test_detach_is_one_undo_step(editor, settle, doc):
     assert doc.topology.vms[1].nics == []
     doc.stack.undo()
     assert tf.dumps(doc.topology) == before
-    settle(editor._timer, doc=doc)
+    settle(editor, doc=doc)
 
 
 def add_second_vmfex_host(doc):

@@ -44,7 +44,7 @@ def test_reachability_is_shown_before_apply_and_follows_the_fields(
     retype(qtbot, e.rows[0].ip, "10.0.1.13/24")  # same subnet as kvm2's VTEP
     assert e.reachability() == {"kvm2": True}
     assert doc.stack.count() == 0  # nothing applied yet
-    settle(e._timer, doc=doc)
+    settle(e, doc=doc)
 
 
 def test_up_to_four_vteps_then_apply_and_undo(qtbot, vtep_editor, settle, doc):
@@ -68,7 +68,7 @@ def test_up_to_four_vteps_then_apply_and_undo(qtbot, vtep_editor, settle, doc):
     assert doc.stack.undoText() == "Edit VTEPs of kvm2"
     doc.stack.undo()
     assert tf.dumps(doc.topology) == before
-    settle(e._timer, doc=doc)
+    settle(e, doc=doc)
 
 
 def test_a_bad_vtep_address_is_named(qtbot, vtep_editor, settle, doc):
@@ -77,7 +77,7 @@ def test_a_bad_vtep_address_is_named(qtbot, vtep_editor, settle, doc):
     retype(qtbot, e.rows[0].ip, "10.0.1.300/24")
     assert "ip" in e.messages.text() and not e.apply_button.isEnabled()
     assert "fix the VTEP fields" in e.reach.topLevelItem(0).text(2)
-    settle(e._timer, doc=doc)
+    settle(e, doc=doc)
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_bridge_domain_fields_apply_and_rename_follows_references(
     assert doc.topology.port_profiles[1].bridge_domain == "tenant-x"
     doc.stack.undo()
     assert tf.dumps(doc.topology) == before
-    settle(e._timer, doc=doc)
+    settle(e, doc=doc)
 
 
 def test_segmentation_switch_is_refused_while_vxlan_ports_are_in_use(
@@ -120,7 +120,7 @@ def test_segmentation_switch_is_refused_while_vxlan_ports_are_in_use(
     text = e.segmentation_result.text()
     assert "Refused" in text and "app1/eth0" in text and "app2/eth0" in text
     assert doc.topology.vsm.segmentation and doc.stack.count() == 0
-    settle(e._timer, doc=doc)
+    settle(e, doc=doc)
 
 
 def test_segmentation_off_removes_every_bridge_domain_when_no_port_uses_one(
@@ -134,5 +134,5 @@ def test_segmentation_off_removes_every_bridge_domain_when_no_port_uses_one(
     assert "removed" in e.segmentation_result.text()
     doc.stack.undo()
     assert tf.dumps(doc.topology) == before
-    settle(e._timer, doc=doc)
+    settle(e, doc=doc)
     assert e.segmentation.isChecked()

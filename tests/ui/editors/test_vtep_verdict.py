@@ -83,7 +83,7 @@ def test_the_table_says_no_exactly_where_apply_refuses(qtbot, editor, settle, de
     qtbot.keyClicks(e.rows[1].gateway, "10.0.3.1")
     assert e.reachability() == {"vem2": True, "vem3": True}
     assert not reachability_refusals(demo_doc, e.change())
-    settle(e._timer, doc=demo_doc)
+    settle(e, doc=demo_doc)
 
 
 def test_only_designated_vteps_are_judged(qtbot, editor, settle, demo_doc):
@@ -97,7 +97,7 @@ def test_only_designated_vteps_are_judged(qtbot, editor, settle, demo_doc):
     move_vtep1_out_of_reach(qtbot, e)
     assert e.reachability() == {"vem2": True, "vem3": True}
     assert e.reach.topLevelItem(0).child(2).text(0) == "tenant-b: vtep0 \u2192 vtep0"
-    settle(e._timer, doc=demo_doc)
+    settle(e, doc=demo_doc)
 
 
 def test_a_new_vtep_takes_over_segments_and_the_table_says_what_that_does(
@@ -114,7 +114,7 @@ def test_a_new_vtep_takes_over_segments_and_the_table_says_what_that_does(
     vem3 = e.reach.topLevelItem(1)
     assert vem3.child(0).text(0) == "tenant-a: vtep2 \u2192 vtep0"
     assert reachability_refusals(demo_doc, e.change())
-    settle(e._timer, doc=demo_doc)
+    settle(e, doc=demo_doc)
 
 
 def test_the_refusal_is_shown_once(qtbot, editor, settle, demo_doc, demo_file, run):
@@ -125,7 +125,7 @@ def test_the_refusal_is_shown_once(qtbot, editor, settle, demo_doc, demo_file, r
         e = editor
         e.open("vem1")
         move_vtep1_out_of_reach(qtbot, e)
-        settle(e._timer)  # the rule check that fills the messages
+        settle(e)  # the rule check that fills the messages
         qtbot.mouseClick(e.apply_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: e.last_result is not None, timeout=10000)
         result = e.last_result
@@ -136,7 +136,7 @@ def test_the_refusal_is_shown_once(qtbot, editor, settle, demo_doc, demo_file, r
         assert demo_doc.stack.count() == 0
     finally:
         run(backend.close())
-    settle(e._timer, doc=demo_doc)
+    settle(e, doc=demo_doc)
 
 
 def test_the_table_follows_the_model_under_an_unapplied_edit(qtbot, editor, settle,
@@ -155,7 +155,7 @@ def test_the_table_follows_the_model_under_an_unapplied_edit(qtbot, editor, sett
     with qtbot.waitSignal(demo_doc.changed, timeout=3000):
         demo_doc.stack.undo()
     assert e.reachability() == {"vem2": False, "vem3": False}
-    settle(e._timer, doc=demo_doc)
+    settle(e, doc=demo_doc)
 
 
 def test_a_vem_without_vms_in_a_bridge_domain_says_so(qtbot, editor, settle, demo_doc):
@@ -166,12 +166,12 @@ def test_a_vem_without_vms_in_a_bridge_domain_says_so(qtbot, editor, settle, dem
     assert "carry no VXLAN traffic" in e.reach.topLevelItem(0).text(2)
     e.open("vem1")  # and vem1 shares no bridge domain with it any more
     assert e.reachability() == {"vem2": True, "vem3": None}
-    settle(e._timer, doc=demo_doc)
+    settle(e, doc=demo_doc)
 
 
 def test_render_an_unreachable_vtep(qtbot, editor, settle, demo_doc, tmp_path):
     e = editor
     e.open("vem1")
     move_vtep1_out_of_reach(qtbot, e)
-    settle(e._timer, doc=demo_doc)
+    settle(e, doc=demo_doc)
     assert e.grab().save(str(tmp_path / "vtep.png"))
