@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.export import FORMATS
 from console.models.derived import vf_pci_address
 from console.models.vmfex import Pf, Vic
 
@@ -56,12 +57,6 @@ log = logging.getLogger(__name__)
 # the host's own text is beside it, see LIVE_KINDS): NX-OS and UCSM for profiles,
 # bridge domains and hosts; libvirt XML for VMs (domain), VIFs (interface), hosts (VF pool
 # networks) and profiles (portgroup), so a profile edit shows in the interface XML.
-PREVIEW_FORMATS = (
-    ("Nexus 1000V (NX-OS)", "nxos", ("profile", "bd", "host", "vem")),
-    ("UCS Manager", "ucsm", ("profile", "bd", "host", "vem")),
-    ("libvirt XML", "libvirt", ("vm", "vif", "host", "profile")),
-)
-
 # Tree objects a backend may hold its own configuration text for (Backend.native_config).
 LIVE_KINDS = ("vm", "vif", "host", "profile", "pf")
 LIVE_TITLE = "libvirt XML (live, from the host)"
@@ -458,29 +453,25 @@ class DetailsPane(QWidget):
             dyn = [p.name for p in conn.derived.dynamic_profiles.values()]
             if node.key in dyn:
                 path = f"dynamic_profiles[{dyn.index(node.key)}]"
-        if node.kind == "vem":
-            path = node.path
-        formats = [(label, module) for label, module, kinds in PREVIEW_FORMATS
-                   if node.kind in kinds and not (module == "libvirt" and "dynamic" in path)]
+        # A VEM is a host seen as a switch: its switch configuration only.
+        formats = [f for f in FORMATS.values()
+                   if f.shows(path) and (f.switch or node.kind != "vem")]
         if not path or not formats:
             return "No configuration preview for this kind of object.\n" \
                    "(Previews exist for port profiles, bridge domains, hosts, VMs and VIFs.)"
         parts = []
-        for label, module in formats:
+        for export_format in formats:
             try:
-                mod = __import__(f"console.export.{module}", fromlist=["render_object"])
                 # the connection's Derived is current: building it again per format is
                 # work done three times on the GUI thread
-                text = mod.render_object(conn.topology, path, conn.derived)
-            except ImportError:
-                continue
+                text = export_format.render_object(conn.topology, path, conn.derived)
             except (ValueError, KeyError) as exc:
                 text = f"! {exc}\n"
             except Exception as exc:  # a preview bug must not break selection
                 log.exception("config preview of %s failed", path)
                 text = f"! preview failed: {exc}\n"
             if text.strip():
-                parts.append(f"!! {label}\n{text}")
+                parts.append(f"!! {export_format.label}\n{text}")
         return "\n".join(parts) or "No configuration preview available."
 
     def _fill_tables(self, node: Node) -> None:

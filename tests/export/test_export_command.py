@@ -102,13 +102,6 @@ def test_missing_file_exits_2():
     assert code == 2 and "cannot open" in stderr
 
 
-def test_a_format_not_written_yet_is_reported_not_crashed(monkeypatch):
-    monkeypatch.setitem(export_cmd.FORMATS, "libvirt", "console.export.not_written_yet")
-    code, stdout, stderr = run(str(EXAMPLE), "--format", "libvirt")
-    assert code == 2 and stdout == ""
-    assert stderr == "fabric-console export: export format 'libvirt' is not available yet\n"
-
-
 def test_load_format_names_unknown_formats():
     with pytest.raises(FormatUnavailable, match="choose one of libvirt, nxos, ucsm"):
         load_format("junos")

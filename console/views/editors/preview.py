@@ -1,29 +1,19 @@
 """Preview of the selected object as libvirt XML, NX-OS or UCS Manager text, following
-the edits in an editor. Uses `console.export.<fmt>.render_object(topology, path)`; a
-format that is not there (yet) says so instead of failing."""
+the edits in an editor: the export formats of console.export.FORMATS, in their order."""
 
 from __future__ import annotations
-
-import importlib
 
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
+from console.export import FORMATS, load_format
 from console.models import Topology
-
-FORMATS = [("nxos", "NX-OS (Nexus 1000V)"), ("ucsm", "UCS Manager CLI"),
-           ("libvirt", "libvirt XML")]
 
 
 def render(fmt: str, topology: Topology, path: str) -> str:
     """The text of one object in one format, or a one-line reason it cannot be shown."""
     try:
-        module = importlib.import_module(f"console.export.{fmt}")
-        render_object = module.render_object
-    except (ImportError, AttributeError):
-        return f"# The {fmt} export is not available in this build."
-    try:
-        return render_object(topology, path)
+        return load_format(fmt).render_object(topology, path, None)
     except (ValueError, KeyError, LookupError) as exc:
         return f"# {exc}"
 
@@ -32,9 +22,9 @@ class PreviewWidget(QWidget):
     def __init__(self, parent=None, fmt: str = "nxos"):
         super().__init__(parent)
         self.combo = QComboBox(self)
-        for key, label in FORMATS:
-            self.combo.addItem(label, key)
-        self.combo.setCurrentIndex(max(0, [k for k, _ in FORMATS].index(fmt)))
+        for key, export_format in FORMATS.items():
+            self.combo.addItem(export_format.label, key)
+        self.combo.setCurrentIndex(max(0, list(FORMATS).index(fmt)))
         self.text = QPlainTextEdit(self)
         self.text.setReadOnly(True)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
@@ -55,7 +45,7 @@ class PreviewWidget(QWidget):
         return self.combo.currentData()
 
     def set_format(self, fmt: str) -> None:
-        self.combo.setCurrentIndex([k for k, _ in FORMATS].index(fmt))
+        self.combo.setCurrentIndex(list(FORMATS).index(fmt))
 
     def show_object(self, topology: Topology | None, path: str) -> None:
         self._topology, self._path = topology, path
