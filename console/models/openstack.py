@@ -1,5 +1,6 @@
 """OpenStack-style objects of Nexus 1000V for KVM: tenants, network segments, subnets
-(IP pools) and policy profiles. Source: reference/nexus1000v-kvm-vxlan.txt."""
+(IP pools) and policy profiles. Source: the Cisco Nexus 1000V
+for KVM VXLAN Configuration Guide."""
 
 from __future__ import annotations
 

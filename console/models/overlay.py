@@ -1,6 +1,6 @@
 """Nexus 1000V VXLAN objects: bridge domains, VTEPs and the VSM settings.
 
-Source: reference/nexus1000v-kvm-vxlan.txt.
+Source: the Cisco Nexus 1000V for KVM VXLAN Configuration Guide.
 """
 
 from __future__ import annotations

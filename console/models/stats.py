@@ -1,8 +1,8 @@
 """Counter samples: what every backend reports and every view plots.
 
 Counters are monotonic 64-bit totals since the backend started; a sample carries its
-timestamp so views compute rates between two samples. The names are DESIGN.md's
-(`simulate --json`, format fabric-console-stats/1).
+timestamp so views compute rates between two samples. The names are those of
+`simulate --json` (format fabric-console-stats/1).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """VM-FEX objects: port profiles, their QoS, VIC adapters and SR-IOV physical functions.
 
-Source: reference/vm-fex-for-kvm.txt.
+Source: the Cisco UCS Manager VM-FEX for KVM CLI Configuration Guide.
 """
 
 from __future__ import annotations

@@ -275,8 +275,14 @@ def test_every_file_rule_has_a_case():
 
 
 def test_rules_name_their_source_and_are_one_line():
+    # Sources a user can look up: a public Cisco guide and its section, or this
+    # repository's own documentation; never a file the repository does not have.
+    public = ("Cisco UCS Manager VM-FEX for KVM CLI Configuration Guide, section ",
+              "Cisco Nexus 1000V for KVM VXLAN Configuration Guide, section ",
+              "Fabric Console README.md, section ")
     for r in RULES.values():
-        assert r.source.startswith(("reference/", "DESIGN.md")), r.id
+        assert r.source.startswith(public), r.id
+        assert "reference/" not in r.source and "DESIGN.md" not in r.source, r.id
         assert "\n" not in r.summary and r.severity in (Severity.ERROR, Severity.WARNING)
 
 

@@ -1,4 +1,5 @@
-"""Domain rules: every rule of DESIGN.md "Domain rules" as a named check.
+"""Domain rules: every rule of the VM-FEX and Nexus 1000V VXLAN guides (and of the topology
+file's own consistency) as a named check; `validate --list-rules` cites each one's source.
 
     from console.models.rules import check, dangling, RULES
     findings = check(topology)          # list[Finding], sorted by file order, then rule id

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .registry import DESIGN_DOC, ERROR, N1KV_DOC, WARNING, Context, Yield, rule
+from .registry import ERROR, N1KV_DOC, README_DOC, WARNING, Context, Yield, rule
 
 _KINDS = {
     "clusters": "cluster",
@@ -35,7 +35,8 @@ def _dups(items: Iterable[tuple[str, object]]) -> Iterable[tuple[str, str, str]]
 
 
 @rule("dup.name", ERROR, "Names are unique per kind (and vNIC, VTEP, PF names per owner)",
-      f"{DESIGN_DOC}: references name objects ('vm/nic', 'port_profile: web')")
+      f"{README_DOC}, section Topology files: objects are named, and references name them "
+      "('vm/nic', 'port_profile: web')")
 def dup_name(ctx: Context) -> Yield:
     topo = ctx.topo
     for field, kind in _KINDS.items():
@@ -58,7 +59,8 @@ def dup_name(ctx: Context) -> Yield:
 
 
 @rule("dup.mac", ERROR, "Every vNIC has its own MAC address",
-      f"{N1KV_DOC}: 'The source MAC address of the inner frame and VXLAN ID are added to the "
+      f"{N1KV_DOC}, section Information About VXLANs: "
+      "'The source MAC address of the inner frame and VXLAN ID are added to the "
       "Layer 2 table as the lookup key'")
 def dup_mac(ctx: Context) -> Yield:
     items = ((f"{at.path}.mac", at.nic.mac) for at in ctx.nics)
@@ -67,7 +69,8 @@ def dup_mac(ctx: Context) -> Yield:
 
 
 @rule("dup.ip", ERROR, "Every vNIC has its own IP address",
-      "reference/nexus1000v-kvm-vxlan.txt: 'IP address pools (subnets)'")
+      f"{N1KV_DOC}, section Cisco Nexus 1000V for KVM and OpenStack: "
+      "'IP address pools (subnets)'")
 def dup_ip(ctx: Context) -> Yield:
     items = ((f"{at.path}.ip", at.nic.ip) for at in ctx.nics if at.nic.ip is not None)
     for path, ip, first in _dups(items):
@@ -75,7 +78,8 @@ def dup_ip(ctx: Context) -> Yield:
 
 
 @rule("dup.vtep-ip", ERROR, "Every VTEP has its own IP address",
-      f"{N1KV_DOC}: 'packets ... sent directly to the destination server VTEP IP addresses'")
+      f"{N1KV_DOC}, section Information About VXLANs: "
+      "'packets ... sent directly to the destination server VTEP IP addresses'")
 def dup_vtep_ip(ctx: Context) -> Yield:
     items = ((f"hosts[{i}].vteps[{k}].ip", v.ip.ip)
              for i, h in enumerate(ctx.topo.hosts) for k, v in enumerate(h.vteps))
@@ -84,7 +88,8 @@ def dup_vtep_ip(ctx: Context) -> Yield:
 
 
 @rule("dup.segment-id", ERROR, "Every bridge domain has its own segment id",
-      f"{N1KV_DOC}: 'The encapsulation carries the VXLAN ID to scope the MAC address'")
+      f"{N1KV_DOC}, section Information About VXLANs: "
+      "'The encapsulation carries the VXLAN ID to scope the MAC address'")
 def dup_segment_id(ctx: Context) -> Yield:
     items = ((f"bridge_domains[{i}].segment_id", bd.segment_id)
              for i, bd in enumerate(ctx.topo.bridge_domains))
@@ -94,7 +99,8 @@ def dup_segment_id(ctx: Context) -> Yield:
 
 @rule("dup.multicast-group", WARNING,
       "Bridge domains sharing a multicast group receive each other's floods",
-      f"{N1KV_DOC}: 'Each multicast mode VXLAN has an assigned multicast group IP address'")
+      f"{N1KV_DOC}, section Information About VXLANs: "
+      "'Each multicast mode VXLAN has an assigned multicast group IP address'")
 def dup_multicast_group(ctx: Context) -> Yield:
     bds = ctx.topo.bridge_domains
     items = ((f"bridge_domains[{i}].group", bd.group)

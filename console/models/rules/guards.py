@@ -35,14 +35,15 @@ from ..inventory import Vnic
 from ..topology import Topology
 from .apply import apply_to_model
 from .openstack import READ_ONLY, READ_ONLY_MESSAGE
-from .registry import DESIGN_DOC, ERROR, RULES, VMFEX_DOC, Context, live_rule
+from .registry import ERROR, README_DOC, RULES, VMFEX_DOC, Context, live_rule
 
 UNKNOWN = live_rule("change.unknown-object", ERROR, "A change names objects that exist",
-                    f"{DESIGN_DOC}: 'apply a change (port profile edit, NIC attach/detach/"
-                    "move, VTEP edit, bridge-domain edit) and report what happened'")
+                    f"{README_DOC}, section Using the console: 'Live: Apply, Undo and "
+                    "Redo change the running fabric'")
 MIGRATION = live_rule("vmfex.live-migration", ERROR,
                       "Live migration only inside the cluster, never with a hostdev vNIC",
-                      f"{VMFEX_DOC}: 'the cluster ... is the boundary of the migration "
+                      f"{VMFEX_DOC}, section Cisco UCS Manager Components: "
+                      "'the cluster ... is the boundary of the migration "
                       "domain'; 'Live migration is not supported' (hostdev)")
 
 

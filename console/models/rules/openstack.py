@@ -1,7 +1,7 @@
 """OpenStack-style objects: ownership, dynamic port profiles, addresses.
 
-Source: reference/nexus1000v-kvm-vxlan.txt ("You must consistently use OpenStack for all VM
-network, subnet, and port configurations").
+Source: the Cisco Nexus 1000V for KVM VXLAN Configuration Guide ("You must consistently use
+OpenStack for all VM network, subnet, and port configurations").
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from .registry import ERROR, N1KV_DOC, WARNING, Context, Yield, live_rule, rule
 READ_ONLY = live_rule(
     "openstack.read-only", ERROR,
     "Objects owned by OpenStack are read-only in the console",
-    f"{N1KV_DOC}: 'If you create VM networks, subnets, and ports directly on the VSM, the "
+    f"{N1KV_DOC}, section Cisco Nexus 1000V for KVM and OpenStack: "
+    "'If you create VM networks, subnets, and ports directly on the VSM, the "
     "configuration is lost when the OpenStack synchronization occurs'")
 
 READ_ONLY_MESSAGE = ("owned by OpenStack; edits made here are lost at the next OpenStack "
@@ -46,7 +47,8 @@ def sync_loss(ctx: Context) -> Yield:
 
 @rule("openstack.dynamic-name", ERROR,
       "A named port profile does not take the name of a dynamic port profile",
-      f"{N1KV_DOC}: 'a port profile is dynamically created ... for each unique combination of "
+      f"{N1KV_DOC}, section Cisco Nexus 1000V for KVM and OpenStack: "
+      "'a port profile is dynamically created ... for each unique combination of "
       "policy port profile and network segment'")
 def dynamic_name(ctx: Context) -> Yield:
     named = {p.name: i for i, p in enumerate(ctx.topo.port_profiles)}
@@ -60,7 +62,7 @@ def dynamic_name(ctx: Context) -> Yield:
 
 @rule("openstack.ip-outside-subnet", WARNING,
       "A vNIC's IP address lies in a subnet of its network",
-      f"{N1KV_DOC}: 'IP address pools (subnets)'")
+      f"{N1KV_DOC}, section Cisco Nexus 1000V for KVM and OpenStack: 'IP address pools (subnets)'")
 def ip_outside_subnet(ctx: Context) -> Yield:
     by_network: dict[str, list[Subnet]] = {}
     for subnet in ctx.topo.subnets:

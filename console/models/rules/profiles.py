@@ -1,16 +1,20 @@
 """Port profile rules: max ports, native VLAN, VLAN-or-VXLAN.
 
-Source: reference/vm-fex-for-kvm.txt ("Port Profiles") and DESIGN.md ("Port profile
-settings: VLANs and native VLAN, QoS (rate limit), max ports, ...").
+Source: the Cisco UCS Manager VM-FEX for KVM CLI Configuration Guide, section Port Profiles
+(a port profile's settings: VLANs and native VLAN, QoS, max ports, ...), and the Cisco Nexus
+1000V for KVM VXLAN Configuration Guide, section Information About VXLANs.
 """
 
 from __future__ import annotations
 
-from .registry import DESIGN_DOC, ERROR, WARNING, Context, Yield, rule
+from .registry import ERROR, N1KV_DOC, VMFEX_DOC, WARNING, Context, Yield, rule
+
+_PROFILE_SOURCE = (f"{VMFEX_DOC}, section Port Profiles: 'Port profiles contain the properties "
+                   "and settings that are used to configure virtual interfaces'")
 
 
 @rule("profile.max-ports", ERROR, "A port profile carries at most max_ports VIFs",
-      f"{DESIGN_DOC}: 'Port profile settings: ... max ports'")
+      _PROFILE_SOURCE)
 def max_ports(ctx: Context) -> Yield:
     for i, profile in enumerate(ctx.topo.port_profiles):
         if profile.max_ports is None or ctx.index.port_profiles.get(profile.name) is not profile:
@@ -25,7 +29,7 @@ def max_ports(ctx: Context) -> Yield:
 
 
 @rule("profile.native-vlan", ERROR, "A port profile's native VLAN is one of its VLANs",
-      f"{DESIGN_DOC}: 'Port profile settings: VLANs and native VLAN'")
+      _PROFILE_SOURCE)
 def native_vlan(ctx: Context) -> Yield:
     for i, profile in enumerate(ctx.topo.port_profiles):
         nv = profile.native_vlan
@@ -37,7 +41,7 @@ def native_vlan(ctx: Context) -> Yield:
 
 @rule("profile.native-vlan-missing", WARNING,
       "A port profile with several VLANs names the native VLAN for untagged frames",
-      f"{DESIGN_DOC}: 'Port profile settings: VLANs and native VLAN'")
+      _PROFILE_SOURCE)
 def native_vlan_missing(ctx: Context) -> Yield:
     for i, profile in enumerate(ctx.topo.port_profiles):
         if len(profile.vlans) > 1 and profile.native_vlan is None \
@@ -48,8 +52,8 @@ def native_vlan_missing(ctx: Context) -> Yield:
 
 
 @rule("profile.vlan-and-vxlan", ERROR, "A port profile is either VLAN or VXLAN, not both",
-      "reference/nexus1000v-kvm-vxlan.txt: 'The VM's VXLAN ID is indicated within the port "
-      "profile configuration of the vNIC'")
+      f"{N1KV_DOC}, section Information About VXLANs: 'The VM's VXLAN ID is indicated within "
+      "the port profile configuration of the vNIC'")
 def vlan_and_vxlan(ctx: Context) -> Yield:
     for i, profile in enumerate(ctx.topo.port_profiles):
         if profile.bridge_domain is not None and (profile.vlans or profile.native_vlan):

@@ -7,10 +7,11 @@ All rule ids here start with `ref.`: `simulate` refuses files with any of them (
 from __future__ import annotations
 
 from ..inventory import DEFAULT_CLUSTER
-from .registry import DESIGN_DOC, ERROR, Context, Yield, rule
+from .registry import ERROR, README_DOC, Context, Yield, rule
 
 REF_PREFIX = "ref."
-_SOURCE = f"{DESIGN_DOC}: 'Unknown keys and bad values are errors naming the path'"
+_SOURCE = (f"{README_DOC}, section Topology files: 'Unknown keys, duplicate keys, wrong types "
+           "and out-of-range values are refused with the path and the rule'")
 
 
 def _cluster_exists(ctx: Context, name: str) -> bool:

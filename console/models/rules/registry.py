@@ -18,9 +18,12 @@ from ..findings import Finding, Severity
 from ..inventory import Host, Switching, Vm, Vnic
 from ..topology import Topology
 
-VMFEX_DOC = "reference/vm-fex-for-kvm.txt"
-N1KV_DOC = "reference/nexus1000v-kvm-vxlan.txt"
-DESIGN_DOC = "DESIGN.md"
+# Where a rule comes from, as a user can look it up: the public Cisco guide and its section,
+# or, for what this project decides itself, its own documentation in this repository.
+VMFEX_DOC = "Cisco UCS Manager VM-FEX for KVM CLI Configuration Guide"
+N1KV_DOC = "Cisco Nexus 1000V for KVM VXLAN Configuration Guide"
+README_DOC = "Fabric Console README.md"
+SCHEMA_DOC = "the topology file schema (console/models/schema/topology.schema.json)"
 
 ERROR = Severity.ERROR
 WARNING = Severity.WARNING

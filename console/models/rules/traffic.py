@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from .registry import DESIGN_DOC, N1KV_DOC, WARNING, Context, Yield, rule
+from .registry import N1KV_DOC, SCHEMA_DOC, WARNING, Context, Yield, rule
 
 
 @rule("traffic.size-over-mtu", WARNING, "A flow's packets fit the sending vNIC's MTU",
-      f"{N1KV_DOC}: 'what the VM VNICs are configured to send'; {DESIGN_DOC}: 'size is "
+      f"{N1KV_DOC}, section Fragmentation: "
+      f"'what the VM VNICs are configured to send'; {SCHEMA_DOC}, traffic: '`size` is "
       "the L3 length (what an MTU limits)'")
 def size_over_mtu(ctx: Context) -> Yield:
     # A VM's stack never hands its vNIC a packet over the vNIC's MTU: a flow that does

@@ -1,13 +1,22 @@
 """VM-FEX rules: clusters, VIC adapters, OS releases, driver topologies and their limits.
 
-Source: reference/vm-fex-for-kvm.txt.
+Source: the Cisco UCS Manager VM-FEX for KVM CLI Configuration Guide.
 """
 
 from __future__ import annotations
 
 from ..inventory import DEFAULT_CLUSTER, Switching
 from ..vmfex import SRIOV_VIC_MODELS, AttachMode, vic_family
-from .registry import DESIGN_DOC, ERROR, N1KV_DOC, VMFEX_DOC, WARNING, Context, Yield, rule
+from .registry import (
+    ERROR,
+    N1KV_DOC,
+    README_DOC,
+    VMFEX_DOC,
+    WARNING,
+    Context,
+    Yield,
+    rule,
+)
 
 OS_MIN = (6, 1)
 OS_MIN_SRIOV = (6, 3)
@@ -16,7 +25,8 @@ VNICS_DEFAULT = 128  # "supports ... up to 128 virtual network interface cards"
 
 
 @rule("vmfex.default-cluster", ERROR, "A VM-FEX VM is placed only in the cluster named default",
-      f"{VMFEX_DOC}: 'you can specify only the default cluster for a VM on the KVM host'")
+      f"{VMFEX_DOC}, section Cisco UCS Manager Components: "
+      "'you can specify only the default cluster for a VM on the KVM host'")
 def default_cluster(ctx: Context) -> Yield:
     for i, vm in enumerate(ctx.topo.vms):
         host = ctx.index.hosts.get(vm.host)
@@ -30,7 +40,8 @@ def default_cluster(ctx: Context) -> Yield:
 
 @rule("vmfex.profile-client", ERROR,
       "A vNIC uses a port profile only if the profile is applied to its host's cluster",
-      f"{VMFEX_DOC}: 'The port profile client is a cluster to which a port profile is applied'")
+      f"{VMFEX_DOC}, section Port Profile Client: "
+      "'The port profile client is a cluster to which a port profile is applied'")
 def profile_client(ctx: Context) -> Yield:
     for at in ctx.fabric_nics:
         if at.host is None or not at.nic.attach.is_vmfex:
@@ -46,7 +57,8 @@ def profile_client(ctx: Context) -> Yield:
 
 
 @rule("vmfex.vic-missing", ERROR, "A VM-FEX host needs a Cisco VIC adapter",
-      f"{VMFEX_DOC}: 'The hypervisor must have a Cisco VIC adapter installed'")
+      f"{VMFEX_DOC}, section KVM Components: "
+      "'The hypervisor must have a Cisco VIC adapter installed'")
 def vic_missing(ctx: Context) -> Yield:
     for i, host in ctx.vmfex_hosts():
         if host.vic is None:
@@ -56,7 +68,8 @@ def vic_missing(ctx: Context) -> Yield:
 
 
 @rule("vmfex.vic-sriov", ERROR, "SR-IOV attach modes need an SR-IOV-capable VIC",
-      f"{VMFEX_DOC}: 'The following Cisco Virtual Interface Cards support SR-IOV with VM-FEX: "
+      f"{VMFEX_DOC}, section Single Root I/O Virtualization: "
+      "'The following Cisco Virtual Interface Cards support SR-IOV with VM-FEX: "
       "M81KR, P81E, 1280, 1240, 1225'")
 def vic_sriov(ctx: Context) -> Yield:
     capable = ", ".join(SRIOV_VIC_MODELS)
@@ -72,7 +85,8 @@ def vic_sriov(ctx: Context) -> Yield:
 
 
 @rule("vmfex.os-release", ERROR, "A VM-FEX hypervisor runs RHEL 6.1 or later",
-      f"{VMFEX_DOC}: 'The earliest supported release for VM-FEX is RHEL 6.1'")
+      f"{VMFEX_DOC}, section KVM Components: "
+      "'The earliest supported release for VM-FEX is RHEL 6.1'")
 def os_release(ctx: Context) -> Yield:
     for i, host in ctx.vmfex_hosts():
         if host.os_release is not None and host.os_release < OS_MIN:
@@ -81,7 +95,8 @@ def os_release(ctx: Context) -> Yield:
 
 
 @rule("vmfex.os-sriov", ERROR, "SR-IOV driver topologies need RHEL 6.3 or later",
-      f"{VMFEX_DOC}: 'some features (such as SR-IOV) require a later version'")
+      f"{VMFEX_DOC}, section KVM Components: "
+      "'some features (such as SR-IOV) require a later version'")
 def os_sriov(ctx: Context) -> Yield:
     for i, host in ctx.vmfex_hosts():
         release = host.os_release
@@ -101,7 +116,8 @@ def vnic_limit_of(model: str) -> int:
 
 
 @rule("vmfex.vnic-limit", ERROR, "A VIC carries at most 128 vNICs (M81KR class) or 256 (12xx)",
-      f"{VMFEX_DOC}: 'The VIC adapter supports ... up to 128 virtual network interface cards'")
+      f"{VMFEX_DOC}, section Virtualization with a Virtual Interface Card Adapter: "
+      "'The VIC adapter supports ... up to 128 virtual network interface cards'")
 def vnic_limit(ctx: Context) -> Yield:
     for i, host in ctx.vmfex_hosts():
         if host.vic is None:
@@ -116,7 +132,8 @@ def vnic_limit(ctx: Context) -> Yield:
 
 @rule("vmfex.macvtap-private-release", ERROR,
       "MacVTap Direct (private) is refused from UCS Manager release 2.1",
-      f"{VMFEX_DOC}: 'Beginning with Cisco UCS Release 2.1, the MacVTap Direct (Private) "
+      f"{VMFEX_DOC}, section MacVTap Direct (Private): "
+      "'Beginning with Cisco UCS Release 2.1, the MacVTap Direct (Private) "
       "topology is no longer supported'")
 def macvtap_private_release(ctx: Context) -> Yield:
     ucs = ctx.topo.ucs
@@ -132,7 +149,8 @@ def macvtap_private_release(ctx: Context) -> Yield:
 
 @rule("vmfex.macvtap-private-ports", ERROR,
       "MacVTap Direct (private) VMs are limited to the number of VIC ports",
-      f"{VMFEX_DOC}: 'The number of supported VMs is limited to the number of VIC adapter ports'")
+      f"{VMFEX_DOC}, section MacVTap Direct (Private): "
+      "'The number of supported VMs is limited to the number of VIC adapter ports'")
 def macvtap_private_ports(ctx: Context) -> Yield:
     for _, host in ctx.vmfex_hosts():
         if host.vic is None:
@@ -175,21 +193,24 @@ def _vf_overflow(ctx: Context, netlink: bool) -> Yield:
 
 
 @rule("vmfex.vf-limit", ERROR, "VF vNICs on a PF are limited by the PF's VFs",
-      f"{VMFEX_DOC}: 'The maximum number of supported VMs is determined by the number of VFs "
+      f"{VMFEX_DOC}, section SR-IOV with MacVTap (Emulation Mode): "
+      "'The maximum number of supported VMs is determined by the number of VFs "
       "provided by the VIC adapter'")
 def vf_limit(ctx: Context) -> Yield:
     yield from _vf_overflow(ctx, netlink=False)
 
 
 @rule("vmfex.netlink-limit", ERROR, "VFs per PF are limited by the host netlink limit",
-      f"{VMFEX_DOC}: 'The number of VFs that you can assign to a PF might be further limited "
+      f"{VMFEX_DOC}, section SR-IOV with MacVTap (Emulation Mode): "
+      "'The number of VFs that you can assign to a PF might be further limited "
       "by the host Netlink protocol implementation (typically between 22 and 32 VFs per PF)'")
 def netlink_limit(ctx: Context) -> Yield:
     yield from _vf_overflow(ctx, netlink=True)
 
 
 @rule("vmfex.no-vf-pool", ERROR, "An SR-IOV vNIC needs a PF with VFs on its host",
-      f"{VMFEX_DOC}: 'connects each VM's VirtIO interface to a VF on an SR-IOV-capable VIC'")
+      f"{VMFEX_DOC}, section SR-IOV with MacVTap (Emulation Mode): "
+      "'connects each VM's VirtIO interface to a VF on an SR-IOV-capable VIC'")
 def no_vf_pool(ctx: Context) -> Yield:
     pools = ctx.derived.vf_pools
     hosts_with_pf = {h for h, _ in pools}
@@ -203,7 +224,8 @@ def no_vf_pool(ctx: Context) -> Yield:
 
 
 @rule("vmfex.hostdev-no-migration", WARNING, "A hostdev (SR-IOV passthrough) VM cannot migrate",
-      f"{VMFEX_DOC}: 'SR-IOV Passthrough (Hostdev Mode) ... Live migration is not supported'")
+      f"{VMFEX_DOC}, section SR-IOV Passthrough (Hostdev Mode): "
+      "'SR-IOV Passthrough (Hostdev Mode) ... Live migration is not supported'")
 def hostdev_no_migration(ctx: Context) -> Yield:
     # every host's: QEMU migrates no assigned PCI device, a plain host's VF included
     for at in ctx.nics:
@@ -214,7 +236,8 @@ def hostdev_no_migration(ctx: Context) -> Yield:
 
 
 @rule("vmfex.qemu-pci-limit", ERROR, "QEMU's PCI layer limits the PCI devices of one VM",
-      f"{VMFEX_DOC}: 'the configuration of the QEMU PCI layer might limit the number of PCI "
+      f"{VMFEX_DOC}, section Driver Topologies: "
+      "'the configuration of the QEMU PCI layer might limit the number of PCI "
       "devices that the host can assign to a VM'")
 def qemu_pci_limit(ctx: Context) -> Yield:
     for i, vm in enumerate(ctx.topo.vms):
@@ -228,8 +251,10 @@ def qemu_pci_limit(ctx: Context) -> Yield:
 
 @rule("host.attach-mode", ERROR,
       "veth vNICs only on VEM hosts; VM-FEX attach modes only on VM-FEX hosts",
-      f"{VMFEX_DOC}: 'With VM-FEX for KVM, the RHEV hypervisor performs no switching'; "
-      f"{N1KV_DOC}: 'Each VM on the host is connected to the VEM "
+      f"{VMFEX_DOC}, section Overview of VM-FEX for KVM: "
+      "'With VM-FEX for KVM, the RHEV hypervisor performs no switching'; "
+      f"{N1KV_DOC}, section Cisco Nexus 1000V for KVM and OpenStack: "
+      "'Each VM on the host is connected to the VEM "
       "through virtual Ethernet (vEth) ports'")
 def attach_mode(ctx: Context) -> Yield:
     for at in ctx.fabric_nics:
@@ -248,7 +273,9 @@ def attach_mode(ctx: Context) -> Yield:
 
 @rule("host.plain-off-fabric", WARNING,
       "A plain host's VMs are not on the fabric: no VXLAN segment, no simulated traffic",
-      f"{DESIGN_DOC}: 'the inventory a libvirt host reports'; {N1KV_DOC}: 'Each VM on the "
+      f"{README_DOC}, section Topology files: '`plain` (the hypervisor's own Linux bridge "
+      "or libvirt networks: monitored, but off the fabric'; "
+      f"{N1KV_DOC}, section Cisco Nexus 1000V for KVM and OpenStack: 'Each VM on the "
       "host is connected to the VEM through virtual Ethernet (vEth) ports'")
 def plain_off_fabric(ctx: Context) -> Yield:
     # A plain host (Switching.PLAIN) switches on its own bridge, which neither the FI nor a
@@ -280,7 +307,8 @@ def plain_off_fabric(ctx: Context) -> Yield:
 
 
 @rule("vmfex.vxlan-profile", ERROR, "VM-FEX vNICs switch in VLANs; VXLAN needs a VEM",
-      f"{VMFEX_DOC}: 'All switching is performed by the external fabric interconnect'")
+      f"{VMFEX_DOC}, section Overview of VM-FEX for KVM: "
+      "'All switching is performed by the external fabric interconnect'")
 def vxlan_profile(ctx: Context) -> Yield:
     for at in ctx.fabric_nics:
         if at.nic.attach.is_vmfex and ctx.is_vxlan(at.nic):
@@ -294,7 +322,8 @@ def vxlan_profile(ctx: Context) -> Yield:
 
 @rule("vmfex.no-fabric-interconnect", ERROR,
       "VM-FEX hosts with VMs need a fabric interconnect to switch their traffic",
-      f"{VMFEX_DOC}: 'All switching is performed by the external fabric interconnect'")
+      f"{VMFEX_DOC}, section Overview of VM-FEX for KVM: "
+      "'All switching is performed by the external fabric interconnect'")
 def no_fabric_interconnect(ctx: Context) -> Yield:
     if ctx.topo.fabric_interconnects:
         return
@@ -307,7 +336,8 @@ def no_fabric_interconnect(ctx: Context) -> Yield:
 
 @rule("vmfex.fabric-interconnect-implied", WARNING,
       "With several fabric interconnects, a VM-FEX host names the one it uses",
-      f"{VMFEX_DOC}: 'All switching is performed by the external fabric interconnect'")
+      f"{VMFEX_DOC}, section Overview of VM-FEX for KVM: "
+      "'All switching is performed by the external fabric interconnect'")
 def fabric_interconnect_implied(ctx: Context) -> Yield:
     fis = ctx.topo.fabric_interconnects
     if len(fis) < 2:

@@ -1,7 +1,7 @@
 """Nexus 1000V VXLAN rules: VTEPs, segment ids, flood modes, reachability, MTU, and the
 segmentation feature.
 
-Source: reference/nexus1000v-kvm-vxlan.txt.
+Source: the Cisco Nexus 1000V for KVM VXLAN Configuration Guide.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ MULTICAST_NET = IPv4Network("224.0.0.0/4")
 
 
 @rule("vxlan.vtep-count", ERROR, "A VEM has at most 4 VTEPs",
-      f"{N1KV_DOC}: 'You can have a maximum of four VTEPs in a single VEM'")
+      f"{N1KV_DOC}, section VXLAN Tunnel Endpoints: "
+      "'You can have a maximum of four VTEPs in a single VEM'")
 def vtep_count(ctx: Context) -> Yield:
     for i, host in ctx.vem_hosts():
         for k in range(MAX_VTEPS_PER_VEM, len(host.vteps)):
@@ -33,7 +34,8 @@ def vtep_count(ctx: Context) -> Yield:
 
 
 @rule("vxlan.vtep-missing", ERROR, "A VEM with VXLAN ports has at least one VTEP",
-      f"{N1KV_DOC}: 'Each VEM requires at least one IP/MAC address pair to terminate VXLAN "
+      f"{N1KV_DOC}, section VXLAN Tunnel Endpoints: "
+      "'Each VEM requires at least one IP/MAC address pair to terminate VXLAN "
       "packets'")
 def vtep_missing(ctx: Context) -> Yield:
     for i, host in ctx.vem_hosts():
@@ -47,7 +49,8 @@ def vtep_missing(ctx: Context) -> Yield:
 
 
 @rule("vxlan.segment-id-range", ERROR, "A segment id is 4096 to 16,000,000",
-      f"{N1KV_DOC}: '24-bit VXLAN ID' (Nexus 1000V accepts 4096 to 16,000,000)")
+      f"{N1KV_DOC}, section Information About VXLANs: "
+      "'24-bit VXLAN ID' (Nexus 1000V accepts 4096 to 16,000,000)")
 def segment_id_range(ctx: Context) -> Yield:
     for i, bd in enumerate(ctx.topo.bridge_domains):
         if not SEGMENT_ID_MIN <= bd.segment_id <= SEGMENT_ID_MAX:
@@ -58,7 +61,8 @@ def segment_id_range(ctx: Context) -> Yield:
 
 @rule("vxlan.multicast-group", ERROR,
       "A multicast-mode bridge domain has a group address in 224.0.0.0/4",
-      f"{N1KV_DOC}: 'Each multicast mode VXLAN has an assigned multicast group IP address'")
+      f"{N1KV_DOC}, section Information About VXLANs: "
+      "'Each multicast mode VXLAN has an assigned multicast group IP address'")
 def multicast_group(ctx: Context) -> Yield:
     for i, bd in enumerate(ctx.topo.bridge_domains):
         if bd.mode is not FloodMode.MULTICAST:
@@ -74,7 +78,8 @@ def multicast_group(ctx: Context) -> Yield:
 
 
 @rule("vxlan.unicast-group", ERROR, "A unicast-only bridge domain has no multicast group",
-      f"{N1KV_DOC}: 'unicast-only mode ... without the multicast mode requirement on the "
+      f"{N1KV_DOC}, section Information About VXLANs: "
+      "'unicast-only mode ... without the multicast mode requirement on the "
       "physical infrastructure'")
 def unicast_group(ctx: Context) -> Yield:
     for i, bd in enumerate(ctx.topo.bridge_domains):
@@ -85,7 +90,8 @@ def unicast_group(ctx: Context) -> Yield:
 
 
 @rule("vxlan.underlay-multicast", ERROR, "Multicast mode needs a multicast-capable underlay",
-      f"{N1KV_DOC}: 'A VXLAN uses an IP multicast network to send broadcast, multicast, and "
+      f"{N1KV_DOC}, section Information About VXLANs: "
+      "'A VXLAN uses an IP multicast network to send broadcast, multicast, and "
       "unknown unicast flood frames'")
 def underlay_multicast(ctx: Context) -> Yield:
     if ctx.topo.underlay.multicast:
@@ -98,7 +104,8 @@ def underlay_multicast(ctx: Context) -> Yield:
 
 
 @rule("vxlan.vtep-gateway", ERROR, "A VTEP's gateway lies in the VTEP's subnet",
-      f"{N1KV_DOC}: 'transport ip address external netmask 255.255.255.0 gateway 1.2.3.4'")
+      f"{N1KV_DOC}, section VXLAN Tunnel Endpoints: "
+      "'transport ip address external netmask 255.255.255.0 gateway 1.2.3.4'")
 def vtep_gateway(ctx: Context) -> Yield:
     for i, host in ctx.vem_hosts():
         for k, vtep in enumerate(host.vteps):
@@ -117,7 +124,8 @@ def _effective_mtu(ctx: Context, host: Host) -> int:
 
 @rule("vxlan.vtep-reachability", ERROR,
       "VTEPs in different subnets reach each other only by proxy ARP or a VTEP gateway",
-      f"{N1KV_DOC}: 'the VEM does not use the Linux host routing table. Instead, it can use "
+      f"{N1KV_DOC}, section VXLAN Tunnel Endpoints: "
+      "'the VEM does not use the Linux host routing table. Instead, it can use "
       "either Proxy Address Resolution Protocol (ARP) or a default gateway'")
 def vtep_reachability(ctx: Context) -> Yield:
     # A segment's traffic leaves from the sender's designated VTEP for it and goes to the
@@ -146,7 +154,8 @@ def vtep_reachability(ctx: Context) -> Yield:
 
 
 @rule("vxlan.transport-mtu", ERROR, "The transport MTU is at least the VM MTU + 50",
-      f"{N1KV_DOC}: 'must be configured to carry 50 bytes more than what the VM VNICs are "
+      f"{N1KV_DOC}, section Fragmentation: "
+      "'must be configured to carry 50 bytes more than what the VM VNICs are "
       "configured to send'")
 def transport_mtu(ctx: Context) -> Yield:
     members = ctx.derived.segment_members
@@ -184,7 +193,8 @@ def transport_mtu(ctx: Context) -> Yield:
 
 @rule("vxlan.segmentation-in-use", ERROR,
       "The segmentation feature stays on while any port uses a VXLAN port profile",
-      f"{N1KV_DOC}: 'do not use the no feature segmentation command if there are any ports "
+      f"{N1KV_DOC}, section VXLAN Feature Disabled: "
+      "'do not use the no feature segmentation command if there are any ports "
       "associated with a VXLAN port profile'")
 def segmentation_in_use(ctx: Context) -> Yield:
     if ctx.topo.vsm.segmentation:
@@ -199,7 +209,8 @@ def segmentation_in_use(ctx: Context) -> Yield:
 
 @rule("vxlan.segmentation-bridge-domains", ERROR,
       "With the segmentation feature off there are no bridge domains",
-      f"{N1KV_DOC}: 'You can use the no feature segmentation command to remove all the VXLAN "
+      f"{N1KV_DOC}, section VXLAN Feature Disabled: "
+      "'You can use the no feature segmentation command to remove all the VXLAN "
       "bridge domain configurations'")
 def segmentation_bridge_domains(ctx: Context) -> Yield:
     if ctx.topo.vsm.segmentation or not ctx.topo.bridge_domains:
@@ -211,7 +222,8 @@ def segmentation_bridge_domains(ctx: Context) -> Yield:
 
 
 @rule("vxlan.vteps-on-vmfex", WARNING, "Only VEM hosts have VTEPs",
-      f"{N1KV_DOC}: 'Each VEM is assigned at least one IP address'")
+      f"{N1KV_DOC}, section Information About VXLANs: "
+      "'Each VEM is assigned at least one IP address'")
 def vteps_on_vmfex(ctx: Context) -> Yield:
     for i, host in enumerate(ctx.topo.hosts):
         if host.vteps and host.switching is not Switching.VEM:
