@@ -5,8 +5,8 @@
 
 A subcommand lives in console/commands/<name>.py (`add_parser(subparsers)`, `run(args)`)
 and is imported only when used, so `validate` never loads Qt or libvirt, and a command
-whose module is missing (or cannot import its dependencies) says it is not available
-instead of breaking the others. Nothing reaches the user as a traceback: Ctrl-C exits
+that cannot import its dependencies says it is not available instead of breaking the
+others. Nothing reaches the user as a traceback: Ctrl-C exits
 130, an unexpected error prints one line and exits 2 (the traceback only with --debug).
 """
 
@@ -39,7 +39,7 @@ COMMANDS: dict[str, str] = {
 
 
 class CommandUnavailable(Exception):
-    """A subcommand whose module is missing or cannot be imported here."""
+    """A subcommand that cannot be imported here (a dependency missing or broken)."""
 
 
 def _gui_parser() -> argparse.ArgumentParser:
@@ -81,9 +81,6 @@ def load_command(name: str) -> ModuleType:
     try:
         return importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            raise CommandUnavailable(f"the '{name}' command is not available in this "
-                                     "installation") from exc
         raise CommandUnavailable(f"the '{name}' command is not available: it needs "
                                  f"{exc.name}, which is not installed") from exc
     except Exception as exc:  # a broken module must not take the other commands down
