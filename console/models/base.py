@@ -22,6 +22,9 @@ def _cache_factory_signature_checks() -> None:
     pydantic (2.13) runs inspect.signature on every private attribute's default factory for
     every new instance; EventedModel has several private attributes, so that was 60% of the
     time to load a 10,000-VM topology. The answer depends only on the factory, so cache it.
+    (pydantic 2.14 keeps the answer per private attribute itself; the cache then costs
+    nothing.) pyproject.toml caps pydantic at the releases checked, and
+    tests/quality/test_pydantic_patch.py fails when a release moves this function.
     """
     original = getattr(_pydantic_fields, "takes_validated_data_argument", None)
     if original is None or hasattr(original, "cache_info"):
