@@ -24,6 +24,7 @@ import argparse
 import html
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -113,11 +114,26 @@ def _num(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
 
 
+MAX_ROWS = 60  # a table longer than this is a log, not a report: the most telling rows
+MAX_MATRIX = 16  # VTEPs up to which the reachability matrix is a table (and has text)
+MAX_BARS = 30  # bars or lines per plot
+
+
+def _more(total: int, what: str, which: str) -> str:
+    return f" {total:,} {what}: listed, {which} ({MAX_ROWS})." if total > MAX_ROWS else ""
+
+
 def _tables(r: Report) -> list[tuple[str, str, list[str], list[list[str]]]]:
-    """(section, intro, header, rows) of every table, shared by Markdown and HTML."""
+    """(section, intro, header, rows) of every table, shared by Markdown and HTML. Long
+    sections list their most telling rows and say how many there are."""
+    from console.engine.plan import REACH_KINDS
+
     out = []
     rows = []
-    for p in r.mtu:
+    mtu = r.mtu
+    if len(mtu) > MAX_ROWS:  # a large fabric: the pairs that do not fit, then the tightest
+        mtu = sorted(mtu, key=lambda p: (p.fits, p.path_mtu - p.required))[:MAX_ROWS]
+    for p in mtu:
         lower = "; ".join(f"{x.vif} {x.mtu} -> {x.to}" for x in p.lower) or "-"
         now = []
         if p.dropped:
@@ -133,43 +149,67 @@ def _tables(r: Report) -> list[tuple[str, str, list[str], list[list[str]]]]:
                 "(L3 size) between them, the transport MTU that carries every flow whole "
                 "(largest + 50), the path MTU now and the link that limits it, the links "
                 "to grow, and the vNICs to lower instead if the transport cannot grow "
-                "(their MTU now -> the MTU that fits). Flow #N is entry N of traffic:, from 0.",
+                "(their MTU now -> the MTU that fits). Flow #N is entry N of traffic:, from 0."
+                + _more(len(r.mtu), "pairs", "the pairs that do not fit, then the tightest"),
                 ["VEMs", "bridge domains", "largest", "needs MTU", "path MTU now",
                  "limited by", "grow", "now", "or lower"], rows))
+    flood = r.flood if len(r.flood) <= MAX_ROWS else sorted(
+        r.flood, key=lambda f: -f.unicast_bytes)[:MAX_ROWS]
     rows = [[f.bridge_domain, f.mode, str(f.members), _num(f.floods_per_s),
              _num(f.multicast_copies), _num(f.multicast_bytes), _num(f.unicast_copies),
              _num(f.unicast_bytes),
-             f"multicast from {f.multicast_wins_from} member VEMs"] for f in r.flood]
+             f"multicast from {f.multicast_wins_from} member VEMs"] for f in flood]
     out.append(("Flood cost per bridge domain",
                 "Transport copies and bytes per second of each bridge domain's floods "
                 "(broadcast, multicast, MACs nobody owns) for this traffic: one copy to the "
                 "group in multicast mode, one per other member VEM in unicast-only mode. "
-                "With N member VEMs unicast-only sends N - 1 copies per flood, multicast 1.",
+                "With N member VEMs unicast-only sends N - 1 copies per flood, multicast 1."
+                + _more(len(r.flood), "bridge domains", "the costliest under unicast-only"),
                 ["bridge domain", "mode", "member VEMs", "floods/s", "multicast copies/s",
                  "multicast B/s", "unicast-only copies/s", "unicast-only B/s", "cheaper"],
                 rows))
+    load = r.load if len(r.load) <= MAX_ROWS else sorted(
+        r.load, key=lambda x: -x.copies_per_s)[:MAX_ROWS]
     rows = [[f"{x.vem}/{x.vtep}", x.ip, ", ".join(x.bridge_domains) or "-",
              _num(x.copies_per_s), ", ".join(x.proposed) or "-", _num(x.proposed_per_s)]
-            for x in r.load]
+            for x in load]
     change = "; ".join(f"{h}: designated_vteps {m}" for h, m in r.designation.items())
     out.append(("Designated VTEP load",
                 "Flood copies per second each VTEP receives as the designated VTEP of its "
                 "segments, and with a designation that spreads them over the VEM's VTEPs. "
                 + (f"Proposed: {change}." if change else
-                   "The designation already spreads the load as well as it can."),
+                   "The designation already spreads the load as well as it can.")
+                + _more(len(r.load), "VTEPs", "the most loaded"),
                 ["VTEP", "IP", "designated for", "copies/s", "proposed for",
                  "proposed copies/s"], rows))
-    rows = [[a, *[c or "-" for c in row]] for a, row in zip(r.reach.vteps, r.reach.cells,
-                                                               strict=True)]
-    out.append(("VTEP reachability",
-                "Can the VTEP of the row send to the VTEP of the column: same subnet, "
-                "through proxy ARP, through the gateway on the sending VTEP, or "
-                "unreachable (the VEM does not use the host routing table).",
-                ["from \\ to", *[v.split(" ")[0] for v in r.reach.vteps]], rows))
-    rows = [[bd, a, b, kind, how] for bd, a, b, kind, how in r.reach.paths]
+    intro = ("Can the VTEP of the row send to the VTEP of the column: same subnet, "
+             "through proxy ARP, through the gateway on the sending VTEP, or unreachable "
+             "(the VEM does not use the host routing table).")
+    if len(r.reach.vteps) <= MAX_MATRIX:
+        rows = [[a, *[c or "-" for c in row]]
+                for a, row in zip(r.reach.vteps, r.reach.cells, strict=True)]
+        out.append(("VTEP reachability", intro,
+                    ["from \\ to", *[v.split(" ")[0] for v in r.reach.vteps]], rows))
+    else:  # a matrix this wide is read in the plot; the table counts the pairs
+        counts = Counter(c for row in r.reach.cells for c in row if c)
+        out.append(("VTEP reachability", intro + f" {len(r.reach.vteps)} VTEPs: the "
+                    "matrix is the plot; pairs of VTEPs by verdict:",
+                    ["verdict", "VTEP pairs"],
+                    [[k, f"{counts.get(k, 0):,}"] for k in REACH_KINDS]))
+    paths = r.reach.paths
+    note = ""
+    if len(paths) > MAX_ROWS:
+        counts = Counter(p[3] for p in paths)
+        note = (f" {len(paths):,} paths (" + ", ".join(
+            f"{counts[k]:,} {k}" for k in REACH_KINDS if counts.get(k)) +
+            "); listed: the unreachable ones" + (
+                f", the first {MAX_ROWS}" if counts.get("unreachable", 0) > MAX_ROWS
+                else "") + ".")
+        paths = [p for p in paths if p[3] == "unreachable"][:MAX_ROWS]
+    rows = [[bd, a, b, kind, how] for bd, a, b, kind, how in paths]
     out.append(("Designated paths",
                 "The paths each bridge domain's traffic takes between member VEMs "
-                "(designated VTEP to designated VTEP), as the rules judge them.",
+                "(designated VTEP to designated VTEP), as the rules judge them." + note,
                 ["bridge domain", "from", "to", "verdict", "how"], rows))
     for key, srows in r.sweeps:
         from console.engine.plan import SWEEP_COUNTERS
@@ -246,23 +286,29 @@ def plot(r: Report, out: Path) -> None:
         r.plots[title] = name
 
     if r.mtu:
-        fig, ax = plt.subplots(figsize=(9, 3.2))
-        labels = [f"{p.vems[0]}-{p.vems[1]}" for p in r.mtu]
-        xs = range(len(r.mtu))
-        ax.bar([x - 0.2 for x in xs], [p.required for p in r.mtu], 0.4,
+        fig, ax = plt.subplots(figsize=(9, 3.2 if len(r.mtu) <= 6 else 4.2))
+        mtu = r.mtu if len(r.mtu) <= MAX_BARS else sorted(
+            r.mtu, key=lambda p: (p.fits, p.path_mtu - p.required))[:MAX_BARS]
+        labels = [f"{p.vems[0]}-{p.vems[1]}" for p in mtu]
+        xs = range(len(mtu))
+        ax.bar([x - 0.2 for x in xs], [p.required for p in mtu], 0.4,
                label="needs (largest + 50)", color="#d9822b")
-        ax.bar([x + 0.2 for x in xs], [p.path_mtu for p in r.mtu], 0.4,
+        ax.bar([x + 0.2 for x in xs], [p.path_mtu for p in mtu], 0.4,
                label="path MTU now", color="#4a7ab5")
-        ax.set_xticks(list(xs), labels)
+        ax.set_xticks(list(xs), labels, rotation=30 if len(mtu) > 6 else 0,
+                      ha="right" if len(mtu) > 6 else "center", fontsize=7)
         ax.set_ylabel("bytes")
-        ax.set_title("MTU per pair of VEMs")
+        ax.set_title("MTU per pair of VEMs" if len(mtu) == len(r.mtu) else
+                     f"MTU: the {len(mtu)} tightest of {len(r.mtu):,} pairs of VEMs")
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
         save(fig, "MTU plan", "mtu.png")
     if r.flood:
         fig, ax = plt.subplots(figsize=(9, 3.2))
-        most = max([f.members for f in r.flood] + [2]) + 4
+        flood = r.flood if len(r.flood) <= 6 else sorted(
+            r.flood, key=lambda f: -f.unicast_bytes)[:6]  # more lines are unreadable
+        most = max([f.members for f in flood] + [2]) + 4
         ns = list(range(1, most + 1))
-        for f in r.flood:
+        for f in flood:
             mc = [f.copies_at(n)[0] for n in ns]
             uc = [f.copies_at(n)[1] for n in ns]
             line = ax.plot(ns, uc, marker="o", label=f"{f.bridge_domain} unicast-only")[0]
@@ -276,13 +322,16 @@ def plot(r: Report, out: Path) -> None:
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         save(fig, "Flood cost per bridge domain", "flood.png")
     if r.load:
-        fig, ax = plt.subplots(figsize=(9, 3.2))
-        xs = range(len(r.load))
-        ax.bar([x - 0.2 for x in xs], [x.copies_per_s for x in r.load], 0.4, label="now",
+        fig, ax = plt.subplots(figsize=(9, 4.2))
+        load = r.load if len(r.load) <= MAX_BARS else sorted(
+            r.load, key=lambda x: -x.copies_per_s)[:MAX_BARS]
+        xs = range(len(load))
+        ax.bar([x - 0.2 for x in xs], [x.copies_per_s for x in load], 0.4, label="now",
                color="#4a7ab5")
-        ax.bar([x + 0.2 for x in xs], [x.proposed_per_s for x in r.load], 0.4,
+        ax.bar([x + 0.2 for x in xs], [x.proposed_per_s for x in load], 0.4,
                label="proposed", color="#5aa469")
-        ax.set_xticks(list(xs), [f"{x.vem}/{x.vtep}" for x in r.load], rotation=20)
+        ax.set_xticks(list(xs), [f"{x.vem}/{x.vtep}" for x in load], rotation=30,
+                      ha="right", fontsize=7)
         ax.set_ylabel("flood copies/s received")
         ax.set_title("Designated VTEP load")
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -299,11 +348,19 @@ def plot(r: Report, out: Path) -> None:
         fig, ax = plt.subplots(figsize=(min(2 + n * 1.1, 12), min(1.5 + n * 0.6, 10)))
         ax.imshow(grid, cmap=ListedColormap(colours), vmin=0, vmax=4)
         names = [v.split(" ")[0] for v in r.reach.vteps]
-        ax.set_xticks(range(n), names, rotation=30, ha="right")
-        ax.set_yticks(range(n), names)
-        for i, row in enumerate(r.reach.cells):
-            for j, c in enumerate(row):
-                ax.text(j, i, c, ha="center", va="center", fontsize=7)
+        if n <= 40:
+            ax.set_xticks(range(n), names, rotation=30, ha="right")
+            ax.set_yticks(range(n), names)
+        if n <= MAX_MATRIX:
+            for i, row in enumerate(r.reach.cells):
+                for j, c in enumerate(row):
+                    ax.text(j, i, c, ha="center", va="center", fontsize=7)
+        else:  # too many cells to write in: a legend says which colour is which
+            from matplotlib.patches import Patch
+
+            ax.legend(handles=[Patch(color=colours[i], label=k)
+                               for i, k in enumerate(REACH_KINDS)],
+                      loc="upper left", bbox_to_anchor=(1.01, 1.0))
         ax.set_title("VTEP reachability (row sends to column)")
         save(fig, "VTEP reachability", "reachability.png")
     for key, rows in r.sweeps:
