@@ -79,6 +79,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help="seed of the sweep's simulations (default 0)")
     parser.add_argument("--workers", metavar="N", type=int, default=None,
                         help="local worker processes (default: the CPU count)")
+    parser.add_argument("--open", action="store_true",
+                        help="open plan.html in the desktop's web browser when written")
     parser.set_defaults(func=run)
     return parser
 
@@ -468,4 +470,8 @@ def run(args: argparse.Namespace, stdout: TextIO | None = None,
     for name in ("plan.html", "plan.md", *report.plots.values()):
         print(outdir / name, file=out)
     out.flush()
+    if args.open:
+        import webbrowser  # the standard library's: the desktop's own browser
+
+        webbrowser.open((outdir / "plan.html").resolve().as_uri())
     return EXIT_OK
