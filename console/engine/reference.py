@@ -42,6 +42,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from console.models.traffic import ETHERNET_HEADER
+
 from .tables import LOCAL, MODE_MULTICAST, OVERHEAD, PEER, REMOTE, UPLINK, Tables
 from .traffic import MICRO
 
@@ -233,7 +235,7 @@ class ReferencePlane:
             self.tracer.on("deliver", vif=v)
         c = self.vif_c[v]
         c[RX_P] += 1
-        c[RX_B] += self.size + 14
+        c[RX_B] += self.size + ETHERNET_HEADER
 
     def frame(self, f: int) -> None:
         v = self.fl_vif[f]
@@ -244,7 +246,7 @@ class ReferencePlane:
         self.src, self.dst = self.fl_src[f], self.fl_dst[f]
         self.size, self.ip, self.df = self.fl_size[f], self.fl_ip[f], self.fl_df[f]
         self.flood = self.fl_flood[f]
-        wire = self.size + 14
+        wire = self.size + ETHERNET_HEADER
         if g < 0 or (self.vif_deny[v] and self.src != self.vif_mac[v]):
             c[TX_D] += 1
             return
@@ -290,7 +292,7 @@ class ReferencePlane:
         g = self.vif_group[v]
         self.src, self.dst, self.size, self.ip, self.df, self.flood = \
             src, dst, size, ip, df, flood
-        wire = size + 14
+        wire = size + ETHERNET_HEADER
         if g < 0 or (self.vif_deny[v] and src != self.vif_mac[v]):
             if self.tracer is not None:
                 self.tracer.on("refused", vif=v, group=g, src=src)

@@ -21,6 +21,10 @@ PPS_STEP = 0.001
 START_STEP_S = 0.001
 """Count flows start on a 1 ms tick."""
 
+ETHERNET_HEADER = 14
+"""Bytes of Ethernet header on top of a flow's `size` (the L3 length): what a VIF counts
+and polices is size + ETHERNET_HEADER."""
+
 
 class TrafficFlow(Model):
     """Frames from one VIF to a VIF, a MAC, broadcast or a multicast MAC.

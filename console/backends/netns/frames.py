@@ -1,8 +1,8 @@
 """Ethernet frames for the file's flows: what a VM puts on its vNIC.
 
-`size` is the L3 length (DESIGN.md): the frame is size + 14 bytes. IP flows carry a valid
-IPv4 header (checksum, DF as asked) and a UDP datagram; others a local experimental
-EtherType (0x88B5, IEEE 802 "local experimental")."""
+`size` is the L3 length (console.models.traffic): the frame is size + ETHERNET_HEADER (14)
+bytes. IP flows carry a valid IPv4 header (checksum, DF as asked) and a UDP datagram;
+others a local experimental EtherType (0x88B5, IEEE 802 "local experimental")."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from typing import Any
 from pyroute2.netlink.exceptions import NetlinkError
 
 from console.models.overlay import FloodMode
+from console.models.traffic import ETHERNET_HEADER
 
 from . import rawnl
 from .nsctl import Namespaces, ignore_exists, run_in
@@ -421,7 +422,7 @@ class Lab:
         with contextlib.suppress(NetlinkError):
             ipr.tc("del", index=index, handle=0x10000)
         rate = f"{int(wire.rate_mbps * 1000)}kbit" if wire.rate_mbps else None
-        bucket = {"burst": wire.burst_kb * 1024, "limit": wire.mtu + 14}
+        bucket = {"burst": wire.burst_kb * 1024, "limit": wire.mtu + ETHERNET_HEADER}
         if not wire.forging_deny:
             if rate is not None:
                 ipr.tc("add", "tbf", index=index, handle=0x10000, rate=rate, **bucket)
