@@ -336,8 +336,86 @@ _registered_loops: set[int] = set()
 libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
 
 
+class _LoopThreadImpl(libvirtaio.virEventAsyncIOImpl):
+    """libvirtaio, with the loop touched only from the loop's thread.
+
+    libvirt adds, updates and removes its socket watches and timers from whichever
+    thread makes a call, here the connections' worker threads; libvirtaio then calls
+    loop.add_reader and creates tasks from that thread. The plain selector loop puts up
+    with it; qasync's QSocketNotifiers do not: the window crashed (SIGSEGV) opening any
+    remote URI. Off the loop's thread the id is taken at once (libvirt needs it back) and
+    the rest is handed to the loop, in order (call_soon_threadsafe is FIFO). Never
+    waiting for the loop there: libvirt holds its client lock while it calls us, and the
+    loop may be waiting for that lock to dispatch an event."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop=loop)
+        self._loop_thread = threading.get_ident()  # registered from the loop's thread
+
+    def _here(self) -> bool:
+        return threading.get_ident() == self._loop_thread
+
+    def _later(self, fn: Callable[..., Any], *args: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nothing to watch
+            self.loop.call_soon_threadsafe(fn, *args)
+
+    def _add_handle(self, fd: int, event: int, cb: Any, opaque: Any) -> int:
+        if self._here():
+            return super()._add_handle(fd, event, cb, opaque)
+        iden = next(libvirtaio.Callback._iden_counter)
+        self._later(self._add_handle_as, iden, fd, event, cb, opaque)
+        return iden
+
+    def _add_handle_as(self, iden: int, fd: int, event: int, cb: Any, opaque: Any) -> None:
+        callback = libvirtaio.FDCallback(self, cb, opaque, descriptor=self.descriptors[fd],
+                                         event=event)
+        callback.iden = iden
+        self.callbacks[iden] = callback
+        self.descriptors[fd].add_handle(callback)
+        self._pending_inc()
+
+    def _update_handle(self, watch: int, event: int) -> None:
+        if self._here():
+            return super()._update_handle(watch, event)
+        self._later(super()._update_handle, watch, event)
+        return None
+
+    def _remove_handle(self, watch: int) -> int:
+        if self._here():
+            return super()._remove_handle(watch)
+        self._later(super()._remove_handle, watch)
+        return 0
+
+    def _add_timeout(self, timeout: int, cb: Any, opaque: Any) -> int:
+        if self._here():
+            return super()._add_timeout(timeout, cb, opaque)
+        iden = next(libvirtaio.Callback._iden_counter)
+        self._later(self._add_timeout_as, iden, timeout, cb, opaque)
+        return iden
+
+    def _add_timeout_as(self, iden: int, timeout: int, cb: Any, opaque: Any) -> None:
+        callback = libvirtaio.TimeoutCallback(self, cb, opaque)
+        callback.iden = iden
+        self.callbacks[iden] = callback
+        callback.update(timeout=timeout)
+        self._pending_inc()
+
+    def _update_timeout(self, timer: int, timeout: int) -> None:
+        if self._here():
+            return super()._update_timeout(timer, timeout)
+        self._later(super()._update_timeout, timer, timeout)
+        return None
+
+    def _remove_timeout(self, timer: int) -> int:
+        if self._here():
+            return super()._remove_timeout(timer)
+        self._later(super()._remove_timeout, timer)
+        return 0
+
+
 def ensure_event_loop_impl(loop: asyncio.AbstractEventLoop) -> None:
-    """Dispatch libvirt events on this asyncio loop (done once per loop, before opening)."""
+    """Dispatch libvirt events on this asyncio loop (done once per loop, before opening,
+    from the loop's thread)."""
     if id(loop) in _registered_loops:
         return
     if libvirtaio.getCurrentImpl() is not None:
@@ -345,7 +423,8 @@ def ensure_event_loop_impl(loop: asyncio.AbstractEventLoop) -> None:
         # the same process (a CLI command run from a test) works without events.
         log.info("libvirt events already run on another asyncio loop; none on this one")
         return
-    libvirtaio.virEventRegisterAsyncIOImpl(loop=loop)
+    # what libvirtaio.virEventRegisterAsyncIOImpl does, with the thread-aware impl
+    libvirtaio._current_impl = _LoopThreadImpl(loop).register()
     _registered_loops.add(id(loop))
 
 
