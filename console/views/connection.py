@@ -4,12 +4,17 @@ history, with Qt signals for the views.
 All backend calls are awaited on the asyncio loop qasync runs, so nothing here blocks the
 GUI thread. Counters are polled at the preference's interval by one task; a poll still in
 flight when the next is due is skipped (virt-manager's "Tick is slow" back-pressure).
+
+A host that stops answering costs a deadline, never a frozen window: the backend gives up
+on the call (libvirt: connection.NotAnswering, "URI is not answering: what had no answer
+within N s") and this connection shows it, as "failed" when opening timed out (F5 tries
+again) or as "reconnecting" while the backend tries again by itself; the detail, which
+the tree's tooltip and the status bar show, says "not answering" and what timed out.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -139,6 +144,7 @@ class Connection(QObject):
             await self.backend.connect()
             await self.reload()
         except BackendError as exc:
+            log.warning("%s: cannot open: %s", self.uri, exc)
             self._set_state(ConnectionState.FAILED.value, str(exc))
             return False
         except Exception as exc:  # no traceback for the user; the log keeps it
@@ -168,12 +174,18 @@ class Connection(QObject):
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+            try:
                 await task
+            except asyncio.CancelledError:
+                pass
+            except Exception:  # closing goes on; the log keeps what went wrong
+                log.exception("%s: %s ended with an error", self.uri, task.get_name())
         self._tasks.clear()
         if self.backend is not None:
-            with contextlib.suppress(Exception):
-                await self.backend.close()
+            try:
+                await self.backend.close()  # bounded by the backend (a silent host)
+            except Exception:
+                log.exception("%s: closing the backend failed", self.uri)
         self._set_state(ConnectionState.DISCONNECTED.value, "closed")
 
     def _spawn(self, coro: Any, name: str) -> asyncio.Task:
@@ -229,10 +241,17 @@ class Connection(QObject):
                 self.progress.emit(int(event.data.get("percent", 0)), event.detail)
             elif event.kind is EventKind.STATE:
                 state = event.data.get("state", "")
-                if state == ConnectionState.FAILED.value:
+                if state in (ConnectionState.FAILED.value,
+                             ConnectionState.RECONNECTING.value):
+                    # the backend's words: "URI is not answering: ...", "closed: ..."
                     self._set_state(state, event.detail)
                 elif state == ConnectionState.CONNECTED.value and self.topology is not None:
                     self._set_state(state, self.detail_text())
+            elif event.kind is EventKind.LOG and "retry_in_s" in event.data \
+                    and self.state == ConnectionState.RECONNECTING.value:
+                why = self.detail.split("; reconnect attempt", 1)[0]
+                self._set_state(self.state, f"{why}; {event.detail}; next try in "
+                                            f"{event.data['retry_in_s']:g} s")
             elif event.kind in (EventKind.CONFIG, EventKind.LIFECYCLE) and self.connected:
                 try:
                     await self.reload()
@@ -254,6 +273,7 @@ class Connection(QObject):
         try:
             sample = await self.backend.sample()
         except BackendError as exc:
+            log.warning("%s: sampling failed: %s", self.uri, exc)
             if self.history.live:
                 self.history.live = False
                 self.history.generation += 1
