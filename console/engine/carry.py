@@ -16,7 +16,7 @@ import numpy as np
 
 from console.models.traffic import TrafficFlow
 
-from .tables import LOCAL, PEER, REMOTE, UPLINK, Tables
+from .tables import COUNTER_COLUMNS, LOCAL, PEER, REMOTE, UPLINK, Tables
 
 
 def add(base: list[int] | None, row: np.ndarray) -> list[int]:
@@ -41,11 +41,11 @@ class Totals:
     def aligned(self, t: Tables) -> dict[str, np.ndarray]:
         """The totals as arrays in the row order of `t` (zeros for names never seen)."""
         out = {}
-        for names, key, table, width in ((t.vif_ids, "vif", self.vifs, 6),
-                                         (t.vem_names, "vem", self.vems, 7),
-                                         (t.fi_names, "fi", self.fis, 3),
-                                         (t.bd_names, "bd", self.bds, 2)):
-            arr = np.zeros((len(names), width), dtype=np.int64)
+        for names, key, table in ((t.vif_ids, "vif", self.vifs),
+                                  (t.vem_names, "vem", self.vems),
+                                  (t.fi_names, "fi", self.fis),
+                                  (t.bd_names, "bd", self.bds)):
+            arr = np.zeros((len(names), len(COUNTER_COLUMNS[key])), dtype=np.int64)
             for i, name in enumerate(names):
                 row = table.get(name)
                 if row is not None:

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
@@ -57,7 +57,7 @@ from console.models.stats import (
 from console.models.topology import Topology
 
 from . import carry
-from .tables import REMOTE, Tables, compile_topology
+from .tables import COUNTER_COLUMNS, REMOTE, Tables, compile_topology
 from .traffic import TICKS_PER_S, int_to_mac
 
 PLANES = ("compiled", "reference")
@@ -114,14 +114,13 @@ def _make_plane(plane: str, tables: Tables, flow_cache: bool = True) -> Plane:
     raise ValueError(f"plane is one of {', '.join(PLANES)}, not {plane!r}")
 
 
-_C = TypeVar("_C", FloodCounters, VemCounters)
+_C = TypeVar("_C", VifCounters, FloodCounters, VemCounters, FiCounters)
 
 
-def _counters(cls: type[_C], row: list[int], **gauges: int) -> _C:
-    """One row of a plane's counter table (columns in the dataclass's field order, the
-    gauges given by name after them)."""
-    names = [f.name for f in fields(cls)]
-    values: dict[str, Any] = dict(zip(names, row))
+def _counters(cls: type[_C], kind: str, row: list[int], **gauges: int) -> _C:
+    """One row of a plane's counter table (its columns named by COUNTER_COLUMNS[kind]),
+    with the facade's own gauges and counts given by name."""
+    values: dict[str, Any] = dict(zip(COUNTER_COLUMNS[kind], row, strict=True))
     return cls(**values, **gauges)
 
 
@@ -207,21 +206,22 @@ class Fabric:
         base = self._base_arrays()
         s = CounterSample(timestamp=self.now)
         rows = (c["vif"] + base["vif"]).tolist()
-        s.vifs = {vid: VifCounters(*row) for vid, row in zip(t.vif_ids, rows)}
+        s.vifs = {vid: _counters(VifCounters, "vif", row) for vid, row in zip(t.vif_ids, rows)}
         per_sw, per_seg = self._plane.l2_gauges(self._tick)
         learned = np.zeros(len(t.bd_names) + 1, dtype=np.int64)
         np.add.at(learned, t.seg_bd, per_seg)  # VLAN segments (-1) land in the extra slot
         rows = (c["bd"] + base["bd"]).tolist()
         for i, name in enumerate(t.bd_names):
             joins, leaves = self._base.igmp(name)
-            s.bridge_domains[name] = _counters(FloodCounters, rows[i], igmp_joins=joins,
+            s.bridge_domains[name] = _counters(FloodCounters, "bd", rows[i], igmp_joins=joins,
                                                igmp_leaves=leaves,
                                                learned_macs=int(learned[i]))
         rows = (c["vem"] + base["vem"]).tolist()
-        s.vems = {name: _counters(VemCounters, row, l2_entries=int(per_sw[i]))
+        s.vems = {name: _counters(VemCounters, "vem", row, l2_entries=int(per_sw[i]))
                   for i, (name, row) in enumerate(zip(t.vem_names, rows))}
         rows = (c["fi"] + base["fi"]).tolist()
-        s.fabric_interconnects = {name: FiCounters(*row) for name, row in zip(t.fi_names, rows)}
+        s.fabric_interconnects = {name: _counters(FiCounters, "fi", row)
+                                  for name, row in zip(t.fi_names, rows)}
         return s
 
     def _base_arrays(self) -> dict[str, np.ndarray]:

@@ -44,7 +44,16 @@ import numpy as np
 
 from console.models.traffic import ETHERNET_HEADER
 
-from .tables import LOCAL, MODE_MULTICAST, OVERHEAD, PEER, REMOTE, UPLINK, Tables
+from .tables import (
+    COUNTER_COLUMNS,
+    LOCAL,
+    MODE_MULTICAST,
+    OVERHEAD,
+    PEER,
+    REMOTE,
+    UPLINK,
+    Tables,
+)
 from .traffic import MICRO
 
 
@@ -53,11 +62,17 @@ class Tracer(Protocol):
 
     def on(self, event: str, **fields: Any) -> None: ...
 
-# counter columns
-TX_P, TX_B, RX_P, RX_B, TX_D, RX_D = range(6)
-ENCAP, DECAP, FCOPIES, MTU_DROPS, FRAGS, PMTU, UNREACH = range(7)
-SWITCHED, HAIRPIN, FLOODED = range(3)
-FLOOD_FRAMES, FLOOD_COPIES = range(2)
+# counter columns, by name (tables.COUNTER_COLUMNS is the layout)
+TX_P, TX_B, RX_P, RX_B, TX_D, RX_D = (COUNTER_COLUMNS["vif"].index(n) for n in (
+    "tx_packets", "tx_bytes", "rx_packets", "rx_bytes", "tx_drops", "rx_drops"))
+ENCAP, DECAP, FCOPIES, MTU_DROPS, FRAGS, PMTU, UNREACH = (COUNTER_COLUMNS["vem"].index(n) for n in (
+    "encap_packets", "decap_packets", "flood_copies_sent", "mtu_drops", "fragments",
+    "pmtu_notifications", "unreachable_drops"))
+SWITCHED, HAIRPIN, FLOODED = (COUNTER_COLUMNS["fi"].index(n) for n in (
+    "switched_frames", "hairpin_frames", "flooded_frames"))
+FLOOD_FRAMES, FLOOD_COPIES = (COUNTER_COLUMNS["bd"].index(n) for n in (
+    "flood_frames", "flood_copies"))
+WIDTH = {kind: len(columns) for kind, columns in COUNTER_COLUMNS.items()}
 
 
 def fragments(size: int, pmtu: int) -> int:
@@ -123,10 +138,10 @@ class ReferencePlane:
         self.__dict__.update(tl)
         self.fl_count = t.fl_count.tolist()
         self.fl_acc = t.fl_acc.tolist()
-        self.vif_c = [[0] * 6 for _ in t.vif_ids]
-        self.vem_c = [[0] * 7 for _ in t.vem_names]
-        self.fi_c = [[0] * 3 for _ in t.fi_names]
-        self.bd_c = [[0] * 2 for _ in t.bd_names]
+        self.vif_c = [[0] * WIDTH["vif"] for _ in t.vif_ids]
+        self.vem_c = [[0] * WIDTH["vem"] for _ in t.vem_names]
+        self.fi_c = [[0] * WIDTH["fi"] for _ in t.fi_names]
+        self.bd_c = [[0] * WIDTH["bd"] for _ in t.bd_names]
         self.tokens = list(self.vif_burst)
         self.tok_tick = [0] * len(t.vif_ids)
         self.l2: dict[tuple[int, int, int], list[int]] = {}
@@ -144,8 +159,8 @@ class ReferencePlane:
     def counters(self) -> dict[str, np.ndarray]:
         def arr(rows: list[list[int]], width: int) -> np.ndarray:
             return np.asarray(rows, dtype=np.int64).reshape(len(rows), width)
-        return {"vif": arr(self.vif_c, 6), "vem": arr(self.vem_c, 7), "fi": arr(self.fi_c, 3),
-                "bd": arr(self.bd_c, 2)}
+        return {"vif": arr(self.vif_c, WIDTH["vif"]), "vem": arr(self.vem_c, WIDTH["vem"]),
+                "fi": arr(self.fi_c, WIDTH["fi"]), "bd": arr(self.bd_c, WIDTH["bd"])}
 
     def export_state(self) -> dict[str, np.ndarray]:
         items = list(self.l2.items())

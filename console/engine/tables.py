@@ -36,6 +36,18 @@ LOCAL, REMOTE, UPLINK, PEER = 1, 2, 3, 4
 # Flood modes in bd_mode
 MODE_MULTICAST, MODE_UNICAST = 0, 1
 
+# The counter tables both planes keep (counters() -> {kind: rows x columns}): one column
+# per counter of console.models.stats, by name. The gauges (learned_macs, l2_entries) and
+# the IGMP counts are the facade's, not a plane's. The compiled plane's column constants
+# (_dataplane.pyx) follow this order.
+COUNTER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "vif": ("tx_packets", "tx_bytes", "rx_packets", "rx_bytes", "tx_drops", "rx_drops"),
+    "vem": ("encap_packets", "decap_packets", "flood_copies_sent", "mtu_drops", "fragments",
+            "pmtu_notifications", "unreachable_drops"),
+    "fi": ("switched_frames", "hairpin_frames", "flooded_frames"),
+    "bd": ("flood_frames", "flood_copies"),
+}
+
 
 def _csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     """Lists of ints -> (ptr, values) in compressed-sparse-row form."""
