@@ -46,7 +46,8 @@ if TYPE_CHECKING:
 PROG = "fabric-console plan"
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
+               ) -> argparse.ArgumentParser:
     """Register the `plan` command on the CLI's subparsers."""
     parser = subparsers.add_parser(
         "plan",

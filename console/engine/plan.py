@@ -165,14 +165,15 @@ def mtu_plan(topo: Topology, duration: float = 10.0, derived: Derived | None = N
         limited_by = next(n for n, m in links.items() if m == path_mtu)
         largest = max(f.flow.size for f, _ in rows)
         required = largest + OVERHEAD
-        dropped, fragmented = [], []
+        dropped: list[int] = []
+        fragmented: list[int] = []
         senders: dict[str, int] = {}
         for f, path in rows:
             pmtu = min(m for _, m in path)
             if f.flow.size + OVERHEAD > pmtu:
                 (fragmented if f.flow.ip and not f.flow.df else dropped).append(f.index)
                 senders[f.flow.source] = max(senders.get(f.flow.source, 0), f.flow.size)
-        dropped, fragmented = sorted(set(dropped)), sorted(set(fragmented))
+        dropped, fragmented = sorted(set(dropped)), sorted(set(fragmented))  # one per flow
         fit = path_mtu - OVERHEAD
         lower = []
         for vif, size in senders.items():

@@ -55,7 +55,7 @@ class TraceDialog(QDialog):
         super().__init__(parent)
         self.topology = topology
         self.highlight = highlight  # canvas.highlight.TraceHighlight, or None (no canvas)
-        self.result: Trace | None = None
+        self.last_trace: Trace | None = None
         self._task: asyncio.Task[None] | None = None
         self.setWindowTitle(f"Trace a frame from {vm}")
         self.resize(760, 520)
@@ -73,14 +73,14 @@ class TraceDialog(QDialog):
         self.to.addItems([f"{v.name}/{n.name}" for v in topo.vms for n in v.nics
                           if v.name != vm])
         self.to.setToolTip("a vNIC (vm/nic), a MAC address, or broadcast")
-        self.size = QSpinBox()
-        self.size.setRange(28, 65535)  # an L3 length, as `trace --size`
-        self.size.setValue(64)
-        self.size.setSuffix(" bytes")
+        self.frame_size = QSpinBox()
+        self.frame_size.setRange(28, 65535)  # an L3 length, as `trace --size`
+        self.frame_size.setValue(64)
+        self.frame_size.setSuffix(" bytes")
         self.ip = QCheckBox("IP (may be fragmented)")
         self.df = QCheckBox("don't fragment (DF)")
-        self.df.toggled.connect(lambda on: on and self.ip.setChecked(True))
-        self.ip.toggled.connect(lambda on: on or self.df.setChecked(False))
+        self.df.toggled.connect(self._df_toggled)
+        self.ip.toggled.connect(self._ip_toggled)
         self.at = QDoubleSpinBox()
         self.at.setRange(0, 10**7)
         self.at.setDecimals(3)
@@ -91,7 +91,7 @@ class TraceDialog(QDialog):
         form = QFormLayout()
         form.addRow("From", self.source)
         form.addRow("To", self.to)
-        form.addRow("Size", self.size)
+        form.addRow("Size", self.frame_size)
         form.addRow("", self.ip)
         form.addRow("", self.df)
         form.addRow("At", self.at)
@@ -118,6 +118,14 @@ class TraceDialog(QDialog):
         layout.addWidget(self.verdict)
         layout.addWidget(buttons)
 
+    def _df_toggled(self, on: bool) -> None:
+        if on:  # DF is an IP header bit
+            self.ip.setChecked(True)
+
+    def _ip_toggled(self, on: bool) -> None:
+        if not on:
+            self.df.setChecked(False)
+
     # ---------------------------------------------------------------- running
     def start(self) -> asyncio.Task[None]:
         """Trace with the fields as they are; the task is also kept on the dialog."""
@@ -132,7 +140,7 @@ class TraceDialog(QDialog):
         try:
             result = await trace_frame(
                 self.topology(), self.source.currentText(), self.to.currentText().strip(),
-                size=self.size.value(), ip=self.ip.isChecked(), df=self.df.isChecked(),
+                size=self.frame_size.value(), ip=self.ip.isChecked(), df=self.df.isChecked(),
                 at=self.at.value())
         except TraceError as exc:
             self.verdict.setText(f"<b>Cannot trace:</b> {exc}")
@@ -143,7 +151,7 @@ class TraceDialog(QDialog):
         self.show_trace(result)
 
     def show_trace(self, result: Trace) -> None:
-        self.result = result
+        self.last_trace = result
         self.steps.clear()
         for n, s in enumerate(result.steps, 1):
             item = QTreeWidgetItem([str(n), s.where, s.text])

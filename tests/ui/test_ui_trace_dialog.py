@@ -34,7 +34,7 @@ def trace(qtbot, canvas, vm: str, to: str, size: int = 64, df: bool = False,
     dialog = canvas.scene.trace_frame(vm)
     qtbot.addWidget(dialog)
     dialog.to.setCurrentText(to)
-    dialog.size.setValue(size)
+    dialog.frame_size.setValue(size)
     dialog.df.setChecked(df)
     dialog.at.setValue(at)
     with qtbot.waitSignal(dialog.traced, timeout=20000):
@@ -87,7 +87,7 @@ def test_a_drop_marks_the_node_where_it_happens(qtbot, canvas):
     # copy per other member VEM (vem1, vem2), both dropped at vem3, the sending VEM
     dialog = trace(qtbot, canvas, "os2", "os3/eth0", size=1551, df=True)
     hl = dialog.highlight
-    assert [d.reason for d in dialog.result.drops] == ["mtu-df", "mtu-df"]
+    assert [d.reason for d in dialog.last_trace.drops] == ["mtu-df", "mtu-df"]
     assert hl.drops == ["host:vem3", "host:vem3"]
     assert hl.delivered == []
     assert "NOT reached" in dialog.verdict.text()
@@ -101,7 +101,7 @@ def test_a_drop_marks_the_node_where_it_happens(qtbot, canvas):
     canvas.grab().save("/tmp/trace-drop.png")
     # the next trace replaces the overlay: a 1550-byte frame fits exactly, and the
     # unknown unicast reaches both other members' VMs in tenant-b
-    dialog.size.setValue(1550)
+    dialog.frame_size.setValue(1550)
     with qtbot.waitSignal(dialog.traced, timeout=20000):
         dialog.trace_button.click()
     assert hl.drops == [] and hl.delivered == ["vm:os1", "vm:os3"]
@@ -132,20 +132,20 @@ def test_opened_on_one_vnic_without_a_canvas(qtbot, qloop):
     # mtu-lab at 0 s: 1550 + 50 = 1600 fits the path exactly; nas2 is not learned yet,
     # so the unicast-only flood's one copy goes to vem2 and is delivered to nas2
     dialog.to.setCurrentText("nas2/eth0")
-    dialog.size.setValue(1550)
+    dialog.frame_size.setValue(1550)
     dialog.df.setChecked(True)
     assert dialog.ip.isChecked()  # DF implies IP
     with qtbot.waitSignal(dialog.traced, timeout=20000):
         dialog.trace_button.click()
-    assert dialog.result.delivered == ["nas2/eth0"]
+    assert dialog.last_trace.delivered == ["nas2/eth0"]
     texts = [dialog.steps.topLevelItem(i).text(2)
              for i in range(dialog.steps.topLevelItemCount())]
     assert any(t.startswith("MTU: 1550 + 50 = 1600 = path MTU 1600") for t in texts)
     # one byte over: DF drop at vem1
-    dialog.size.setValue(1551)
+    dialog.frame_size.setValue(1551)
     with qtbot.waitSignal(dialog.traced, timeout=20000):
         dialog.trace_button.click()
-    assert [(d.where, d.reason) for d in dialog.result.drops] == [("vem1", "mtu-df")]
+    assert [(d.where, d.reason) for d in dialog.last_trace.drops] == [("vem1", "mtu-df")]
     dialog.close()
 
 
