@@ -389,6 +389,11 @@ class _Bar:
         self.err, self.label = err, label
 
     def __call__(self, done: int, total: int) -> None:
+        if not (hasattr(self.err, "isatty") and self.err.isatty()):
+            # a log or a pipe: no carriage returns, one line when the sweep is done
+            if done >= total:
+                self.err.write(f"{self.label}: {done}/{total} variants simulated\n")
+            return
         width = 30
         full = width * done // total if total else width
         end = "\n" if done >= total else ""
