@@ -99,11 +99,17 @@ async def _follow(backend: Backend, err: TextIO) -> None:
         state = event.data.get("state")
         if state in (ConnectionState.RECONNECTING, ConnectionState.FAILED) and not down:
             down = True
-            print(f"{PROG}: {backend.uri}: connection down: {event.detail}; samples are "
-                  "not live until it is back", file=err, flush=True)
+            print(f"{PROG}: {_named(backend.uri, event.detail)}; samples are not live "
+                  "until it is back", file=err, flush=True)
         elif state == ConnectionState.CONNECTED and down:
             down = False
             print(f"{PROG}: {backend.uri}: {event.detail}", file=err, flush=True)
+
+
+def _named(uri: str, detail: str) -> str:
+    """The reason, with the URI once (libvirt's reasons already start with it)."""
+    return f"connection down: {detail}" if uri in detail else \
+        f"{uri}: connection down: {detail}"
 
 
 async def _stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

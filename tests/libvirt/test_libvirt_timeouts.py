@@ -337,3 +337,28 @@ def test_stats_exits_after_a_daemon_stops_mid_poll(daemon):
     assert "is not answering: reading the counters had no answer within 0.5 s" in err
     assert "the connection was down at the last sample" in err
     assert "Traceback" not in err
+
+
+@needs_libvirtd
+def test_time_in_a_password_dialog_does_not_count_against_the_connect_time_out(run):
+    import shutil
+
+    if shutil.which("saslpasswd2") is None:
+        pytest.skip("saslpasswd2 is not installed (Debian: sasl2-bin)")
+    d = Daemon(password="s3cret")
+    try:
+        d.start()
+
+        async def slow_user(uri, requests):  # a person typing: longer than the time-out
+            await asyncio.sleep(1.0)
+            return ["admin" if not r.secret else "s3cret" for r in requests]
+
+        b = LibvirtBackend(d.uri("kvm1"), timeouts=Timeouts(connect_s=0.5))
+        b.auth = slow_user
+        run(b.connect(), timeout=15)
+        try:
+            assert run(b.inventory()).hosts[0].name == "kvm1"
+        finally:
+            run(b.close())
+    finally:
+        d.stop()
