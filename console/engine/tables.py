@@ -25,7 +25,7 @@ import numpy as np
 from console.models.derived import Derived
 from console.models.inventory import Host, Switching, VmState
 from console.models.overlay import VXLAN_OVERHEAD, FloodMode
-from console.models.topology import Topology
+from console.models.topology import Topology, VifRef
 from console.models.vmfex import MacForging
 
 from .traffic import TICKS_PER_S, compile_flows, mac_to_int
@@ -152,93 +152,107 @@ def _i64(values: Sequence[int] | Sequence[bool]) -> np.ndarray:
     return np.asarray(values, dtype=np.int64)
 
 
-def compile_topology(topo: Topology, seed: int = 0) -> Tables:
-    """The flat tables of one topology snapshot (a new call after every live change)."""
-    d = Derived(topo)
-    idx = d.index
-    vems = [h for h in topo.hosts if h.switching is Switching.VEM]
-    vem_of = {h.name: i for i, h in enumerate(vems)}
-    fis = list(idx.fabric_interconnects.values())
-    fi_of = {f.name: i for i, f in enumerate(fis)}
-    nvem, nfi = len(vems), len(fis)
-    hosts = list(idx.hosts.values())
-    host_of = {h.name: i for i, h in enumerate(hosts)}
-    underlay = topo.underlay.mtu
+class _Switches:
+    """What every table builder shares while one topology compiles: the switch, host and
+    segment numbering, and the (switch, segment) groups, created on first use."""
 
-    def host_fi(host: Host) -> int:
-        if host.fabric_interconnect in fi_of:
-            return fi_of[host.fabric_interconnect]
-        return 0 if fis else -1
+    def __init__(self, topo: Topology):
+        self.topo = topo
+        self.d = Derived(topo)
+        self.idx = self.d.index
+        self.vems = [h for h in topo.hosts if h.switching is Switching.VEM]
+        self.vem_of = {h.name: i for i, h in enumerate(self.vems)}
+        self.fis = list(self.idx.fabric_interconnects.values())
+        self.fi_of = {f.name: i for i, f in enumerate(self.fis)}
+        self.nvem, self.nfi = len(self.vems), len(self.fis)
+        self.hosts = list(self.idx.hosts.values())
+        self.host_of = {h.name: i for i, h in enumerate(self.hosts)}
+        self.underlay = topo.underlay.mtu
+        # segments: VLANs in first-seen order, then every bridge domain
+        self.bds = list(self.idx.bridge_domains.values())
+        self.bd_of = {b.name: i for i, b in enumerate(self.bds)}
+        self.seg_keys: list[tuple[str, object]] = [("bd", b.name) for b in self.bds]
+        self.seg_of: dict[tuple[str, object], int] = {k: i for i, k in enumerate(self.seg_keys)}
+        self.groups: dict[tuple[int, int], int] = {}
+        self.grp_sw: list[int] = []
+        self.grp_seg: list[int] = []
+        self.grp_vifs: list[list[int]] = []
 
-    # segments: VLANs in first-seen order, then every bridge domain
-    bds = list(idx.bridge_domains.values())
-    bd_of = {b.name: i for i, b in enumerate(bds)}
-    seg_keys: list[tuple[str, object]] = [("bd", b.name) for b in bds]
-    seg_of: dict[tuple[str, object], int] = {k: i for i, k in enumerate(seg_keys)}
+    def host_fi(self, host: Host) -> int:
+        if host.fabric_interconnect in self.fi_of:
+            return self.fi_of[host.fabric_interconnect]
+        return 0 if self.fis else -1
 
-    def segment_index(key: tuple[str, object]) -> int:
-        if key not in seg_of:
-            seg_of[key] = len(seg_keys)
-            seg_keys.append(key)
-        return seg_of[key]
+    def segment_index(self, key: tuple[str, object]) -> int:
+        if key not in self.seg_of:
+            self.seg_of[key] = len(self.seg_keys)
+            self.seg_keys.append(key)
+        return self.seg_of[key]
 
-    # VIFs and their groups
-    vif_refs = list(idx.vifs.values())
-    groups: dict[tuple[int, int], int] = {}
-    grp_sw: list[int] = []
-    grp_seg: list[int] = []
-    grp_vifs: list[list[int]] = []
-
-    def group(sw: int, seg: int) -> int:
-        g = groups.get((sw, seg))
+    def group(self, sw: int, seg: int) -> int:
+        g = self.groups.get((sw, seg))
         if g is None:
-            g = groups[(sw, seg)] = len(grp_sw)
-            grp_sw.append(sw)
-            grp_seg.append(seg)
-            grp_vifs.append([])
+            g = self.groups[(sw, seg)] = len(self.grp_sw)
+            self.grp_sw.append(sw)
+            self.grp_seg.append(seg)
+            self.grp_vifs.append([])
         return g
 
-    vif_mac: list[int] = []
-    vif_host: list[int] = []
-    vif_running: list[int] = []
-    vif_group: list[int] = []
-    vif_deny: list[int] = []
-    vif_refill: list[int] = []
-    vif_burst: list[int] = []
+
+@dataclass
+class _VifTable:
+    mac: list[int] = field(default_factory=list)
+    host: list[int] = field(default_factory=list)
+    running: list[int] = field(default_factory=list)
+    group: list[int] = field(default_factory=list)
+    deny: list[int] = field(default_factory=list)
+    refill: list[int] = field(default_factory=list)
+    burst: list[int] = field(default_factory=list)
+
+
+def _vif_table(sw: _Switches, vif_refs: list[VifRef]) -> _VifTable:
+    """VIFs and their groups (creating the groups the VIFs are in)."""
+    d, idx, vif = sw.d, sw.idx, _VifTable()
     for ref in vif_refs:
         host = idx.hosts.get(ref.vm.host)
         profile = d.profile_of(ref.nic)
         segment = d.segment_of(ref.nic)
         running = ref.vm.state is VmState.RUNNING
-        vif_mac.append(mac_to_int(ref.nic.mac))
-        vif_host.append(host_of[host.name] if host is not None else -1)
-        vif_running.append(int(running))
+        vif.mac.append(mac_to_int(ref.nic.mac))
+        vif.host.append(sw.host_of[host.name] if host is not None else -1)
+        vif.running.append(int(running))
         deny = profile is not None and profile.mac_forging is MacForging.DENY
         qos = profile.qos if profile is not None else None
-        vif_deny.append(int(deny))
-        vif_refill.append(round(qos.rate_mbps * 125_000) if qos else 0)
-        vif_burst.append(qos.burst_kb * 1024 * 1000 if qos else 0)
+        vif.deny.append(int(deny))
+        vif.refill.append(round(qos.rate_mbps * 125_000) if qos else 0)
+        vif.burst.append(qos.burst_kb * 1024 * 1000 if qos else 0)
         g = -1
         if running and host is not None and segment is not None:
             if host.switching is Switching.VEM:
                 key: tuple[str, object] = (("bd", segment.bridge_domain)
                                            if segment.kind == "vxlan" else ("vlan", segment.id))
-                g = group(vem_of[host.name], segment_index(key))
+                g = sw.group(sw.vem_of[host.name], sw.segment_index(key))
             elif host.switching is Switching.VMFEX and segment.kind == "vlan" \
-                    and host_fi(host) >= 0:
-                g = group(nvem + host_fi(host), segment_index(("vlan", segment.id)))
+                    and sw.host_fi(host) >= 0:
+                g = sw.group(sw.nvem + sw.host_fi(host), sw.segment_index(("vlan", segment.id)))
         if g >= 0:
-            grp_vifs[g].append(len(vif_group))
-        vif_group.append(g)
+            sw.grp_vifs[g].append(len(vif.group))
+        vif.group.append(g)
+    return vif
 
-    # VEM VLAN groups reach their FI through the host uplink; FI groups reach each other
+
+def _uplink_tables(sw: _Switches) -> tuple[list[int], list[list[int]], list[list[int]]]:
+    """VEM VLAN groups reach their FI through the host uplink (grp_upfi, and per FI group
+    the VEM groups behind it, grp_ups); FI groups reach each other (grp_peers). Creates
+    the FI groups the uplinks need."""
+    nvem, grp_sw, grp_seg = sw.nvem, sw.grp_sw, sw.grp_seg
     grp_upfi: list[int] = [-1] * len(grp_sw)
     for g in range(len(grp_sw)):
-        sw, seg = grp_sw[g], grp_seg[g]
-        if sw < nvem and seg_keys[seg][0] == "vlan":
-            f = host_fi(vems[sw])
+        s, seg = grp_sw[g], grp_seg[g]
+        if s < nvem and sw.seg_keys[seg][0] == "vlan":
+            f = sw.host_fi(sw.vems[s])
             if f >= 0:
-                fg = group(nvem + f, seg)
+                fg = sw.group(nvem + f, seg)
                 grp_upfi.extend([-1] * (len(grp_sw) - len(grp_upfi)))
                 grp_upfi[g] = fg
     grp_upfi.extend([-1] * (len(grp_sw) - len(grp_upfi)))
@@ -252,97 +266,135 @@ def compile_topology(topo: Topology, seed: int = 0) -> Tables:
             by_vlan.setdefault(grp_seg[g], []).append(g)
     grp_peers = [[p for p in by_vlan.get(grp_seg[g], []) if p != g] if grp_sw[g] >= nvem
                  else [] for g in range(len(grp_sw))]
+    return grp_upfi, grp_ups, grp_peers
 
-    # VTEPs
-    vtep_keys: list[tuple[str, str]] = []
-    vtep_ips: list[str] = []
-    vtep_ip: list[int] = []
-    vtep_mask: list[int] = []
-    vtep_gw: list[int] = []
-    vtep_vem: list[int] = []
-    vtep_of: dict[tuple[str, str], int] = {}
-    for i, h in enumerate(vems):
+
+@dataclass
+class _VtepTable:
+    keys: list[tuple[str, str]] = field(default_factory=list)
+    ips: list[str] = field(default_factory=list)
+    ip: list[int] = field(default_factory=list)
+    mask: list[int] = field(default_factory=list)
+    gw: list[int] = field(default_factory=list)
+    vem: list[int] = field(default_factory=list)
+    of: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def _vtep_table(sw: _Switches) -> _VtepTable:
+    vt = _VtepTable()
+    for i, h in enumerate(sw.vems):
         for vtep in h.vteps:
             ip = int(vtep.ip)  # IPv4Interface: the address; the prefix gives the mask
-            vtep_of.setdefault((h.name, vtep.name), len(vtep_keys))
-            vtep_keys.append((h.name, vtep.name))
-            vtep_ips.append(_dotted(ip))
-            vtep_ip.append(ip)
-            vtep_mask.append((0xFFFF_FFFF << (32 - vtep.ip.network.prefixlen)) & 0xFFFF_FFFF
-                             if vtep.ip.network.prefixlen else 0)
-            vtep_gw.append(int(vtep.gateway is not None))
-            vtep_vem.append(i)
+            vt.of.setdefault((h.name, vtep.name), len(vt.keys))
+            vt.keys.append((h.name, vtep.name))
+            vt.ips.append(_dotted(ip))
+            vt.ip.append(ip)
+            vt.mask.append((0xFFFF_FFFF << (32 - vtep.ip.network.prefixlen)) & 0xFFFF_FFFF
+                           if vtep.ip.network.prefixlen else 0)
+            vt.gw.append(int(vtep.gateway is not None))
+            vt.vem.append(i)
+    return vt
 
-    vem_mtu = [min(h.uplink_mtu or underlay, underlay) for h in vems]
 
-    # bridge domains: members (IGMP membership, replication lists), designated VTEPs
-    grp_vtep = [-1] * len(grp_sw)
-    bd_members: list[list[str]] = []
-    bd_mems: list[list[int]] = []
-    bd_pmtu: list[int] = []
-    for b in bds:
-        names = [n for n in d.segment_members.get(b.name, []) if n in vem_of]
-        seg = seg_of[("bd", b.name)]
+@dataclass
+class _BridgeDomainTable:
+    grp_vtep: list[int]
+    members: list[list[str]]
+    mems: list[list[int]]
+    pmtu: list[int]
+
+
+def _bridge_domain_table(sw: _Switches, vtep_of: dict[tuple[str, str], int],
+                         vem_mtu: list[int]) -> _BridgeDomainTable:
+    """Bridge domains: members (IGMP membership, replication lists), designated VTEPs.
+    Creates the member groups of VEMs that have no VIF in the segment."""
+    d, idx = sw.d, sw.idx
+    bd = _BridgeDomainTable([-1] * len(sw.grp_sw), [], [], [])
+    for b in sw.bds:
+        names = [n for n in d.segment_members.get(b.name, []) if n in sw.vem_of]
+        seg = sw.seg_of[("bd", b.name)]
         mems = []
         for name in names:
-            g = group(vem_of[name], seg)
+            g = sw.group(sw.vem_of[name], seg)
             vt = d.designated_vtep(idx.hosts[name], b)
             if vt is not None:
-                grp_vtep.extend([-1] * (len(grp_sw) - len(grp_vtep)))
-                grp_vtep[g] = vtep_of[(name, vt.name)]
+                bd.grp_vtep.extend([-1] * (len(sw.grp_sw) - len(bd.grp_vtep)))
+                bd.grp_vtep[g] = vtep_of[(name, vt.name)]
             mems.append(g)
-        bd_members.append(names)
-        bd_mems.append(mems)
-        bd_pmtu.append(min([underlay] + [vem_mtu[vem_of[name]] for name in names]))
-    # groups created after the side lists were sized get defaults
-    n = len(grp_sw)
-    grp_vtep.extend([-1] * (n - len(grp_vtep)))
-    grp_upfi.extend([-1] * (n - len(grp_upfi)))
-    grp_ups.extend([[] for _ in range(n - len(grp_ups))])
-    grp_peers.extend([[] for _ in range(n - len(grp_peers))])
+        bd.members.append(names)
+        bd.mems.append(mems)
+        bd.pmtu.append(min([sw.underlay] + [vem_mtu[sw.vem_of[name]] for name in names]))
+    return bd
 
-    same_host = [0] * len(vif_group)
+
+def _same_host(grp_vifs: list[list[int]], vif_host: list[int], nvif: int) -> list[int]:
+    """Per VIF, the other VIFs of its group on its host (FI flood hairpins)."""
+    same_host = [0] * nvif
     for members in grp_vifs:
         per_host: dict[int, int] = {}
         for v in members:
             per_host[vif_host[v]] = per_host.get(vif_host[v], 0) + 1
         for v in members:
             same_host[v] = per_host[vif_host[v]] - 1
+    return same_host
 
+
+def compile_topology(topo: Topology, seed: int = 0) -> Tables:
+    """The flat tables of one topology snapshot (a new call after every live change).
+
+    One builder per table, in an order that matters: each may create (switch, segment)
+    groups, so the group-indexed side tables are padded once every group exists."""
+    sw = _Switches(topo)
+    vif_refs = list(sw.idx.vifs.values())
+    vif = _vif_table(sw, vif_refs)
+    grp_upfi, grp_ups, grp_peers = _uplink_tables(sw)
+    vtep = _vtep_table(sw)
+    vem_mtu = [min(h.uplink_mtu or sw.underlay, sw.underlay) for h in sw.vems]
+    bd = _bridge_domain_table(sw, vtep.of, vem_mtu)
+    # groups created after the side lists were sized get defaults
+    grp_sw, grp_seg = sw.grp_sw, sw.grp_seg
+    n = len(grp_sw)
+    grp_vtep = bd.grp_vtep
+    grp_vtep.extend([-1] * (n - len(grp_vtep)))
+    grp_upfi.extend([-1] * (n - len(grp_upfi)))
+    grp_ups.extend([[] for _ in range(n - len(grp_ups))])
+    grp_peers.extend([[] for _ in range(n - len(grp_peers))])
+    same_host = _same_host(sw.grp_vifs, vif.host, len(vif.group))
+
+    seg_keys = sw.seg_keys
     nseg = len(seg_keys)
     keys = np.asarray([grp_sw[g] * nseg + grp_seg[g] for g in range(n)], dtype=np.int64)
     order = np.argsort(keys, kind="stable")
 
-    # flows
-    # Any values: the flow columns go to Tables by keyword (**flows), next to `extra`.
-    flows: dict[str, Any] = compile_flows(topo, idx, vif_refs, seed)
+    # flows; Any values: the flow columns go to Tables by keyword (**flows), next to `extra`
+    flows: dict[str, Any] = compile_flows(topo, sw.idx, vif_refs, seed)
 
-    gv_ptr, gv = _csr(grp_vifs)
+    gv_ptr, gv = _csr(sw.grp_vifs)
     gu_ptr, gu = _csr(grp_ups)
     gp_ptr, gp = _csr(grp_peers)
-    bm_ptr, bm = _csr(bd_mems)
+    bm_ptr, bm = _csr(bd.mems)
     return Tables(
-        vem_names=[h.name for h in vems], fi_names=[f.name for f in fis],
-        host_names=[h.name for h in hosts], vif_ids=[r.id for r in vif_refs],
-        bd_names=[b.name for b in bds], seg_keys=seg_keys, vtep_keys=vtep_keys,
-        vtep_ips=vtep_ips, nvem=nvem, nfi=nfi, underlay_mtu=underlay,
+        vem_names=[h.name for h in sw.vems], fi_names=[f.name for f in sw.fis],
+        host_names=[h.name for h in sw.hosts], vif_ids=[r.id for r in vif_refs],
+        bd_names=[b.name for b in sw.bds], seg_keys=seg_keys, vtep_keys=vtep.keys,
+        vtep_ips=vtep.ips, nvem=sw.nvem, nfi=sw.nfi, underlay_mtu=sw.underlay,
         multicast_ok=int(topo.underlay.multicast), proxy_arp=int(topo.underlay.proxy_arp),
         aging_ticks=topo.vsm.mac_aging_s * TICKS_PER_S,
-        vem_mtu=_i64(vem_mtu), vem_host=_i64([host_of[h.name] for h in vems]),
-        seg_bd=_i64([bd_of[str(k[1])] if k[0] == "bd" else -1 for k in seg_keys]),
-        vif_mac=np.asarray(vif_mac, dtype=np.uint64), vif_host=_i64(vif_host),
-        vif_running=_i64(vif_running), vif_group=_i64(vif_group), vif_deny=_i64(vif_deny),
-        vif_refill=_i64(vif_refill), vif_burst=_i64(vif_burst), vif_same_host=_i64(same_host),
+        vem_mtu=_i64(vem_mtu), vem_host=_i64([sw.host_of[h.name] for h in sw.vems]),
+        seg_bd=_i64([sw.bd_of[str(k[1])] if k[0] == "bd" else -1 for k in seg_keys]),
+        vif_mac=np.asarray(vif.mac, dtype=np.uint64), vif_host=_i64(vif.host),
+        vif_running=_i64(vif.running), vif_group=_i64(vif.group), vif_deny=_i64(vif.deny),
+        vif_refill=_i64(vif.refill), vif_burst=_i64(vif.burst), vif_same_host=_i64(same_host),
         grp_sw=_i64(grp_sw), grp_seg=_i64(grp_seg), grp_vtep=_i64(grp_vtep),
         grp_upfi=_i64(grp_upfi), grp_key=keys[order], grp_key_group=order.astype(np.int64),
         grp_vif_ptr=gv_ptr, grp_vifs=gv, grp_up_ptr=gu_ptr, grp_ups=gu,
         grp_peer_ptr=gp_ptr, grp_peers=gp,
         bd_mode=_i64([MODE_MULTICAST if b.mode is FloodMode.MULTICAST else MODE_UNICAST
-                      for b in bds]),
-        bd_pmtu=_i64(bd_pmtu), bd_mem_ptr=bm_ptr, bd_mems=bm, bd_members=bd_members,
-        vtep_ip=np.asarray(vtep_ip, dtype=np.uint32),
-        vtep_mask=np.asarray(vtep_mask, dtype=np.uint32), vtep_gw=_i64(vtep_gw),
-        vtep_vem=_i64(vtep_vem),
+                      for b in sw.bds]),
+        bd_pmtu=_i64(bd.pmtu), bd_mem_ptr=bm_ptr, bd_mems=bm, bd_members=bd.members,
+        vtep_ip=np.asarray(vtep.ip, dtype=np.uint32),
+        vtep_mask=np.asarray(vtep.mask, dtype=np.uint32), vtep_gw=_i64(vtep.gw),
+        vtep_vem=_i64(vtep.vem),
         **flows,
     )
 
