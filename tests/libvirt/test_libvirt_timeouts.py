@@ -171,6 +171,20 @@ def test_connect_to_a_server_that_never_answers_times_out(silent, run, scheme, p
     assert time.monotonic() - started < 2
 
 
+def test_no_new_attempt_while_the_last_one_still_waits(silent, run):
+    """Reconnecting to a host that stays silent costs one blocked thread, not one per
+    attempt."""
+    b = LibvirtBackend(f"test+tcp://127.0.0.1:{silent.port}/default", timeouts=SHORT)
+    with pytest.raises(NotAnswering):
+        run(b.connect(), timeout=10)
+    started = time.monotonic()
+    with pytest.raises(NotAnswering, match="the last attempt is still waiting"):
+        run(b.connect(), timeout=10)
+    assert time.monotonic() - started < 0.4
+    assert silent.accepted == 1
+    run(b.close())
+
+
 def test_the_loop_keeps_running_while_a_connect_hangs(silent, run):
     """The abandoned open blocks a worker thread, never the event loop."""
     b = LibvirtBackend(f"test+tcp://127.0.0.1:{silent.port}/default",

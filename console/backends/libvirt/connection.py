@@ -451,6 +451,10 @@ class Connection:
         self._asking = 0
         self._resumed_at = -math.inf
         self._dialog_moved: asyncio.Future | None = None
+        # An open that timed out and whose thread still waits: while it does, no new
+        # attempt is made (a host stopped for hours would otherwise cost a blocked thread
+        # per reconnect attempt).
+        self._stuck_open: Worker | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop | None:
@@ -520,13 +524,18 @@ class Connection:
         check_scheme(self.libvirt_uri)
         self._loop = asyncio.get_running_loop()
         ensure_event_loop_impl(self._loop)
+        if self._stuck_open is not None and self._stuck_open.alive:
+            raise NotAnswering(self.uri, "opening the connection (the last attempt is "
+                               "still waiting)", self.timeouts.connect_s, "connect")
         gave_up = threading.Event()
+        worker = self.executor
         try:
             conn = await self.run(self._open_blocking, gave_up,
                                   timeout=self.timeouts.connect_s,
                                   what="opening the connection", kind="connect")
         except NotAnswering:
             gave_up.set()
+            self._stuck_open = worker
             raise
         except libvirt.libvirtError as exc:
             raise BackendError(f"cannot connect to {self.uri}: {describe(exc)}") from None
