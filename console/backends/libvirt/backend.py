@@ -14,12 +14,16 @@ import asyncio
 import contextlib
 import logging
 import time
+import xml.etree.ElementTree as ET
 from typing import Any
 
 import libvirt
+from defusedxml import ElementTree as SafeET
 
+from console.export import libvirt as lx
 from console.models import Topology
 from console.models.changes import Change, ChangeResult, Migrate
+from console.models.findings import Finding
 from console.models.rules.apply import apply_to_model
 from console.models.rules.guards import guard
 from console.models.stats import CounterSample, VifCounters
@@ -77,7 +81,7 @@ class LibvirtBackend(Backend):
         self._skip: set[tuple[str, str]] = set()
         self._last: dict[str, VifCounters] = {}
         self._callbacks: list[int] = []
-        self._reconnect_task: asyncio.Task | None = None
+        self._reconnect_task: asyncio.Task[None] | None = None
         self._closing = False
         self.last_poll: stats_mod.PollReport | None = None
         self.bulk_stats = True  # False once the driver says it has no getAllDomainStats
@@ -236,7 +240,8 @@ class LibvirtBackend(Backend):
         if self.connection.conn is None:
             raise BackendError(f"{self.uri}: not connected ({self.state.value})")
         try:
-            facts = await self._call(inventory.read, self.uri, what="reading the inventory")
+            facts: inventory.HostFacts = await self._call(inventory.read, self.uri,
+                                                          what="reading the inventory")
         except libvirt.libvirtError as exc:
             raise BackendError(f"{self.uri}: cannot read the inventory: {describe(exc)}") \
                 from None
@@ -277,24 +282,25 @@ class LibvirtBackend(Backend):
         """The host's own XML of a domain, or of one of its interfaces (by vNIC name): what
         libvirt holds now, for a details pane. `inactive`: the persistent definition."""
         flags = libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0
-        text = await self._call(lambda conn: conn.lookupByName(vm).XMLDesc(flags),
+        text: str = await self._call(lambda conn: conn.lookupByName(vm).XMLDesc(flags),
                                 what=f"reading the XML of {vm}")
         if nic is None:
             return text
-        root = steps.SafeET.fromstring(text)
+        root: ET.Element = SafeET.fromstring(text)
         devices = root.find("devices")
         iface = steps.find_interface(devices, nic) if devices is not None else None
         if iface is None:
             raise BackendError(f"{vm} has no interface {nic}")
-        return steps.lx.to_text(iface)
+        return lx.to_text(iface)
 
     async def native_config(self, kind: str, name: str) -> str | None:
         """The host's own XML of a tree object (see native.native_config), read on the
         connection's thread: the domain's XML for a VM, its `<interface>` for a VIF, the
         network behind a port profile, the networks of the host, a PF's node device."""
         try:
-            return await self._call(native.native_config, kind, name,
-                                    what=f"reading the XML of {name}")
+            config: str | None = await self._call(native.native_config, kind, name,
+                                                  what=f"reading the XML of {name}")
+            return config
         except native.NotOnHost as exc:
             raise BackendError(str(exc)) from None
         except libvirt.libvirtError as exc:
@@ -302,7 +308,7 @@ class LibvirtBackend(Backend):
                                f"{describe(exc)}") from None
 
     # ------------------------------------------------------------------ changes
-    async def plan(self, change: Change) -> tuple[list[steps.Step], list, Topology]:
+    async def plan(self, change: Change) -> tuple[list[steps.Step], list[Finding], Topology]:
         """(steps, refusals, topology after) for a change, without carrying it out."""
         before = await self.inventory()
         refusals = guard(before, change)

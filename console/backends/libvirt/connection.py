@@ -209,9 +209,9 @@ def current_uri() -> str | None:
 class _Job:
     loop: asyncio.AbstractEventLoop
     fn: Callable[..., Any]
-    args: tuple
-    started: asyncio.Future = field(init=False)
-    done: asyncio.Future = field(init=False)
+    args: tuple[Any, ...]
+    started: asyncio.Future[Any] = field(init=False)
+    done: asyncio.Future[Any] = field(init=False)
     cancelled: bool = False
 
     def __post_init__(self) -> None:
@@ -220,7 +220,7 @@ class _Job:
         # an abandoned call's late error has nobody to await it: not worth a warning
         self.done.add_done_callback(lambda f: f.cancelled() or f.exception())
 
-    def tell(self, fut: asyncio.Future, value: Any = None,
+    def tell(self, fut: asyncio.Future[Any], value: Any = None,
              exc: BaseException | None = None) -> None:
         """Resolve `fut` on its loop, from any thread; a closed loop (the command ended
         while an abandoned call still ran) has nobody left to tell."""
@@ -247,7 +247,7 @@ class Worker:
         self._thread.start()
 
     def submit(self, loop: asyncio.AbstractEventLoop, fn: Callable[..., Any],
-               args: tuple) -> _Job:
+               args: tuple[Any, ...]) -> _Job:
         job = _Job(loop, fn, args)
         self._jobs.put(job)
         return job
@@ -336,7 +336,7 @@ _registered_loops: set[int] = set()
 libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
 
 
-class _LoopThreadImpl(libvirtaio.virEventAsyncIOImpl):
+class _LoopThreadImpl(libvirtaio.virEventAsyncIOImpl):  # type: ignore[misc]
     """libvirtaio, with the loop touched only from the loop's thread.
 
     libvirt adds, updates and removes its socket watches and timers from whichever
@@ -361,8 +361,8 @@ class _LoopThreadImpl(libvirtaio.virEventAsyncIOImpl):
 
     def _add_handle(self, fd: int, event: int, cb: Any, opaque: Any) -> int:
         if self._here():
-            return super()._add_handle(fd, event, cb, opaque)
-        iden = next(libvirtaio.Callback._iden_counter)
+            return int(super()._add_handle(fd, event, cb, opaque))
+        iden = int(next(libvirtaio.Callback._iden_counter))
         self._later(self._add_handle_as, iden, fd, event, cb, opaque)
         return iden
 
@@ -376,20 +376,21 @@ class _LoopThreadImpl(libvirtaio.virEventAsyncIOImpl):
 
     def _update_handle(self, watch: int, event: int) -> None:
         if self._here():
-            return super()._update_handle(watch, event)
+            super()._update_handle(watch, event)
+            return None
         self._later(super()._update_handle, watch, event)
         return None
 
     def _remove_handle(self, watch: int) -> int:
         if self._here():
-            return super()._remove_handle(watch)
+            return int(super()._remove_handle(watch))
         self._later(super()._remove_handle, watch)
         return 0
 
     def _add_timeout(self, timeout: int, cb: Any, opaque: Any) -> int:
         if self._here():
-            return super()._add_timeout(timeout, cb, opaque)
-        iden = next(libvirtaio.Callback._iden_counter)
+            return int(super()._add_timeout(timeout, cb, opaque))
+        iden = int(next(libvirtaio.Callback._iden_counter))
         self._later(self._add_timeout_as, iden, timeout, cb, opaque)
         return iden
 
@@ -402,13 +403,14 @@ class _LoopThreadImpl(libvirtaio.virEventAsyncIOImpl):
 
     def _update_timeout(self, timer: int, timeout: int) -> None:
         if self._here():
-            return super()._update_timeout(timer, timeout)
+            super()._update_timeout(timer, timeout)
+            return None
         self._later(super()._update_timeout, timer, timeout)
         return None
 
     def _remove_timeout(self, timer: int) -> int:
         if self._here():
-            return super()._remove_timeout(timer)
+            return int(super()._remove_timeout(timer))
         self._later(super()._remove_timeout, timer)
         return 0
 
@@ -450,7 +452,7 @@ class Connection:
         # A password dialog stops the connect clock: it is the user who is slow.
         self._asking = 0
         self._resumed_at = -math.inf
-        self._dialog_moved: asyncio.Future | None = None
+        self._dialog_moved: asyncio.Future[None] | None = None
         # An open that timed out and whose thread still waits: while it does, no new
         # attempt is made (a host stopped for hours would otherwise cost a blocked thread
         # per reconnect attempt).
@@ -482,7 +484,8 @@ class Connection:
             job.cancelled = True  # not started: the worker skips it
             raise
         if job.done.done() or limit is None:
-            return await job.done
+            result: T = await job.done
+            return result
         deadline = loop.time() + limit
         while not job.done.done():
             if self._asking:
@@ -499,7 +502,8 @@ class Connection:
                 self._dialog_moved = loop.create_future()
             await asyncio.wait({job.done, self._dialog_moved}, timeout=left,
                                return_when=asyncio.FIRST_COMPLETED)
-        return job.done.result()
+        value: T = job.done.result()
+        return value
 
     def _dialog(self, opened: bool) -> None:
         """On the loop: a password dialog opened or closed (moves the connect clock)."""

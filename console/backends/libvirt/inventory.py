@@ -43,7 +43,7 @@ def host_name(conn: libvirt.virConnect, uri: str) -> str:
 
 
 def _node_device_xml(conn: libvirt.virConnect) -> list[str]:
-    out = []
+    out: list[str] = []
     try:
         devices = conn.listAllDevices(libvirt.VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV
                                       | libvirt.VIR_CONNECT_LIST_NODE_DEVICES_CAP_NET)
@@ -58,7 +58,7 @@ def _node_device_xml(conn: libvirt.virConnect) -> list[str]:
 
 
 def _name_of(obj: libvirt.virDomain | libvirt.virNetwork) -> str:
-    return obj.name()
+    return str(obj.name())
 
 
 def read(conn: libvirt.virConnect, uri: str) -> HostFacts:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import libvirt
 
@@ -80,7 +80,7 @@ async def _run(source: LibvirtBackend, dest: LibvirtBackend, change: Migrate) ->
                         steps=[f"done: {step}"])
 
 
-def job_percent(stats: dict) -> float | None:
+def job_percent(stats: dict[str, Any]) -> float | None:
     """Percent done of a migration job from jobStats, or None when it does not say yet.
 
     QEMU skips zero pages without sending them, so `processed` of a mostly empty guest
@@ -96,7 +96,7 @@ def job_percent(stats: dict) -> float | None:
         done = stats.get("data_processed", stats.get("memory_processed"))
         if done is None:
             return None
-    return max(0.0, min(100.0, 100.0 * done / total))
+    return max(0.0, min(100.0, 100.0 * float(done) / float(total)))
 
 
 async def _watch(source: LibvirtBackend, dom: libvirt.virDomain, vm: str) -> None:

@@ -32,7 +32,7 @@ def _domain(conn: libvirt.virConnect, vm: str) -> libvirt.virDomain:
 
 
 def domain_xml(conn: libvirt.virConnect, vm: str) -> str:
-    return _domain(conn, vm).XMLDesc(0)
+    return str(_domain(conn, vm).XMLDesc(0))
 
 
 def interface_xml(conn: libvirt.virConnect, vm: str, nic: str) -> str:
@@ -105,7 +105,7 @@ def pf_xml(conn: libvirt.virConnect, pf: str) -> str | None:
         if not parent:
             return None
         try:
-            return conn.nodeDeviceLookupByName(parent).XMLDesc(0)
+            return str(conn.nodeDeviceLookupByName(parent).XMLDesc(0))
         except libvirt.libvirtError:
             return None
     return None

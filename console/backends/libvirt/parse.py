@@ -72,7 +72,7 @@ _MODEL_TOKEN = re.compile(r"\b(M81KR|P81E|\d{4})\b", re.IGNORECASE)
 
 def is_pseudo_profile(name: str | None) -> bool:
     """Is this a name discovery made up (no port profile on the host), not a profile id?"""
-    return bool(name) and name.startswith(PSEUDO_PROFILE_PREFIX)
+    return name is not None and name.startswith(PSEUDO_PROFILE_PREFIX)
 
 
 def safe_name(text: str, fallback: str) -> str:
@@ -82,7 +82,8 @@ def safe_name(text: str, fallback: str) -> str:
 
 
 def _xml(text: str) -> Element:
-    return SafeET.fromstring(text)
+    root: Element = SafeET.fromstring(text)
+    return root
 
 
 def _int(text: str | None, default: int = 0) -> int:
@@ -397,7 +398,10 @@ def merge(topologies: list[Topology], name: str = "libvirt") -> Topology:
     connections came up in, so paths such as `vms[3]` stay the same from run to run."""
     out = Topology(name=name, clusters=[Cluster(name=DEFAULT_CLUSTER)])
     seen_profiles: set[str] = set()
-    hosts, vms, profiles, fis = [], [], [], []
+    hosts: list[Host] = []
+    vms: list[Vm] = []
+    profiles: list[PortProfile] = []
+    fis: list[FabricInterconnect] = []
     ordered = sorted(topologies, key=lambda t: t.hosts[0].name if t.hosts else "")
     for topo in ordered:
         fis.extend(f for f in topo.fabric_interconnects if f.name not in {x.name for x in fis})

@@ -14,6 +14,7 @@ Runs on the connection's worker thread (blocking calls).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import libvirt
 
@@ -32,7 +33,7 @@ class PollReport:
     bulk_without_net: bool = False  # it has, but fills no net.* group (the test driver)
 
 
-def _from_bulk(stats: dict, n: int, nics: dict[str, str], vm: str,
+def _from_bulk(stats: dict[str, Any], n: int, nics: dict[str, str], vm: str,
                out: dict[str, VifCounters]) -> None:
     for i in range(n):
         dev = stats.get(f"net.{i}.name", f"net{i}")

@@ -37,6 +37,7 @@ import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import libvirt
 from defusedxml import ElementTree as SafeET
@@ -77,10 +78,10 @@ class NotForLibvirt(Exception):
 # ----------------------------------------------------------------------------- helpers
 def _flags(dom: libvirt.virDomain) -> int:
     if not dom.isActive():
-        return libvirt.VIR_DOMAIN_AFFECT_CONFIG
+        return int(libvirt.VIR_DOMAIN_AFFECT_CONFIG)
     if dom.isPersistent():
-        return libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG
-    return libvirt.VIR_DOMAIN_AFFECT_LIVE
+        return int(libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+    return int(libvirt.VIR_DOMAIN_AFFECT_LIVE)
 
 
 def find_interface(devices: ET.Element, nic: str, mac: str | None = None) -> ET.Element | None:
@@ -138,7 +139,7 @@ def log_change(what: str, name: str, before: str, after: str) -> None:
 
 
 def _persistent(dom: libvirt.virDomain) -> str:
-    return dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    return str(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
 
 
 def _redefine(conn: libvirt.virConnect, dom: libvirt.virDomain,
@@ -295,7 +296,7 @@ def _same_network(conn: libvirt.virConnect, name: str, xml: str) -> bool:
         have = SafeET.fromstring(net.XMLDesc(0))
     want = SafeET.fromstring(xml)
 
-    def shape(root: ET.Element) -> tuple:
+    def shape(root: ET.Element) -> tuple[Any, ...]:
         fwd = root.find("forward")
         groups = sorted((g.get("name"), _profile(g)) for g in root.findall("portgroup"))
         pf = fwd.find("pf") if fwd is not None else None
@@ -345,9 +346,9 @@ def _set_uuid(root: ET.Element, uuid: str) -> None:
 
 def _network_xml(net: libvirt.virNetwork) -> str:
     try:
-        return net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE)
+        return str(net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE))
     except libvirt.libvirtError:  # a driver without the flag (the test driver)
-        return net.XMLDesc(0)
+        return str(net.XMLDesc(0))
 
 
 def _pools_of(after: Topology, vm: Vm, nics: list[Vnic]) -> set[str]:
