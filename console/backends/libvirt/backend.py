@@ -378,7 +378,9 @@ class LibvirtBackend(Backend):
             log.info("%s: sample not live: %s", self.uri, exc)
             return CounterSample(now, dict(self._last), live=False)
         except libvirt.libvirtError as exc:
-            log.warning("%s: stats failed: %s", self.uri, describe(exc))
+            # info: the drop itself is reported (state, close callback); a CLI without
+            # logging set up would print every warning bare on stderr
+            log.info("%s: stats failed: %s", self.uri, describe(exc))
             return CounterSample(now, dict(self._last), live=False)
         self.last_poll = report
         self._last = vifs

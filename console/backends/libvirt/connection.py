@@ -620,14 +620,14 @@ async def release(uri: str, conn: libvirt.virConnect, callbacks: list[int],
             try:
                 conn.domainEventDeregisterAny(cb)
             except libvirt.libvirtError as exc:
-                log.warning("%s: deregistering event callback %d: %s", uri, cb,
-                            describe(exc))
+                # expected on a connection that is already gone: info, not a warning
+                log.info("%s: deregistering event callback %d: %s", uri, cb, describe(exc))
         with contextlib.suppress(libvirt.libvirtError):
             conn.unregisterCloseCallback()  # absent on local drivers: nothing to say
         try:
             conn.close()
         except libvirt.libvirtError as exc:
-            log.warning("%s: closing the connection: %s", uri, describe(exc))
+            log.info("%s: closing the connection: %s", uri, describe(exc))
 
     closer = Connection(uri, timeouts=Timeouts(call_s=timeout))
     try:
