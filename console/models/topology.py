@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .base import Model
 from .fabric import Ucs, Underlay
@@ -41,6 +41,15 @@ class Topology(Model):
     hosts: list[Host] = Field(default_factory=list)
     vms: list[Vm] = Field(default_factory=list)
     traffic: list[TrafficFlow] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _visible_name(cls, name: str) -> str:
+        # Runs after Text has dropped control characters: a name of only those would
+        # otherwise load as '' and then refuse to load once saved.
+        if not name.strip():
+            raise ValueError("the topology's name has no visible characters")
+        return name
 
     def index(self) -> TopologyIndex:
         """A snapshot of name lookups. Build one per piece of work (a validation run, an

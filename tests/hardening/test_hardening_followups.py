@@ -26,3 +26,11 @@ def test_control_characters_leave_the_topology_name(write):
     text = BASE.replace("name: hardening", 'name: "hard\\u001bening"', 1)
     assert 'name: "hard' in text
     assert tf.load(write(text)).name == "hardening"
+
+
+def test_a_name_of_control_characters_only_is_refused(write):
+    """Found by the fuzz test: '\\b' loaded as '' and the saved file then refused."""
+    text = BASE.replace("name: hardening", 'name: "\\b"', 1)
+    run = run_cli("validate", str(write(text)))
+    assert run.code == 2 and "name: the topology's name has no visible characters" \
+        in run.err, run
