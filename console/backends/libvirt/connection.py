@@ -375,14 +375,15 @@ class _LoopThreadImpl(libvirtaio.virEventAsyncIOImpl):  # type: ignore[misc]
         self._pending_inc()
 
     def _update_handle(self, watch: int, event: int) -> None:
-        if self._here():
+        if self._here() and watch in self.callbacks:
             super()._update_handle(watch, event)
             return None
+        # Off the loop's thread, or its add still queued there: after it, in order.
         self._later(super()._update_handle, watch, event)
         return None
 
     def _remove_handle(self, watch: int) -> int:
-        if self._here():
+        if self._here() and watch in self.callbacks:
             return int(super()._remove_handle(watch))
         self._later(super()._remove_handle, watch)
         return 0
@@ -402,14 +403,15 @@ class _LoopThreadImpl(libvirtaio.virEventAsyncIOImpl):  # type: ignore[misc]
         self._pending_inc()
 
     def _update_timeout(self, timer: int, timeout: int) -> None:
-        if self._here():
+        if self._here() and timer in self.callbacks:
             super()._update_timeout(timer, timeout)
             return None
+        # Off the loop's thread, or its add still queued there: after it, in order.
         self._later(super()._update_timeout, timer, timeout)
         return None
 
     def _remove_timeout(self, timer: int) -> int:
-        if self._here():
+        if self._here() and timer in self.callbacks:
             return int(super()._remove_timeout(timer))
         self._later(super()._remove_timeout, timer)
         return 0
