@@ -451,6 +451,8 @@ class ConnectionTreeModel(QAbstractItemModel):
     def status_text(self, node: Node) -> str:
         if node.kind == "connection" and node.conn is not None:
             c = node.conn
+            if "is not answering" in c.detail:  # the libvirt backend's time-out
+                return "not answering"
             if c.state == "connected" and not c.history.live:
                 return "not live"
             return c.state

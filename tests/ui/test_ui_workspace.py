@@ -158,3 +158,24 @@ def test_run_on_an_unsaved_drawing_asks_where_to_save_then_runs_it(
     assert [vm.name for vm in conn.topology.vms] == ["vm1"]
     dialog.close()
     close_connections(window)
+
+
+def test_trace_a_frame_from_the_trees_context_menu(window, qtbot, close_connections):
+    inst, conn = open_demo(window, qtbot)
+    index = window.model.index_of(window.model.find(conn, "vif", "web2/eth0"))
+    window.tree.scrollTo(index)
+    menu = inst.tree_menu(window.tree.visualRect(index).center())
+    assert menu is not None
+    (action,) = menu.actions()
+    assert action.text() == "Trace a frame…"
+    action.trigger()
+    dialog = inst.dialogs[-1]
+    assert dialog.source.currentText() == "web2/eth0"
+    assert dialog.highlight is not None  # the connection shown: the path is drawn
+    dialog.to.setCurrentText("backup1/eth0")
+    with qtbot.waitSignal(dialog.traced, timeout=20000):
+        dialog.trace_button.click()
+    verdict = dialog.verdict.text()  # at 0 s the FI has learned nothing: a flood
+    assert verdict.startswith("<b>reached</b>: delivered to") and "backup1/eth0" in verdict
+    dialog.close()
+    close_connections(window)

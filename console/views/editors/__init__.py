@@ -143,6 +143,31 @@ class Installed:
         finally:
             self._syncing = False
 
+    def tree_menu(self, pos) -> QMenu | None:
+        """The tree's context menu: Trace a frame… from a VM or vNIC, on the topology of
+        its connection, drawn on the canvas when that connection is the one shown."""
+        from console.views.tracedialog import open_trace_dialog
+
+        tree = self.window.tree
+        index = tree.indexAt(pos)
+        node = self.window.model.node(index) if index.isValid() else None
+        if node is None or node.kind not in ("vm", "vif") or node.conn is None:
+            return None
+        conn = node.conn
+        vm = node.key.split("/", 1)[0]
+        menu = QMenu(tree)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def trace() -> None:
+            shown = self.documents.get(conn) is self.document.document
+            self.dialogs.append(open_trace_dialog(
+                lambda: conn.topology, vm, self.canvas.scene if shown else None,
+                self.window, nic=node.key if node.kind == "vif" else None))
+
+        menu.addAction("Trace a frame…", trace)
+        menu.popup(tree.viewport().mapToGlobal(pos))
+        return menu
+
     def canvas_selected(self, kind: str, name: str) -> None:
         if kind:
             self.panel.show_object(kind, name)
@@ -450,6 +475,9 @@ def install(window, document: Document | None = None) -> Installed:
     def rows(parent, *_args) -> None:
         if not parent.isValid():
             installed.adopt_connections()
+    # "Trace a frame…" on a VM or vNIC in the tree, as on the canvas.
+    window.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    window.tree.customContextMenuRequested.connect(installed.tree_menu)
 
     window.model.rowsInserted.connect(rows)
     window.model.rowsRemoved.connect(rows)
@@ -458,6 +486,9 @@ def install(window, document: Document | None = None) -> Installed:
     window.tree.selectionModel().currentChanged.connect(
         lambda *_a: installed.tree_selected())
     installed.adopt_connections()
+    # "Trace a frame…" on a VM or vNIC in the tree, as on the canvas.
+    window.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    window.tree.customContextMenuRequested.connect(installed.tree_menu)
 
     def act(key: str, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, window)
