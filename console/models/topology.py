@@ -47,7 +47,7 @@ class Topology(Model):
     def _visible_name(cls, name: str) -> str:
         # Runs after Text has dropped control characters: a name of only those would
         # otherwise load as '' and then refuse to load once saved.
-        if not name.strip():
+        if not name:
             raise ValueError("the topology's name has no visible characters")
         return name
 
