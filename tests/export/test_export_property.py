@@ -20,6 +20,7 @@ from console.models import (
     Vsm,
     Vtep,
 )
+from console.models.types import _clean_text
 
 NAMES = st.sampled_from(["a", "b", "c", "tenant-a", "web", "x.y", "n:1"])
 VLANS = st.lists(st.integers(1, 4094), max_size=4)
@@ -62,7 +63,7 @@ networks = st.one_of(
     st.builds(Network, name=NAMES, type=st.just("vlan"), vlan=st.integers(1, 4094)),
 )
 topologies = st.builds(
-    Topology, name=st.text(min_size=1, max_size=30),
+    Topology, name=st.text(min_size=1, max_size=30).filter(_clean_text),  # visible once cleaned
     vsm=st.builds(Vsm, segmentation=st.booleans()),
     bridge_domains=st.lists(bridge_domains, max_size=3),
     port_profiles=st.lists(port_profiles(), max_size=4),
