@@ -71,3 +71,17 @@ def seconds(option: str) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+def refuse_dangling(topo: Topology, path: str, verb: str, err: TextIO) -> bool:
+    """Print the dangling references of `topo` (one line each, then a summary saying it
+    cannot `verb`); True when there were any: the command then stops."""
+    from console.models import rules
+
+    dangling = rules.dangling(rules.check(topo))
+    for f in dangling:
+        print(f"{path}: error: {f.path}: {f.message} [{f.rule}]", file=err)
+    if dangling:
+        print(f"fabric-console: {path}: cannot {verb}: {len(dangling)} dangling "
+              "reference(s)", file=err)
+    return bool(dangling)

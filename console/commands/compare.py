@@ -30,6 +30,7 @@ from console.commands import (
     EXIT_OK,
     EXIT_UNREADABLE,
     load_topology,
+    refuse_dangling,
     seconds,
 )
 from console.models import Topology
@@ -282,7 +283,7 @@ def run(args: argparse.Namespace, stdout: TextIO | None = None,
         topo = load_topology(path, err)
         if topo is None:
             return EXIT_UNREADABLE
-        if _dangling(topo, path, err):
+        if refuse_dangling(topo, path, "run", err):
             return EXIT_UNREADABLE
         topos.append(topo)
     a, b = topos
@@ -309,17 +310,6 @@ def run(args: argparse.Namespace, stdout: TextIO | None = None,
     out.flush()
     differ = pair.flows or pair.counters or findings or config
     return EXIT_DIFFERENT if differ else EXIT_SAME
-
-
-def _dangling(topo: Topology, path: str, err: TextIO) -> bool:
-    from console.models import rules
-
-    dangling = rules.dangling(rules.check(topo))
-    for f in dangling:
-        print(f"{path}: error: {f.path}: {f.message} [{f.rule}]", file=err)
-    if dangling:
-        print(f"{PROG}: {path}: cannot run: {len(dangling)} dangling reference(s)", file=err)
-    return bool(dangling)
 
 
 def _num(v: int | None) -> str:

@@ -36,6 +36,7 @@ from console.commands import (
     EXIT_OK,
     EXIT_UNREADABLE,
     load_topology,
+    refuse_dangling,
     seconds,
 )
 
@@ -425,14 +426,7 @@ def run(args: argparse.Namespace, stdout: TextIO | None = None,
     topo = load_topology(args.file, err)
     if topo is None:
         return EXIT_UNREADABLE
-    from console.models import rules
-
-    dangling = rules.dangling(rules.check(topo))
-    if dangling:
-        for f in dangling:
-            print(f"{args.file}: error: {f.path}: {f.message} [{f.rule}]", file=err)
-        print(f"{PROG}: {args.file}: cannot plan: {len(dangling)} dangling reference(s)",
-              file=err)
+    if refuse_dangling(topo, args.file, "plan", err):
         return EXIT_FINDINGS
     try:
         import matplotlib  # noqa: F401

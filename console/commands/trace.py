@@ -25,6 +25,7 @@ from console.commands import (
     EXIT_OK,
     EXIT_UNREADABLE,
     load_topology,
+    refuse_dangling,
     seconds,
 )
 
@@ -82,14 +83,7 @@ def run(args: argparse.Namespace, stdout: TextIO | None = None,
     topo = load_topology(args.file, err)
     if topo is None:
         return EXIT_UNREADABLE
-    from console.models import rules
-
-    dangling = rules.dangling(rules.check(topo))
-    if dangling:
-        for f in dangling:
-            print(f"{args.file}: error: {f.path}: {f.message} [{f.rule}]", file=err)
-        print(f"{PROG}: {args.file}: cannot trace: {len(dangling)} dangling reference(s)",
-              file=err)
+    if refuse_dangling(topo, args.file, "trace", err):
         return EXIT_FINDINGS
     from console.engine.trace import TraceError, trace
 
