@@ -16,6 +16,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from console.backends.process import on_signal
 
@@ -38,7 +39,8 @@ def setup_logging(debug: bool) -> Path | None:
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if debug else logging.INFO)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    path: Path | None = state_dir() / "fabric-console.log"
+    path = state_dir() / "fabric-console.log"
+    written: Path | None = path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000,
@@ -47,12 +49,12 @@ def setup_logging(debug: bool) -> Path | None:
         root.addHandler(handler)
     except OSError as exc:  # a read-only home still gets a console
         print(f"fabric-console: cannot write the log file {path}: {exc}", file=sys.stderr)
-        path = None
+        written = None
     if debug:
         stream = logging.StreamHandler(sys.stderr)
         stream.setFormatter(fmt)
         root.addHandler(stream)
-    return path
+    return written
 
 
 def parser() -> argparse.ArgumentParser:
@@ -81,9 +83,10 @@ def uris_of(args: argparse.Namespace) -> list[str]:
     return uris or [DEFAULT_URI]
 
 
-def install_editors(window: object) -> None:
+def install_editors(window: Any) -> None:
     """The topology canvas, editor dock and Undo/Redo (console.views.editors): one
-    workspace with the tree, following the connection selected there."""
+    workspace with the tree, following the connection selected there. `window` is the
+    MainWindow (Any: it declares no `editors`, the attribute that keeps them)."""
     from console.views.editors import install
 
     window.editors = install(window)  # kept: its objects must outlive this call
@@ -102,7 +105,8 @@ def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
     from console.views import appicon
     from console.views.mainwindow import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()  # a test's, typed as any QCoreApplication
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("Fabric Console")
@@ -123,12 +127,16 @@ def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
 
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
+    def close_window() -> None:  # as the Quit action does
+        window.close()
+
     # Ctrl+C in the terminal closes the window as the Quit action does (Qt alone would
     # ignore it until the next Python callback, and then die with a traceback).
-    on_signal(signal.SIGINT, window.close)
+    on_signal(signal.SIGINT, close_window)
     # SIGTERM (a logout, `kill`) too: the connections then close in order, and a kernel
     # lab's namespaces go with them instead of waiting for the next start to reap them.
-    on_signal(signal.SIGTERM, window.close)
+    on_signal(signal.SIGTERM, close_window)
+
     async def run_until_closed() -> None:
         await closed.wait()
         await window.close_all()  # while the loop still runs: see below

@@ -4,6 +4,7 @@ and the URI history of the Add connection dialog."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
@@ -37,11 +38,12 @@ class Preferences:
     @classmethod
     def load(cls, settings: QSettings) -> Preferences:
         prefs = cls()
+        # QSettings gives back whatever the file holds (a str from an INI file).
+        poll_s: Any = settings.value("stats/poll_s", prefs.poll_s)
+        history_min: Any = settings.value("stats/history_min", prefs.history_min)
         try:
-            prefs.poll_s = min(60.0, max(0.1, float(settings.value("stats/poll_s",
-                                                                   prefs.poll_s))))
-            prefs.history_min = min(240, max(1, int(settings.value("stats/history_min",
-                                                                   prefs.history_min))))
+            prefs.poll_s = min(60.0, max(0.1, float(poll_s)))
+            prefs.history_min = min(240, max(1, int(history_min)))
         except (TypeError, ValueError):
             pass  # a hand-edited settings file with junk: keep the defaults
         graphs = settings.value("stats/graphs", None)

@@ -13,11 +13,11 @@ objects and whole lists, so each edit fires one psygnal event per collection.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeAlias
 
 from PySide6.QtGui import QUndoCommand
 
-from console.models import Topology
+from console.models import BridgeDomain, FabricInterconnect, Host, PortProfile, Topology, Vm
 from console.models.base import Model
 
 # Canvas kinds and the topology collection each lives in.
@@ -29,9 +29,11 @@ COLLECTIONS: dict[str, str] = {
     "pp": "port_profiles",
 }
 KIND_OF: dict[str, str] = {v: k for k, v in COLLECTIONS.items()}
+# What those collections hold: objects found by their name.
+CanvasObject: TypeAlias = FabricInterconnect | Host | Vm | BridgeDomain | PortProfile
 
 
-def find(topo: Topology, collection: str, name: str) -> tuple[int, Model] | None:
+def find(topo: Topology, collection: str, name: str) -> tuple[int, CanvasObject] | None:
     """(index, object) of the named object in a collection, or None."""
     for i, obj in enumerate(getattr(topo, collection)):
         if obj.name == name:
@@ -39,11 +41,11 @@ def find(topo: Topology, collection: str, name: str) -> tuple[int, Model] | None
     return None
 
 
-def _copy(obj: Model) -> Model:
+def _copy(obj: CanvasObject) -> CanvasObject:
     return obj.model_copy(deep=True)
 
 
-def _replace(topo: Topology, collection: str, name: str, obj: Model) -> None:
+def _replace(topo: Topology, collection: str, name: str, obj: CanvasObject) -> None:
     items = list(getattr(topo, collection))
     for i, x in enumerate(items):
         if x.name == name:
@@ -56,7 +58,7 @@ def _replace(topo: Topology, collection: str, name: str, obj: Model) -> None:
 class ReplaceObject(QUndoCommand):
     """An object's new state (a rename included), e.g. a port profile after an edit."""
 
-    def __init__(self, topo: Topology, collection: str, old_name: str, new: Model,
+    def __init__(self, topo: Topology, collection: str, old_name: str, new: CanvasObject,
                  text: str = "", parent: QUndoCommand | None = None):
         super().__init__(text or f"Edit {new.name}", parent)
         found = find(topo, collection, old_name)
@@ -75,7 +77,8 @@ class ReplaceObject(QUndoCommand):
 class AddObject(QUndoCommand):
     """A new object appended to (or inserted in) a collection."""
 
-    def __init__(self, topo: Topology, collection: str, obj: Model, index: int | None = None,
+    def __init__(self, topo: Topology, collection: str, obj: CanvasObject,
+                 index: int | None = None,
                  text: str = "", parent: QUndoCommand | None = None):
         super().__init__(text or f"Add {obj.name}", parent)
         self.topo, self.collection, self.obj = topo, collection, _copy(obj)

@@ -54,7 +54,7 @@ def paste_command(topo: Topology, mime: QMimeData) -> QUndoCommand | None:
     if not mime.hasFormat(MIME_OBJECTS):
         return None
     try:
-        data = yaml.safe_load(bytes(mime.data(MIME_OBJECTS)).decode())
+        data = yaml.safe_load(bytes(mime.data(MIME_OBJECTS).data()).decode())
     except yaml.YAMLError:
         return None
     if not isinstance(data, dict):

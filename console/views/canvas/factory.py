@@ -4,7 +4,8 @@ the tests and the scene share it."""
 
 from __future__ import annotations
 
-from ipaddress import IPv4Interface
+from ipaddress import IPv4Address, IPv4Interface
+from typing import TypeVar
 
 from PySide6.QtGui import QUndoCommand
 
@@ -23,7 +24,14 @@ from console.models import (
     Vtep,
 )
 from console.models.overlay import SEGMENT_ID_MIN
-from console.views.undo import COLLECTIONS, AddObject, Macro, ReplaceObject, find
+from console.views.undo import (
+    COLLECTIONS,
+    AddObject,
+    CanvasObject,
+    Macro,
+    ReplaceObject,
+    find,
+)
 
 PALETTE = [
     ("fi", "Fabric interconnect"),
@@ -71,7 +79,7 @@ def _next_vtep_ip(topo: Topology) -> IPv4Interface:
 
 
 def new_object(topo: Topology, kind: str, pos: tuple[float, float],
-               host: str | None = None) -> tuple[str, object]:
+               host: str | None = None) -> tuple[str, CanvasObject]:
     """(collection, object) for a palette kind dropped at `pos`."""
     if kind == "fi":
         return "fabric_interconnects", FabricInterconnect(
@@ -82,7 +90,7 @@ def new_object(topo: Topology, kind: str, pos: tuple[float, float],
             return "hosts", Host(name=name, switching=Switching.VEM, os="rhel-6.4",
                                  uplink_mtu=topo.underlay.mtu, position=pos,
                                  vteps=[Vtep(name="vtep0", ip=_next_vtep_ip(topo),
-                                             gateway="10.0.1.1")])
+                                             gateway=IPv4Address("10.0.1.1"))])
         fi = topo.fabric_interconnects[0].name if topo.fabric_interconnects else None
         return "hosts", Host(name=name, os="rhel-6.4", fabric_interconnect=fi, position=pos,
                              vic=Vic(model="VIC-1280", pfs=[Pf(name="eth2", vfs=32)]))
@@ -98,7 +106,7 @@ def new_object(topo: Topology, kind: str, pos: tuple[float, float],
         seg = max(used | {SEGMENT_ID_MIN + 903}) + 1  # 5000, 5001, ...
         return "bridge_domains", BridgeDomain(
             name=unique_name(_names(topo, "bridge_domains"), "bd"), segment_id=seg,
-            group=f"239.1.{(seg >> 8) & 0xff}.{seg & 0xff}", position=pos)
+            group=IPv4Address(f"239.1.{(seg >> 8) & 0xff}.{seg & 0xff}"), position=pos)
     if kind == "pp":
         clusters = [c.name for c in topo.clusters] or ["default"]
         return "port_profiles", PortProfile(
@@ -113,9 +121,12 @@ def add_command(topo: Topology, kind: str, pos: tuple[float, float],
     return AddObject(topo, collection, obj, text=f"Add {obj.name}")
 
 
-def _get(topo: Topology, kind: str, name: str):
+_Object = TypeVar("_Object", Vm, Host, PortProfile)
+
+
+def _get(topo: Topology, kind: str, name: str, cls: type[_Object]) -> _Object:
     found = find(topo, COLLECTIONS[kind], name)
-    if found is None:
+    if found is None or not isinstance(found[1], cls):
         raise GestureRefused(f"{name} is gone")
     return found[1]
 
@@ -146,11 +157,11 @@ def connect_command(topo: Topology, src: tuple[str, str, int | None],
         (sk, sn, snic), (dk, dn) = (dk, dn, dst[2]), (sk, sn)
     pair = (sk, dk)
     if pair == ("vm", "host"):
-        vm = _get(topo, "vm", sn)
+        vm = _get(topo, "vm", sn, Vm)
         return ReplaceObject(topo, "vms", sn, vm.model_copy(update={"host": dn}),
                              f"Place {sn} on {dn}")
     if pair == ("vm", "pp"):
-        vm = _get(topo, "vm", sn)
+        vm = _get(topo, "vm", sn, Vm)
         nics = list(vm.nics)
         if snic is not None:
             old = nics[snic]
@@ -164,7 +175,7 @@ def connect_command(topo: Topology, src: tuple[str, str, int | None],
     if pair == ("vm", "bd"):
         profile = next((p for p in topo.port_profiles if p.bridge_domain == dn), None)
         macro = Macro(f"Attach {sn} to bridge domain {dn}")
-        children = []
+        children: list[QUndoCommand] = []
         if profile is None:
             clusters = [c.name for c in topo.clusters] or ["default"]
             name = dn if dn not in _names(topo, "port_profiles") else \
@@ -175,12 +186,12 @@ def connect_command(topo: Topology, src: tuple[str, str, int | None],
         children.append(inner)  # both edits are one undo step
         return macro.adopt(children)
     if pair == ("pp", "bd"):
-        pp = _get(topo, "pp", sn)
+        pp = _get(topo, "pp", sn, PortProfile)
         new = PortProfile.model_validate({**pp.model_dump(), "bridge_domain": dn,
                                           "vlans": [], "native_vlan": None})
         return ReplaceObject(topo, "port_profiles", sn, new, f"{sn} carries bridge domain {dn}")
     if pair == ("host", "fi"):
-        host = _get(topo, "host", sn)
+        host = _get(topo, "host", sn, Host)
         return ReplaceObject(topo, "hosts", sn,
                              host.model_copy(update={"fabric_interconnect": dn}),
                              f"Uplink {sn} to {dn}")

@@ -11,19 +11,21 @@ canvas, or when the scene is rebuilt (another document).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen, QTransform
+from PySide6.QtGui import QBrush, QColor, QFont, QKeyEvent, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsRectItem,
-    QGraphicsScene,
     QGraphicsSimpleTextItem,
 )
+
+if TYPE_CHECKING:
+    from .scene import TopologyScene
 
 HOP = QColor("#1f6fd1")
 DELIVERED = QColor("#2e9e44")
@@ -35,7 +37,7 @@ BD_KINDS = {"flood", "encap", "decap"}  # steps where a VXLAN frame is in its se
 class TraceHighlight(QObject):
     """The overlay of one trace on a scene; `show` replaces the previous one."""
 
-    def __init__(self, scene: QGraphicsScene):
+    def __init__(self, scene: TopologyScene):
         super().__init__(scene)
         self.scene = scene
         self.items: list[QGraphicsItem] = []
@@ -46,7 +48,7 @@ class TraceHighlight(QObject):
 
     # ---------------------------------------------------------------- ids
     def node_id(self, where: str) -> str | None:
-        nodes = self.scene.nodes  # type: ignore[attr-defined]
+        nodes = self.scene.nodes
         if "/" in where:
             where = where.split("/", 1)[0]
             return f"vm:{where}" if f"vm:{where}" in nodes else None
@@ -60,7 +62,7 @@ class TraceHighlight(QObject):
         for s in trace.steps:
             if s.kind in BD_KINDS and "bridge domain " in s.text:
                 name = s.text.split("bridge domain ", 1)[1].split(" ", 1)[0]
-                if f"bd:{name}" in self.scene.nodes:  # type: ignore[attr-defined]
+                if f"bd:{name}" in self.scene.nodes:
                     return f"bd:{name}"
         return None
 
@@ -102,7 +104,7 @@ class TraceHighlight(QObject):
         self.delivered = list(dict.fromkeys(
             n for v in trace.delivered if (n := self.node_id(v)) is not None))
         self.drops = [n for d in trace.drops if (n := self.node_id(d.where)) is not None]
-        nodes = self.scene.nodes  # type: ignore[attr-defined]
+        nodes = self.scene.nodes
         path = QPainterPath()
         for i, nid in enumerate(hops):
             c = nodes[nid].sceneBoundingRect().center()
@@ -129,7 +131,7 @@ class TraceHighlight(QObject):
             self._drop_marker(nid, reason, copies)
 
     def _outline(self, nid: str, colour: QColor, label: str) -> None:
-        rect = self.scene.nodes[nid].sceneBoundingRect().adjusted(-4, -4, 4, 4)  # type: ignore[attr-defined]
+        rect = self.scene.nodes[nid].sceneBoundingRect().adjusted(-4, -4, 4, 4)
         box = QGraphicsRectItem(rect)
         pen = QPen(colour, 3)
         pen.setCosmetic(True)
@@ -146,7 +148,7 @@ class TraceHighlight(QObject):
             self._add(tag)
 
     def _drop_marker(self, nid: str, reason: str, copies: int = 1) -> None:
-        rect = self.scene.nodes[nid].sceneBoundingRect()  # type: ignore[attr-defined]
+        rect = self.scene.nodes[nid].sceneBoundingRect()
         r = 11.0
         centre = rect.topRight()
         mark = QGraphicsEllipseItem(QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r))
@@ -210,14 +212,14 @@ class TraceHighlight(QObject):
                 self._watched.append(view)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.KeyPress and self.shown \
-                and event.key() == Qt.Key.Key_Escape:  # type: ignore[attr-defined]
+        if isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress \
+                and self.shown and event.key() == Qt.Key.Key_Escape:
             self.clear()
             return True
         return False
 
 
-def highlight_of(scene: QGraphicsScene) -> TraceHighlight:
+def highlight_of(scene: TopologyScene) -> TraceHighlight:
     """The scene's one trace overlay (made on first use)."""
     found = scene.findChild(TraceHighlight)
     return found if found is not None else TraceHighlight(scene)

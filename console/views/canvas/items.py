@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsRectItem,
@@ -43,6 +43,7 @@ from .text import (
 
 if TYPE_CHECKING:
     from .links import LinkItem
+    from .table import NodeTable
 
 NODE_W = 168.0
 LOD_TEXT = 0.4  # below this scale, nodes are drawn as plain blocks (a large fabric)...
@@ -124,12 +125,12 @@ class NodeItem(QGraphicsRectItem):
         self.findings: list[Finding] = []
         self.obj = obj
         self._syncing = False
-        self.table = None  # the scene's NodeTable, which the drawing layers read
+        self.table: NodeTable | None = None  # the scene's, which the drawing layers read
         self.slot = -1
         # The NodeLayer's pixmap of this node: drawn at `pix_scale`, for drawing `pix_version`
         # (`version` moves on any change to how the node looks), covering `pix_rect` (local).
         self.version = 0
-        self.pix = None
+        self.pix: QPixmap | None = None
         self.pix_scale = 0.0
         self.pix_version = -1
         self.pix_rect = QRectF()

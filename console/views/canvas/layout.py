@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF
 
-from console.models import Switching, Topology
+from console.models import Host, Switching, Topology, Vm
 from console.views.undo import COLLECTIONS
 
 from .items import HEAD_H, NIC_H
@@ -84,8 +84,8 @@ def layered_positions(topo: Topology) -> dict[Key, Pos]:
     """(collection, name) -> position for every canvas object, laid out in bands."""
     out: dict[Key, Pos] = {}
     hosts = list(topo.hosts)
-    vms_of: dict[str, list] = {h.name: [] for h in hosts}
-    orphans = []
+    vms_of: dict[str, list[Vm]] = {h.name: [] for h in hosts}
+    orphans: list[Vm] = []
     for vm in topo.vms:
         vms_of.get(vm.host, orphans).append(vm)
     # Hosts grouped under their fabric interconnect (FIs in file order), then the others.
@@ -93,7 +93,7 @@ def layered_positions(topo: Topology) -> dict[Key, Pos]:
     hosts.sort(key=lambda h: fi_order.get(h.fabric_interconnect or "", len(fi_order)))
 
     # Each group: a host and its VMs in columns of `per_col`.
-    groups: list[tuple[object | None, list]] = [(h, vms_of[h.name]) for h in hosts]
+    groups: list[tuple[Host | None, list[Vm]]] = [(h, vms_of[h.name]) for h in hosts]
     if orphans:
         groups.append((None, orphans))
     most = max((len(v) for _, v in groups), default=0)
@@ -150,8 +150,8 @@ def layered_positions(topo: Topology) -> dict[Key, Pos]:
         for nic in vm.nics:
             if nic.port_profile:
                 users.setdefault(nic.port_profile, []).append(vm_xs.get(vm.name, 0.0))
-            elif nic.network and networks.get(nic.network):
-                carriers.setdefault(networks[nic.network], []).append(vm_xs.get(vm.name, 0.0))
+            elif nic.network and (carrier := networks.get(nic.network)):
+                carriers.setdefault(carrier, []).append(vm_xs.get(vm.name, 0.0))
     y = shelf_bottom + BAND_GAP
     wanted = [(_mean(users.get(pp.name), width + i * COL_W), ("port_profiles", pp.name))
               for i, pp in enumerate(topo.port_profiles)]

@@ -4,6 +4,8 @@ LinkLayer that draws them all from a numpy array, with the drawing helpers the l
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import shiboken6
 from PySide6.QtCore import QLineF, QRectF
@@ -245,9 +247,10 @@ def draw_array(painter: QPainter, rows: np.ndarray, kind: type[QLineF] | type[QR
     rows = np.ascontiguousarray(rows, dtype=np.float64)
     if not len(rows):
         return
+    # wrapInstance is typed as any Shiboken object: it is the `kind` asked for.
     first = shiboken6.wrapInstance(rows.ctypes.data, kind)
     if kind is QLineF:
-        painter.drawLines(first, len(rows))
+        painter.drawLines(cast(QLineF, first), len(rows))
     else:
-        painter.drawRects(first, len(rows))
+        painter.drawRects(cast(QRectF, first), len(rows))
 

@@ -139,9 +139,9 @@ class LiveState:
         changed = {k[0] for k, v in levels.items() if old.get(k) != v}
         changed.update(k[0] for k in old if k not in levels)
         for nid in changed:
-            node = nodes.get(nid)
-            if node is not None:
-                self.linked([x for x in node.links if x.src is node])
+            changed_node = nodes.get(nid)
+            if changed_node is not None:
+                self.linked([x for x in changed_node.links if x.src is changed_node])
         for gone in vifs.keys() - scene.ids_of("vm"):
             del vifs[gone]
 

@@ -132,7 +132,7 @@ class Overview(QGraphicsItem):
         self._more = QTimer()  # asks for the next frame while bands are left
         self._more.setSingleShot(True)
         self._more.timeout.connect(self._next_frame)
-        # Nodes being dragged and their links: drawn over the snapshot, not in it (see float).
+        # Nodes being dragged and their links: drawn over the snapshot, not in it (see lift).
         self._floating: dict[int, NodeItem] = {}
         self._floating_links: set[LinkItem] = set()
         self.active = False
@@ -190,7 +190,7 @@ class Overview(QGraphicsItem):
         self._floating.pop(node.slot, None)
         self.mark_dirty(rect)
 
-    def float(self, nodes: list[NodeItem]) -> None:
+    def lift(self, nodes: list[NodeItem]) -> None:
         """A drag starts: the nodes and their links leave the snapshot (one re-render) and
         are drawn over it at each frame until land(). A move then costs a blit and a few
         lines, where re-rendering the rectangles long links sweep would cost a full frame."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import weakref
 from functools import partial
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLineF, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen, QUndoCommand
@@ -25,8 +26,15 @@ from PySide6.QtWidgets import (
     QMenu,
 )
 
-from console.views.editors.document import Document
-from console.views.undo import COLLECTIONS, KIND_OF, Macro, MovePositions, RemoveObject
+from console.views.editors.document import DocumentApi
+from console.views.undo import (
+    COLLECTIONS,
+    KIND_OF,
+    Macro,
+    MovePositions,
+    Position,
+    RemoveObject,
+)
 
 from . import factory
 from .findings import FindingsIndex, designated_vteps
@@ -36,6 +44,9 @@ from .links import LinkItem, LinkLayer
 from .nodelayer import NodeLayer
 from .overview import Overview
 from .table import NodeTable
+
+if TYPE_CHECKING:
+    from .live import LiveState
 
 
 class TopologyScene(QGraphicsScene):
@@ -48,7 +59,7 @@ class TopologyScene(QGraphicsScene):
     refreshed = Signal()  # the debounced refresh (findings, VTEP notes) after edits ran
     text_scale_changed = Signal()  # edits took the fabric across FEW_OBJECTS
 
-    def __init__(self, document: Document, parent=None):
+    def __init__(self, document: DocumentApi, parent=None):
         super().__init__(parent)
         self.doc = document
         self.nodes: dict[str, NodeItem] = {}
@@ -80,7 +91,7 @@ class TopologyScene(QGraphicsScene):
         self._places: dict[int, tuple[weakref.ref, dict[str, QPointF]]] = {}
         self._quiet = False  # a programmatic selection: no `current` (see select_only)
         self._text_scale = 0.0  # what text_scale was when the view last heard of it
-        self.live = None  # live.LiveState while a connection's counters are shown
+        self.live: LiveState | None = None  # while a connection's counters are shown
         self._building = False
         # How nodes are drawn, set by the view for its scale (see set_quality).
         self.detailed = True
@@ -411,7 +422,7 @@ class TopologyScene(QGraphicsScene):
             # A drag of the selection starts: zoomed out, the moving nodes and their links
             # are drawn over the overview's snapshot until the drop.
             self._dragging = True
-            self.overview.float([self.nodes[nid] for nid in self._press if nid in self.nodes])
+            self.overview.lift([self.nodes[nid] for nid in self._press if nid in self.nodes])
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
@@ -432,7 +443,7 @@ class TopologyScene(QGraphicsScene):
 
     def commit_moves(self) -> None:
         """One undo command for everything the last drag moved."""
-        moves = {}
+        moves: dict[tuple[str, str], tuple[Position, Position]] = {}
         for nid, before in self._press.items():
             node = self.nodes.get(nid)
             if node is None or node.pos() == before:
@@ -500,6 +511,6 @@ class TopologyScene(QGraphicsScene):
         if not event.mimeData().hasFormat(factory.MIME_KIND):
             super().dropEvent(event)
             return
-        kind = bytes(event.mimeData().data(factory.MIME_KIND)).decode()
+        kind = bytes(event.mimeData().data(factory.MIME_KIND).data()).decode()
         event.acceptProposedAction()
         self.drop_kind(kind, event.scenePos())

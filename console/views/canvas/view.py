@@ -19,6 +19,7 @@ SETTLE_MS = 200  # a zoom gesture is over when no zoom step came for this long
 class TopologyView(QGraphicsView):
     def __init__(self, scene: TopologyScene, parent=None):
         super().__init__(scene, parent)
+        self.topology_scene = scene  # scene() is typed as any QGraphicsScene
         self.setRenderHints(QPainter.RenderHint.Antialiasing
                             | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
@@ -83,7 +84,7 @@ class TopologyView(QGraphicsView):
     def _update_quality(self) -> None:
         # Zoomed in, the NodeLayer draws nodes from pixmaps and the LinkLayer draws links,
         # antialiased; zoomed out (no readable text), the scene's Overview draws it all.
-        scene = self.scene()
+        scene = self.topology_scene
         detailed = self.transform().m11() >= scene.text_scale
         if detailed != self._detailed:
             self._detailed = detailed
@@ -151,7 +152,7 @@ class TopologyView(QGraphicsView):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-            self.scene().delete_selected()
+            self.topology_scene.delete_selected()
         elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
             self.zoom(1.25)
         elif key == Qt.Key.Key_Minus:

@@ -2,9 +2,8 @@
 the graphics view; set_live() shows a connection's rates on it, select_object() lets other
 views (the tree, findings) select on it.
 
-The document it is given may be any object with the Document members the canvas uses:
-`topology`, `push(command)`, `derived()` and the signals `changed` and
-`topologyReplaced` (the window's workspace relays the current connection's document)."""
+The document it is given is a DocumentApi: a Document, or the window's Workspace, which
+relays the current connection's document."""
 
 from __future__ import annotations
 
@@ -21,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.views.editors.document import Document
-from console.views.undo import COLLECTIONS, MovePositions
+from console.views.editors.document import DocumentApi
+from console.views.undo import COLLECTIONS, MovePositions, Position
 
 from .clipboard import copy_mime, paste_command, put_on_clipboard
 from .items import NodeItem, item_id
@@ -42,13 +41,14 @@ class CanvasWidget(QWidget):
     # designated VTEPs) is done: what the canvas shows follows the model again.
     settled = Signal()
 
-    def __init__(self, document: Document, parent=None):
+    def __init__(self, document: DocumentApi, parent=None):
         super().__init__(parent)
         self.doc = document
         self.scene = TopologyScene(document, self)
         self.view = TopologyView(self.scene, self)
         document.topologyReplaced.connect(lambda _topo: self.view.request_fit())
-        self.palette = Palette(self)
+        # Not `palette`: that would hide QWidget.palette().
+        self.palette_panel = Palette(self)
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.status.setStyleSheet("color: #a33;")
@@ -56,13 +56,14 @@ class CanvasWidget(QWidget):
         self.find_edit.setPlaceholderText("Find by name…")
         self.find_edit.setClearButtonEnabled(True)
         self.find_edit.setMaximumWidth(220)
-        self.find_edit.returnPressed.connect(self.find)
+        self.find_edit.returnPressed.connect(self.find_node)
 
         self.toolbar = QToolBar(self)
         self.actions_: dict[str, QAction] = {}
         self._action("fit", "Fit", self.view.fit, "Ctrl+0")
-        self._action("zoom_in", "Zoom in", lambda: self.view.zoom(1.25), QKeySequence.ZoomIn)
-        self._action("zoom_out", "Zoom out", lambda: self.view.zoom(0.8), QKeySequence.ZoomOut)
+        key = QKeySequence.StandardKey
+        self._action("zoom_in", "Zoom in", lambda: self.view.zoom(1.25), key.ZoomIn)
+        self._action("zoom_out", "Zoom out", lambda: self.view.zoom(0.8), key.ZoomOut)
         self._action("layout", "Auto-layout", self.auto_layout, "Ctrl+L")
         connect = self._action("connect", "Connect", None, "C")
         connect.setCheckable(True)
@@ -70,9 +71,9 @@ class CanvasWidget(QWidget):
                            "(or hold Shift while dragging)")
         connect.toggled.connect(self._set_connect_mode)
         self.toolbar.addSeparator()
-        self._action("copy", "Copy", self.copy, QKeySequence.Copy)
-        self._action("paste", "Paste", self.paste, QKeySequence.Paste)
-        self._action("delete", "Delete", self.scene.delete_selected, QKeySequence.Delete)
+        self._action("copy", "Copy", self.copy, key.Copy)
+        self._action("paste", "Paste", self.paste, key.Paste)
+        self._action("delete", "Delete", self.scene.delete_selected, key.Delete)
         self.toolbar.addSeparator()
         self.toolbar.addWidget(self.find_edit)
         for action in self.actions_.values():
@@ -80,7 +81,7 @@ class CanvasWidget(QWidget):
 
         side = QVBoxLayout()
         side.addWidget(QLabel("<b>Palette</b>", self))
-        side.addWidget(self.palette)
+        side.addWidget(self.palette_panel)
         body = QHBoxLayout()
         body.addLayout(side)
         body.addWidget(self.view, 1)
@@ -113,10 +114,12 @@ class CanvasWidget(QWidget):
                               else self.view.DragMode.RubberBandDrag)
 
     # --------------------------------------------------------------- actions
-    def find(self, text: str | None = None) -> NodeItem | None:
-        node = self.scene.find(self.find_edit.text() if text is None else text)
+    def find_node(self, text: str | None = None) -> NodeItem | None:
+        """Centre the node named like `text` (by default the Find box's text)."""
+        wanted = self.find_edit.text() if text is None else text
+        node = self.scene.find(wanted)
         if node is None:
-            self.status.setText(f"Nothing named like '{self.find_edit.text()}'")
+            self.status.setText(f"Nothing named like '{wanted}'")
         else:
             self.view.centerOn(node)
         return node
@@ -160,7 +163,7 @@ class CanvasWidget(QWidget):
     def auto_layout(self) -> None:
         """Lay every object out in layers, as one undo step (positions are saved)."""
         positions = layered_positions(self.doc.topology)
-        moves = {}
+        moves: dict[tuple[str, str], tuple[Position, Position]] = {}
         for (collection, name), pos in positions.items():
             node = self.scene.nodes.get(f"{_kind(collection)}:{name}")
             old = node.obj.position if node is not None else None
@@ -168,10 +171,10 @@ class CanvasWidget(QWidget):
                 moves[(collection, name)] = (old, pos)
         if moves:
             self.doc.push(MovePositions(self.doc.topology, moves, "Auto-layout"))
-            for (collection, name), (_, pos) in moves.items():
+            for (collection, name), (_, new) in moves.items():
                 node = self.scene.nodes.get(f"{_kind(collection)}:{name}")
-                if node is not None:
-                    node.set_pos_silently(QPointF(*pos))
+                if node is not None and new is not None:
+                    node.set_pos_silently(QPointF(*new))
         self.view.fit()
 
     def selected_nodes(self) -> list[NodeItem]:

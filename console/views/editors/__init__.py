@@ -424,10 +424,9 @@ def install(window, document: Document | None = None) -> Installed:
     tab = QWidget(window)
     window.add_workspace_tab(tab, "Topology")
     bar = ModelBar(tab)
-    # The Workspace offers the Document interface (forwarded to the current document);
-    # the canvas and editors are still annotated with Document: a shared Protocol is next.
-    canvas = CanvasWidget(ws, tab)  # type: ignore[arg-type]
-    panel = EditorPanel(ws)  # type: ignore[arg-type]
+    # The canvas and the editors take a DocumentApi: the Workspace relays the current one.
+    canvas = CanvasWidget(ws, tab)
+    panel = EditorPanel(ws)
     column = QVBoxLayout(tab)
     column.setContentsMargins(0, 0, 0, 0)
     column.setSpacing(0)

@@ -23,7 +23,7 @@ from console.models.findings import Finding, Severity
 from console.models.topofile import format_path
 
 from .commands import ChangeCommand, applied_copy, describe, refusals
-from .document import Document
+from .document import DocumentApi
 from .preview import PreviewWidget
 
 
@@ -44,7 +44,7 @@ class EditorBase(QWidget):
     applied = Signal(object)  # ChangeResult
     title_text = "Editor"
 
-    def __init__(self, document: Document, parent=None, preview_format: str = "nxos"):
+    def __init__(self, document: DocumentApi, parent=None, preview_format: str = "nxos"):
         super().__init__(parent)
         self.doc = document
         self.name: str | None = None
@@ -112,6 +112,13 @@ class EditorBase(QWidget):
 
     def preview_path(self, topology) -> str:
         return ""
+
+    def editing(self) -> str:
+        """The name of the object being edited, for change(): ValueError (which change()
+        may raise) when there is none."""
+        if self.name is None:
+            raise ValueError("nothing is being edited")
+        return self.name
 
     def read_only_reason(self, obj) -> str | None:
         return None

@@ -4,22 +4,23 @@ uses a VXLAN port profile (naming the ports)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QWidget
 
 from console.models import BridgeDomain, FloodMode, Owner
-from console.models.changes import BridgeDomainEdit, ChangeResult, VsmEdit
+from console.models.changes import BridgeDomainEdit, Change, ChangeResult, VsmEdit
 from console.models.derived import flood_group
 from console.models.rules.openstack import READ_ONLY_MESSAGE
 
 from . import fields as F
 from .base import EditorBase, WrapLabel
 from .commands import ChangeCommand, refusals
+from .document import DocumentApi
 
 
 class BridgeDomainEditor(EditorBase):
     title_text = "Bridge domain"
 
-    def __init__(self, document, parent=None):
+    def __init__(self, document: DocumentApi, parent: QWidget | None = None):
         super().__init__(document, parent, preview_format="nxos")
         self.name_edit = QLineEdit(self)
         self.segment_id = QLineEdit(self)
@@ -116,8 +117,10 @@ class BridgeDomainEditor(EditorBase):
                                           "segment_id": seg, "mode": mode, "group": group})
         return BridgeDomainEdit(bd, old_name=old.name if bd.name != old.name else None)
 
-    def new_name(self, change: BridgeDomainEdit) -> str:
-        return change.bridge_domain.name
+    def new_name(self, change: Change) -> str | None:
+        if isinstance(change, BridgeDomainEdit):
+            return change.bridge_domain.name
+        return self.name
 
     def preview_path(self, topology) -> str:
         name = F.text(self.name_edit)

@@ -7,9 +7,9 @@ import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -25,6 +25,35 @@ RECENT_KEY = "files/recent"
 # Reading and writing topology files: YAML for 10,000 VMs takes seconds, which the window
 # must not wait for. One thread, so two saves of one file never interleave.
 _FILES = ThreadPoolExecutor(1, thread_name_prefix="topology-file")
+
+
+class DocumentApi(Protocol):
+    """What the canvas and the editors need of the document they show.
+
+    A Document offers it, and so does the window's Workspace, which relays the current
+    Document: the views are built once, on the Workspace, and follow every switch."""
+
+    @property
+    def topology(self) -> Topology: ...
+
+    @property
+    def backend(self) -> Backend | None:
+        """Where Apply sends a change (None: the edit stays in the model)."""
+        ...
+
+    # Signals, as an instance sees them.
+    @property
+    def changed(self) -> SignalInstance: ...
+
+    @property
+    def topologyReplaced(self) -> SignalInstance: ...
+
+    @property
+    def liveResult(self) -> SignalInstance: ...
+
+    def push(self, command: QUndoCommand) -> None: ...
+
+    def derived(self) -> Derived: ...
 
 
 class Document(QObject):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -19,17 +20,17 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from console.backends.base import EventKind
+from console.backends.base import Backend, BackendEvent, EventKind
 from console.models.changes import ChangeResult, Migrate
 
 from .commands import ChangeCommand, refusals
-from .document import Document
+from .document import DocumentApi
 
 
 class MigrationDialog(QDialog):
     finished_migration = Signal(object)  # ChangeResult
 
-    def __init__(self, document: Document, vm: str, parent=None):
+    def __init__(self, document: DocumentApi, vm: str, parent=None):
         super().__init__(parent)
         self.doc, self.vm = document, vm
         self.setWindowTitle(f"Migrate {vm}")
@@ -80,16 +81,17 @@ class MigrationDialog(QDialog):
         if hard:
             return self._done(ChangeResult(change, False, "; ".join(f.message for f in hard)))
         self.migrate_button.setEnabled(False)
-        if self.doc.backend is None:
+        backend = self.doc.backend
+        if backend is None:
             self.doc.push(ChangeCommand(self.doc.topology, change))
             self.progress.setValue(100)
             return self._done(ChangeResult(change, True, f"{self.vm} now runs on {dest}"))
         self.status.setText(f"Migrating {self.vm} to {dest}…")
-        self._task = asyncio.ensure_future(self._run(change))
+        # The backend asked now: the one the user saw when pressing Migrate.
+        self._task = asyncio.ensure_future(self._run(backend, change))
         return None
 
-    async def _run(self, change: Migrate) -> None:
-        backend = self.doc.backend
+    async def _run(self, backend: Backend, change: Migrate) -> None:
         events = backend.events()
         watcher = asyncio.ensure_future(self._watch(events))
         try:
@@ -100,13 +102,14 @@ class MigrationDialog(QDialog):
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-            await events.aclose()
+            if isinstance(events, AsyncGenerator):  # what Backend.events() makes
+                await events.aclose()
         if result.applied:
             self.doc.push(ChangeCommand(self.doc.topology, change))
             self.progress.setValue(100)
         self._done(result)
 
-    async def _watch(self, events) -> None:
+    async def _watch(self, events: AsyncIterator[BackendEvent]) -> None:
         async for event in events:
             if event.kind is EventKind.PROGRESS and self.vm in event.subject:
                 percent = event.data.get("percent")

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 from console.models import Switching
 
 from .bridge_domain import BridgeDomainEditor
-from .document import Document
+from .document import DocumentApi
 from .migration import MigrationDialog
 from .port_profile import PortProfileEditor
 from .traffic import TrafficEditor
@@ -34,7 +34,7 @@ def _scrolled(widget: QWidget) -> QScrollArea:
 class VmPage(QWidget):
     """A VM: pick one of its vNICs to edit, or migrate it."""
 
-    def __init__(self, document: Document, parent=None):
+    def __init__(self, document: DocumentApi, parent=None):
         super().__init__(parent)
         self.doc = document
         self.vm: str | None = None
@@ -105,7 +105,7 @@ class VmPage(QWidget):
 class EditorPanel(QStackedWidget):
     """One page per kind of object; `show_object(kind, name)` switches to it."""
 
-    def __init__(self, document: Document, parent=None):
+    def __init__(self, document: DocumentApi, parent=None):
         super().__init__(parent)
         self.doc = document
         self.placeholder = QLabel("Select an object on the Topology canvas to edit it.\n"

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QListWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QListWidget, QWidget
 
 from console.models import HostIo, MacForging, Owner, PortProfile
-from console.models.changes import PortProfileEdit
+from console.models.changes import Change, PortProfileEdit
 from console.models.rules.openstack import READ_ONLY_MESSAGE
 
 from . import fields as F
 from .base import EditorBase
+from .document import DocumentApi
 
 
 class PortProfileEditor(EditorBase):
     title_text = "Port profile"
 
-    def __init__(self, document, parent=None):
+    def __init__(self, document: DocumentApi, parent: QWidget | None = None):
         super().__init__(document, parent, preview_format="ucsm")
         self.name_edit = QLineEdit(self)
         self.clients = QLineEdit(self)
@@ -29,11 +30,11 @@ class PortProfileEditor(EditorBase):
         self.max_ports = QLineEdit(self)
         self.max_ports.setPlaceholderText("no limit")
         self.host_io = QComboBox(self)
-        for v in HostIo:
-            self.host_io.addItem(v.value, v)
+        for io in HostIo:
+            self.host_io.addItem(io.value, io)
         self.mac_forging = QComboBox(self)
-        for v in MacForging:
-            self.mac_forging.addItem(v.value, v)
+        for forging in MacForging:
+            self.mac_forging.addItem(forging.value, forging)
         self.bridge_domain = QComboBox(self)
         self.description = QLineEdit(self)
         self.vifs = QListWidget(self)
@@ -114,8 +115,8 @@ class PortProfileEditor(EditorBase):
         renamed = profile.name != old.name
         return PortProfileEdit(profile, old_name=old.name if renamed else None)
 
-    def new_name(self, change: PortProfileEdit) -> str:
-        return change.profile.name
+    def new_name(self, change: Change) -> str | None:
+        return change.profile.name if isinstance(change, PortProfileEdit) else self.name
 
     def preview_path(self, topology) -> str:
         name = F.text(self.name_edit)

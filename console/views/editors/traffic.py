@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from console.models import BROADCAST, Topology, TrafficFlow
 
-from .document import Document
+from .document import DocumentApi
 
 COLUMNS = ("from", "to", "pps", "count", "size", "ip", "df")
 
@@ -58,7 +58,7 @@ class TrafficEditor(QWidget):
     """The flows a VM sends, one row each: from (vm/nic), to (vm/nic, MAC or broadcast),
     pps or count, size (L3 bytes), ip, df."""
 
-    def __init__(self, document: Document, parent: QWidget | None = None):
+    def __init__(self, document: DocumentApi, parent: QWidget | None = None):
         super().__init__(parent)
         self.doc = document
         self.vm: str | None = None
@@ -136,8 +136,7 @@ class TrafficEditor(QWidget):
         """The rows as flows; ValueError names the row and the rule of the first bad one."""
         out = []
         for row in range(self.table.rowCount()):
-            cell = {c: (self.table.item(row, i).text().strip() if self.table.item(row, i)
-                        else "") for i, c in enumerate(COLUMNS)}
+            cell = {c: _cell(self.table.item(row, i)) for i, c in enumerate(COLUMNS)}
             data: dict[str, object] = {"from": cell["from"], "to": cell["to"],
                                        "ip": cell["ip"].lower() in ("yes", "true", "1", "y"),
                                        "df": cell["df"].lower() in ("yes", "true", "1", "y")}
@@ -168,3 +167,8 @@ class TrafficEditor(QWidget):
         self.doc.push(TrafficCommand(self.doc.topology, self.vm, flows))
         self.open(self.vm)  # the table now shows what the model holds
         return True
+
+
+def _cell(item: QTableWidgetItem | None) -> str:
+    """A cell's text; a cell never typed in has no item."""
+    return item.text().strip() if item is not None else ""

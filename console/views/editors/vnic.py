@@ -5,7 +5,7 @@ limit, MacVTap private against the UCS Manager release."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLineEdit, QPushButton
+from PySide6.QtWidgets import QComboBox, QLineEdit, QPushButton, QWidget
 
 from console.models import AttachMode, Switching, Vnic
 from console.models.changes import NicDetach, NicUpdate
@@ -14,6 +14,7 @@ from console.models.rules.openstack import READ_ONLY_MESSAGE
 from . import fields as F
 from .base import EditorBase, WrapLabel
 from .commands import ChangeCommand, refusals
+from .document import DocumentApi
 
 ATTACH_HELP = {
     AttachMode.MACVTAP_PRIVATE: "MacVTap direct (private): one VIC port per VM; live "
@@ -30,7 +31,7 @@ class VnicEditor(EditorBase):
 
     title_text = "vNIC"
 
-    def __init__(self, document, parent=None):
+    def __init__(self, document: DocumentApi, parent: QWidget | None = None):
         super().__init__(document, parent, preview_format="libvirt")
         self.attach = QComboBox(self)
         for mode in AttachMode:
@@ -79,7 +80,7 @@ class VnicEditor(EditorBase):
     def load(self, nic: Vnic) -> None:
         self._original = nic
         topo = self.doc.topology
-        vm_name, _ = self._split(self.name)
+        vm_name, _ = self._split(self.editing())
         vm = self.doc.derived().index.vms[vm_name]
         host = self.doc.derived().index.hosts.get(vm.host)
         pfs = [pf.name for pf in host.vic.pfs] if host and host.vic else []
@@ -96,10 +97,9 @@ class VnicEditor(EditorBase):
         F.set_combo(self.profile, nic.port_profile)
         F.set_combo(self.network, nic.network)
         F.set_combo(self.policy, nic.policy_profile)
-        self.detach_button.setEnabled(nic.network is None)
 
     def change(self) -> NicUpdate:
-        vm, _ = self._split(self.name)
+        vm, _ = self._split(self.editing())
         attach = AttachMode(F.combo_value(self.attach))
         data = {**self._original.model_dump(), "attach": attach,
                 "pf": F.combo_value(self.pf) if (attach.uses_vf or
@@ -120,7 +120,7 @@ class VnicEditor(EditorBase):
     def _show_limits(self) -> None:
         """The limits of the domain rules for the mode and PF chosen, as you type."""
         attach = AttachMode(F.combo_value(self.attach))
-        vm_name, nic_name = self._split(self.name)
+        vm_name, nic_name = self._split(self.editing())
         derived = self.doc.derived()
         vm = derived.index.vms.get(vm_name)
         host = derived.index.hosts.get(vm.host) if vm else None
@@ -161,7 +161,15 @@ class VnicEditor(EditorBase):
                 return f"vms[{i}]"
         return ""
 
+    def set_fields_enabled(self, on: bool) -> None:
+        super().set_fields_enabled(on)
+        # No vNIC (a VM without one, or the vNIC went) or an OpenStack port: nothing to
+        # detach (the button stayed enabled and raised on None before).
+        self.detach_button.setEnabled(on)
+
     def detach(self) -> None:
+        if self.name is None:
+            return
         vm, nic = self._split(self.name)
         change = NicDetach(vm, nic)
         hard, _ = refusals(self.doc.topology, change)

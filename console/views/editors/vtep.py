@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
+    QWidget,
 )
 
 from console.models import MAX_VTEPS_PER_VEM, Host, Switching, Vtep
@@ -24,6 +25,7 @@ from console.models.findings import Finding
 from . import fields as F
 from .base import EditorBase
 from .commands import applied_copy
+from .document import DocumentApi
 
 # Shown in the reachability table, not among the messages (see show_messages).
 REACHABILITY_RULE = "vxlan.vtep-reachability"
@@ -52,7 +54,7 @@ class VtepRow:
 class VtepEditor(EditorBase):
     title_text = "VTEPs of VEM"
 
-    def __init__(self, document, parent=None):
+    def __init__(self, document: DocumentApi, parent: QWidget | None = None):
         super().__init__(document, parent, preview_format="nxos")
         self.rows: list[VtepRow] = []
         self.grid = QGridLayout()
@@ -125,8 +127,9 @@ class VtepEditor(EditorBase):
             combo.deleteLater()
         while self.designated_grid.count():
             item = self.designated_grid.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.designated = {}
         for r, bd in enumerate(self.doc.topology.bridge_domains):
             combo = QComboBox(self)
@@ -155,7 +158,7 @@ class VtepEditor(EditorBase):
         vteps = [row.vtep(i) for i, row in enumerate(self.rows)]
         designated = {bd: combo.currentData() for bd, combo in self.designated.items()
                       if combo.currentData() is not None}
-        return VtepEdit(self.name, tuple(vteps), designated)
+        return VtepEdit(self.editing(), tuple(vteps), designated)
 
     def edited(self, *args) -> None:
         if not self._loading and self.name is not None:
@@ -183,34 +186,37 @@ class VtepEditor(EditorBase):
         guard) gives, per other VEM and per bridge domain they share, with the designated
         VTEPs at both ends."""
         self.reach.clear()
+        name = self.name
+        if name is None:
+            return
         try:
             scratch = applied_copy(self.doc.topology, self.change())
         except ValueError:  # pydantic's ValidationError is one too
             self._note("fix the VTEP fields first")
             return
         derived = Derived(scratch)
-        paths = derived.vtep_paths(self.name)
-        if not derived.segments_on(self.name):
+        paths = derived.vtep_paths(name)
+        if not derived.segments_on(name):
             self._note("no running VM of this VEM is in a bridge domain: its VTEPs carry "
                        "no VXLAN traffic yet")
             return
         # other VEM -> bridge domain -> [to it, back]
         by_peer: dict[str, dict[str, list[VtepPath]]] = {}
         for path in paths:
-            outward = path.src_host == self.name
+            outward = path.src_host == name
             peer = path.dst_host if outward else path.src_host
             ways = by_peer.setdefault(peer, {}).setdefault(path.bridge_domain, [path, path])
             ways[0 if outward else 1] = path
         for other in scratch.hosts:
-            if other.switching is not Switching.VEM or other.name == self.name:
+            if other.switching is not Switching.VEM or other.name == name:
                 continue
-            ways = by_peer.get(other.name)
-            if ways is None:
+            shared = by_peer.get(other.name)
+            if shared is None:
                 item = QTreeWidgetItem([other.name, "\u2014",
                                         "no bridge domain in common: no VXLAN traffic"])
                 item.setForeground(2, QBrush(QColor(MUTED)))
             else:
-                item = self._peer_item(other.name, [(o, b) for o, b in ways.values()])
+                item = self._peer_item(other.name, [(o, b) for o, b in shared.values()])
             self.reach.addTopLevelItem(item)
             item.setExpanded(item.text(1) == "NO")
         if self.reach.topLevelItemCount() == 0:
@@ -227,10 +233,10 @@ class VtepEditor(EditorBase):
             how = "both ways, in " + ", ".join(out.bridge_domain for out, _ in pairs)
         else:
             to_it = [out.bridge_domain for out, _ in pairs if not out.reach.ok]
-            back = [back.bridge_domain for _, back in pairs if not back.reach.ok]
+            to_us = [back.bridge_domain for _, back in pairs if not back.reach.ok]
             how = "; ".join(text for text in (
                 f"no path to it in {', '.join(to_it)}" if to_it else "",
-                f"no path back in {', '.join(back)}" if back else "") if text)
+                f"no path back in {', '.join(to_us)}" if to_us else "") if text)
         item = QTreeWidgetItem([peer, "yes" if ok else "NO", how])
         _verdict_style(item, ok)
         item.setToolTip(2, how)
@@ -257,8 +263,7 @@ class VtepEditor(EditorBase):
         """Other VEM -> reachable, as shown (None: no bridge domain in common), for tests
         and the window's status."""
         out: dict[str, bool | None] = {}
-        for i in range(self.reach.topLevelItemCount()):
-            item = self.reach.topLevelItem(i)
+        for item in self._top_items():
             if item.text(0):
                 out[item.text(0)] = {"yes": True, "NO": False}.get(item.text(1))
         return out
@@ -266,13 +271,18 @@ class VtepEditor(EditorBase):
     def verdicts(self) -> dict[tuple[str, str], bool]:
         """(other VEM, bridge domain) -> reachable both ways, as shown."""
         out: dict[tuple[str, str], bool] = {}
-        for i in range(self.reach.topLevelItemCount()):
-            item = self.reach.topLevelItem(i)
+        for item in self._top_items():
             for j in range(item.childCount()):
                 child = item.child(j)
+                if child is None:
+                    continue
                 key = (item.text(0), child.data(0, Qt.ItemDataRole.UserRole))
                 out[key] = out.get(key, True) and child.text(1) == "yes"
         return out
+
+    def _top_items(self) -> list[QTreeWidgetItem]:
+        items = (self.reach.topLevelItem(i) for i in range(self.reach.topLevelItemCount()))
+        return [item for item in items if item is not None]
 
     def preview_path(self, topology) -> str:
         for i, h in enumerate(topology.hosts):

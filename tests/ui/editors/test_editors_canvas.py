@@ -30,7 +30,7 @@ def view_point(canvas: CanvasWidget, scene_pos: QPointF) -> QPoint:
 
 def drop(canvas: CanvasWidget, kind: str, scene_pos: QPointF) -> None:
     """A real drag-and-drop event sequence on the view's viewport, as from the palette."""
-    mime = canvas.palette.mime_for(kind)
+    mime = canvas.palette_panel.mime_for(kind)
     at = QPointF(view_point(canvas, scene_pos))
     vp = canvas.view.viewport()
     actions = Qt.DropAction.CopyAction
@@ -194,14 +194,14 @@ def test_copy_paste_gives_fresh_names_and_macs(qtbot, doc, settle):
 
 def test_find_selects_and_double_click_asks_for_the_editor(qtbot, doc, settle):
     canvas = make_canvas(qtbot, doc)
-    node = canvas.find("APP2")
+    node = canvas.find_node("APP2")
     assert node is canvas.scene.nodes["vm:app2"] and node.isSelected()
     with qtbot.waitSignal(canvas.activated) as signal:
         QTest.mouseDClick(canvas.view.viewport(), Qt.MouseButton.LeftButton,
                           Qt.KeyboardModifier.NoModifier,
                           view_point(canvas, node.center()))
     assert signal.args == ["vm", "app2"]
-    assert canvas.find("no-such-thing") is None
+    assert canvas.find_node("no-such-thing") is None
     settle(canvas.scene, doc=doc)
 
 

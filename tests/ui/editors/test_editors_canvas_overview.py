@@ -185,7 +185,7 @@ def test_zoomed_out_click_rubber_band_find_and_double_click(qtbot, doc, settle):
     assert {n.name for n in canvas.selected_nodes()} == {"web1", "app1", "app2"}
     image = frame(canvas)
     assert all(pixel(canvas, image, n.block_rect().center()) == SELECTED for n in vms)
-    node = canvas.find("kvm2")
+    node = canvas.find_node("kvm2")
     assert node is s.nodes["host:kvm2"] and canvas.selected_nodes() == [node]
     image = frame(canvas)
     assert pixel(canvas, image, node.block_rect().center()) == SELECTED

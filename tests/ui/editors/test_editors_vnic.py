@@ -92,6 +92,21 @@ def test_detach_is_one_undo_step(editor, settle, doc):
     settle(editor, doc=doc)
 
 
+def test_detach_is_offered_only_while_a_vnic_is_open(qtbot, editor, settle, doc):
+    """A VM page without a vNIC (none yet, or the one just detached) kept Detach enabled,
+    and clicking it raised on the missing name."""
+    assert not editor.detach_button.isEnabled()  # nothing open yet
+    editor.open("app1/eth0")
+    assert editor.detach_button.isEnabled()
+    qtbot.mouseClick(editor.detach_button, Qt.MouseButton.LeftButton)
+    assert doc.topology.vms[1].nics == []
+    settle(editor, doc=doc)  # the change reaches the editor: its vNIC is gone
+    assert editor.name is None
+    assert not editor.detach_button.isEnabled()
+    editor.detach()  # a stray call: nothing to detach, nothing changes
+    assert doc.stack.count() == 1
+
+
 def add_second_vmfex_host(doc):
     doc.topology.add("hosts", Host(name="kvm9", os="rhel-6.4", vic=Vic(
         model="VIC-1280", pfs=[Pf(name="eth2", vfs=32)])))
