@@ -93,9 +93,3 @@ def read(conn: libvirt.virConnect, uri: str) -> HostFacts:
             running.add(dom.name())
     topo = parse.host_topology(name, domains, list(networks.values()), nodes)
     return HostFacts(name, topo, targets, networks, running)
-
-
-def domain_targets(dom: libvirt.virDomain, host: str) -> dict[str, str]:
-    """One domain's target dev -> vNIC name (refreshing the map after a device change)."""
-    facts = parse.parse_domain(dom.XMLDesc(0), host, True, {}, parse.NodeDevices())
-    return {n.target: n.vnic.name for n in facts.nics if n.target}

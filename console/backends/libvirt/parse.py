@@ -29,7 +29,7 @@ from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree as SafeET
 
-from console.export.libvirt import LOCAL_BRIDGE_PREFIX, LOCAL_PROFILE_PREFIX, QBH, nic_of_alias
+from console.export.libvirt import LOCAL_BRIDGE_PREFIX, LOCAL_PROFILE_PREFIX, nic_of_alias
 from console.models import (
     DEFAULT_CLUSTER,
     AttachMode,
@@ -52,15 +52,10 @@ PSEUDO_PROFILE_PREFIX = LOCAL_PROFILE_PREFIX
 `lv-bridge-BRIDGE`): the export writes a plain host's vNIC back onto that source."""
 
 CISCO_VENDOR = 0x1137
-# Cisco PCI device ids (pci.ids, vendor 1137). 0x0043 is every VIC's Ethernet function
-# (M81KR, P81E, 12xx, 13xx...): the card model is in the PCI subsystem id, which libvirt's
-# node device XML does not carry, so the model comes from the VPD name or product text.
-CISCO_DEVICES: dict[int, str] = {
-    0x0043: "VIC Ethernet NIC",
-    0x0044: "VIC Ethernet NIC Dynamic",
-    0x0071: "VIC SR-IOV VF",
-    0x00CF: "VIC Userspace NIC",
-}
+# Cisco PCI device ids (pci.ids, vendor 1137): 0x0043 "VIC Ethernet NIC" is every VIC's
+# Ethernet function (M81KR, P81E, 12xx, 13xx...), 0x0044 its dynamic vNIC, 0x0071 an
+# SR-IOV VF. The card model is in the PCI subsystem id, which libvirt's node device XML
+# does not carry, so the model comes from the VPD name or product text.
 VIC_PF_IDS = frozenset({0x0043, 0x0044})
 VIC_VF_ID = 0x0071
 GENERIC_VIC = "VIC"
@@ -414,9 +409,3 @@ def merge(topologies: list[Topology], name: str = "libvirt") -> Topology:
     out.hosts, out.vms, out.port_profiles = hosts, vms, profiles
     out.fabric_interconnects = fis
     return out
-
-
-def is_qbh(text: str) -> bool:
-    """Does this interface XML carry an 802.1Qbh virtualport?"""
-    vport = _xml(text).find("virtualport")
-    return vport is not None and vport.get("type") == QBH
