@@ -221,7 +221,12 @@ class StatsHistory:
         data = self._blocks[kind].data
         ms = [METRICS[kind].index(m) for m in metrics]
         start = (self.head - n) % self.capacity
-        if start + n <= self.capacity:  # contiguous: slices, no fancy-index copy
+        if start + n <= self.capacity and ms == list(range(ms[0], ms[-1] + 1)):
+            # contiguous columns and metrics: slices; one object: no copy at all
+            if len(rows) == 1:
+                return data[int(rows[0]), ms[0]:ms[-1] + 1, start:start + n].sum(axis=0)
+            window = data[rows, ms[0]:ms[-1] + 1, start:start + n]
+        elif start + n <= self.capacity:  # contiguous: slices, no fancy-index copy
             window = data[rows, :, start:start + n][:, ms]
         else:
             cols = np.arange(start, start + n) % self.capacity

@@ -40,7 +40,7 @@ from .details import DetailsPane
 from .findings import FindingsPanel
 from .plots import PlotRefresher
 from .preferences import Preferences, PreferencesDialog, remember_uri, uri_history
-from .tree import ConnectionTreeModel, Node, SparklineDelegate
+from .tree import ConnectionTreeModel, Node, SparklineDelegate, TrafficRepainter
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,8 @@ class MainWindow(QMainWindow):
         self.tree.setModel(self.model)
         self.model.expanded_check = self.tree.isExpanded
         self.tree.setItemDelegateForColumn(1, SparklineDelegate(self.tree))
+        # A sample repaints the traffic column of the rows on screen, a band at a time.
+        self.traffic_repainter = TrafficRepainter(self.tree, 1)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setUniformRowHeights(True)
         self.tree.setIndentation(14)  # a VIF is five levels deep: its name needs the room
@@ -479,6 +481,7 @@ class MainWindow(QMainWindow):
                 self.tree.expand(self.model.index_of(child))
 
     def _sampled(self, conn: Connection) -> None:
+        self.traffic_repainter.schedule()
         if conn is self.current_connection():
             self._update_status()
         if not self._user_selected and conn.history.count >= 1:
@@ -750,6 +753,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop the redraw timer and every plot (the window is going away)."""
         self.refresher.stop()
+        self.traffic_repainter.stop()
         self.details.cancel()
         self.details.plots.clear()
 
