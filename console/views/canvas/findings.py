@@ -4,25 +4,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from console.models import BridgeDomain, Host, Topology
 from console.models.derived import Derived
 from console.models.findings import Finding
+from console.models.rules import check
 from console.views.undo import KIND_OF
 
 from .items import item_id
 
 _PATH_RE = re.compile(r"^([a-z_]+)\[(\d+)\]")
-
-
-def rules_check() -> Callable[[Topology], list[Finding]] | None:
-    """The rules engine's check(topology), or None while it is not there."""
-    try:
-        from console.models.rules import check
-    except ImportError:
-        return None
-    return check
 
 
 class FindingsIndex:
@@ -33,8 +24,7 @@ class FindingsIndex:
         self.all: list[Finding] = []
 
     def update(self, topo: Topology) -> None:
-        check = rules_check()
-        findings = list(check(topo)) if check is not None else []
+        findings = list(check(topo))
         self.all = findings
         self.by_item = {}
         for finding in findings:
