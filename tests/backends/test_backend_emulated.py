@@ -54,6 +54,8 @@ class ManualClock:
 
 
 async def wait_for(predicate, timeout=10.0):
+    """Until predicate() (public state) holds, as qtbot.waitUntil does: the short sleep
+    is the polling interval, not a wait for something to happen."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while not predicate():
@@ -81,12 +83,15 @@ def test_uri_forms_and_options():
 
 def test_connect_runs_the_clock_and_counters_grow():
     async def scenario():
-        b = EmulatedBackend(f"emulated://{EXAMPLE}")
+        clock = ManualClock()
+        b = EmulatedBackend(f"emulated://{EXAMPLE}", clock=clock)
         events = b.events()
         await b.connect()
         assert b.state is ConnectionState.CONNECTED
         first = await b.sample()
-        await wait_for(lambda: b.now > first.timestamp + 0.5)
+        await wait_for(lambda: clock.sleeping)
+        clock.advance(1.0)  # a wall second, at 1x a simulated one
+        await wait_for(lambda: clock.sleeping and b.now > first.timestamp + 0.5)
         second = await b.sample()
         assert second.timestamp > first.timestamp and second.live
         # app1 sends 1000 pps to web1 in the example file
@@ -171,9 +176,13 @@ def test_apply_a_live_change_emits_a_config_event_and_updates_the_inventory():
 
 def test_l2_table_lists_learned_entries():
     async def scenario():
-        b = EmulatedBackend("emulated:///demo")
+        clock = ManualClock()
+        b = EmulatedBackend("emulated:///demo", clock=clock)
         await b.connect()
-        await wait_for(lambda: b.now > 1.0)
+        for _ in range(2):  # a catch-up is at most MAX_CATCH_UP_S: two wall seconds
+            await wait_for(lambda: clock.sleeping)
+            clock.advance(1.0)
+        await wait_for(lambda: clock.sleeping and b.now > 1.0)
         entries = await b.l2_table("tenant-a")
         assert entries and {"mac", "vem", "vtep_ip", "age_s"} <= set(dir(entries[0]))
         await b.close()
