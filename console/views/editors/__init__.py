@@ -108,14 +108,12 @@ class Installed:
         if doc is None:
             return False
         self.document.set_document(doc)
-        if hasattr(self.canvas, "set_live"):
-            self.canvas.set_live(conn)
+        self.canvas.set_live(conn)
         return True
 
     def show_offline(self) -> None:
         self.document.set_document(self.document.offline)
-        if hasattr(self.canvas, "set_live"):
-            self.canvas.set_live(None)
+        self.canvas.set_live(None)
 
     # ------------------------------------------------------------- selection
     def tree_selected(self) -> None:
@@ -136,9 +134,7 @@ class Installed:
         self._syncing = True
         try:
             kind, name = target
-            select = getattr(self.canvas, "select_object", None)
-            if select is not None:
-                select(kind, name)
+            self.canvas.select_object(kind, name)
             self.panel.show_object(*editor_target(node.kind, node.key, kind, name))
         finally:
             self._syncing = False
@@ -453,12 +449,7 @@ def install(window, document: Document | None = None) -> Installed:
 
     def activated(kind: str, name: str) -> None:
         panel.show_object(kind, name)
-        show_dock = getattr(window, "show_dock", None)
-        if show_dock is not None:
-            show_dock(dock)
-        else:
-            dock.show()
-            dock.raise_()
+        window.show_dock(dock)
 
     def migrate(vm: str) -> None:
         activated("vm", vm)
