@@ -5,7 +5,8 @@
 benchmarks/scale.py measures everything at 100,000 VMs but loads the file each run (tens of
 seconds); this one generates the same kind of topology (scripts/gen_topology.py), loads it
 once, then times, each --repeat times: compile_topology, the compiled plane's construction,
-and Fabric.sample() after one simulated second and settle_heap() (as the window samples).
+and Fabric.sample() (and console.engine.sampling.counter_sample(), the columns sample) after
+one simulated second and settle_heap() (as the window samples).
 Medians in seconds; --profile prints cProfile's top functions of one compile and one sample.
 Prints figures, asserts nothing.
 """
@@ -27,6 +28,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from console.backends.topofiles import settle_heap  # noqa: E402
 from console.engine.facade import Fabric  # noqa: E402
+from console.engine.sampling import counter_sample  # noqa: E402
 from console.engine.tables import compile_topology  # noqa: E402
 from console.models.topofile import load  # noqa: E402
 
@@ -45,6 +47,11 @@ def profile(label: str, fn: Callable[[], object]) -> None:
     prof.runcall(fn)
     print(f"--- profile: {label}")
     pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+
+
+def columns_sample(fabric: Fabric) -> object:
+    return counter_sample(fabric._tables, fabric._plane, fabric._base_arrays(),
+                          fabric._base.igmp_counts, fabric._tick, fabric.now)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,9 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     med, worst = median_time(fabric.sample, max(args.repeat, 6))
     print(f"Fabric.sample():       median {med:.4f} s, max {worst:.4f} s "
           f"({len(fabric._tables.vif_ids):,} VIFs)")
+    # the columns sample (console.engine.sampling), whatever Fabric.sample() uses now
+    med, worst = median_time(lambda: columns_sample(fabric), max(args.repeat, 6))
+    print(f"counter_sample():      median {med:.4f} s, max {worst:.4f} s")
     if args.profile:
         profile("compile_topology", lambda: compile_topology(topo, 0))
         profile("Fabric.sample", fabric.sample)
+        profile("counter_sample", lambda: columns_sample(fabric))
     return 0
 
 

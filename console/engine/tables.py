@@ -122,10 +122,25 @@ class Tables:
     fl_acc: np.ndarray  # rate accumulator (the seeded phase at tick 0)
 
     extra: dict[str, Any] = field(default_factory=dict)
+    _row_index: dict[str, dict[str, int]] = field(default_factory=dict, repr=False,
+                                                  compare=False)
 
     @property
     def nseg(self) -> int:
         return len(self.seg_keys)
+
+    def row_names(self, kind: str) -> list[str]:
+        """The names of the rows of a counter table (COUNTER_COLUMNS' kinds)."""
+        return {"vif": self.vif_ids, "vem": self.vem_names, "fi": self.fi_names,
+                "bd": self.bd_names}[kind]
+
+    def row_index(self, kind: str) -> dict[str, int]:
+        """name -> row of a counter table; built once per compile, shared by every sample.
+        A repeated name (a file that does not validate) keeps its last row."""
+        index = self._row_index.get(kind)
+        if index is None:
+            index = self._row_index[kind] = {n: i for i, n in enumerate(self.row_names(kind))}
+        return index
 
     def group_of(self, sw: int, seg: int) -> int:
         key = sw * self.nseg + seg

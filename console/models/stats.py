@@ -7,8 +7,17 @@ timestamp so views compute rates between two samples. The names are those of
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from collections.abc import (
+    ItemsView,
+    Iterator,
+    KeysView,
+    Mapping,
+    MutableMapping,
+    Sequence,
+    ValuesView,
+)
+from dataclasses import asdict, astuple, dataclass, field, fields
+from typing import Any, Generic, TypeVar
 
 STATS_FORMAT = "fabric-console-stats/1"
 
@@ -60,6 +69,140 @@ class FiCounters:
 GAUGES = frozenset({"learned_macs", "l2_entries"})
 """Fields that are levels, not totals: views plot them as they are, not as rates."""
 
+C = TypeVar("C", VifCounters, FloodCounters, VemCounters, FiCounters)
+
+
+class CounterTable(MutableMapping[str, C], Generic[C]):
+    """The counters of many objects of one kind as the rows of one integer table: what a
+    large fabric's sample holds instead of one dataclass per VIF.
+
+    Building 100,000 VifCounters every second cost more than taking the sample and fed
+    the garbage collector; here an entry's dataclass is built when it is read. It is a
+    copy: changing it changes nothing here (assign it back). `rows` is an n x fields
+    integer array (numpy) in the dataclass's field order, one row per name; `columns()`
+    reads whole columns without building any object. Adding or removing a name turns
+    the table into a plain dict of dataclasses (backends that build samples entry by
+    entry use a dict from the start).
+    """
+
+    def __init__(self, kind: type[C], names: Sequence[str], rows: Any,
+                 index: Mapping[str, int] | None = None):
+        self.kind: type[C] = kind
+        self.fields: tuple[str, ...] = tuple(f.name for f in fields(kind))
+        if len(rows) != len(names) or (len(names) and len(rows[0]) != len(self.fields)):
+            raise ValueError(f"{len(names)} {kind.__name__} rows of {len(self.fields)} "
+                             "columns expected")
+        self.names = names
+        self.rows = rows
+        self._index = index  # name -> row; shared by the samples of one fabric
+        self._dict: dict[str, C] | None = None  # once detached
+
+    def _positions(self) -> Mapping[str, int]:
+        if self._index is None:
+            self._index = {name: i for i, name in enumerate(self.names)}
+        return self._index
+
+    def _detach(self) -> dict[str, C]:
+        if self._dict is None:
+            self._dict = dict(self._pairs())
+        return self._dict
+
+    def _pairs(self) -> Iterator[tuple[str, C]]:
+        if self._dict is not None:
+            yield from self._dict.items()
+            return
+        kind = self.kind
+        for name, row in zip(self.names, self.rows.tolist()):
+            yield name, kind(*row)
+
+    def __getitem__(self, name: str) -> C:
+        if self._dict is not None:
+            return self._dict[name]
+        row: list[int] = self.rows[self._positions()[name]].tolist()
+        return self.kind(*row)
+
+    def __contains__(self, name: object) -> bool:
+        if self._dict is not None:
+            return name in self._dict
+        return name in self._positions()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict if self._dict is not None else self.names)
+
+    def __len__(self) -> int:
+        return len(self._dict) if self._dict is not None else len(self.names)
+
+    def __setitem__(self, name: str, value: C) -> None:
+        if self._dict is None and name in self._positions():
+            self.rows[self._positions()[name]] = astuple(value)
+            return
+        self._detach()[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        del self._detach()[name]
+
+    def keys(self) -> KeysView[str]:
+        return KeysView(self)
+
+    def items(self) -> ItemsView[str, C]:
+        return _Items(self)
+
+    def values(self) -> ValuesView[C]:
+        return _Values(self)
+
+    def columns(self, wanted: Sequence[str]) -> Any:
+        """The named columns of every row, in row (name) order: an n x len(wanted) array,
+        no object built per row."""
+        if self._dict is not None:
+            return [[getattr(c, f) for f in wanted] for c in self._dict.values()]
+        return self.rows[:, [self.fields.index(f) for f in wanted]]
+
+    def to_json(self) -> dict[str, dict[str, int]]:
+        if self._dict is not None:
+            return {name: asdict(c) for name, c in self._dict.items()}
+        return {name: dict(zip(self.fields, row))
+                for name, row in zip(self.names, self.rows.tolist())}
+
+    def __repr__(self) -> str:
+        return f"CounterTable({self.kind.__name__}, {len(self)} rows)"
+
+
+class _Items(ItemsView[str, C]):
+    _mapping: CounterTable[C]
+
+    def __iter__(self) -> Iterator[tuple[str, C]]:
+        return self._mapping._pairs()
+
+
+class _Values(ValuesView[C]):
+    _mapping: CounterTable[C]
+
+    def __iter__(self) -> Iterator[C]:
+        return (c for _, c in self._mapping._pairs())
+
+
+def columns(table: Mapping[str, Any], names: Sequence[str], wanted: Sequence[str],
+            missing: int = -1) -> Any:
+    """Columns `wanted` of the rows `names` of a sample's table (a name it lacks gives
+    `missing` in every column): an array from a CounterTable, without building an
+    object per row, a list of lists from a dict. np.asarray() either."""
+    if isinstance(table, CounterTable) and table._dict is None:
+        if names is table.names or list(names) == list(table.names):
+            return table.columns(wanted)
+        pos = table._positions()
+        rows = [pos.get(n, -1) for n in names]
+        out = table.rows[rows][:, [table.fields.index(f) for f in wanted]]
+        gone = [i for i, r in enumerate(rows) if r < 0]
+        if gone:
+            out[gone] = missing
+        return out
+    out_rows: list[list[int]] = []
+    for n in names:
+        c = table.get(n)
+        out_rows.append([missing] * len(wanted) if c is None
+                        else [getattr(c, f) for f in wanted])
+    return out_rows
+
 
 @dataclass
 class CounterSample:
@@ -68,13 +211,16 @@ class CounterSample:
     `timestamp` is seconds on the backend's clock (simulated time for the emulated fabric,
     wall-clock for real hosts); `live` is False when the backend could not read fresh
     counters (a dropped connection): views must not show such a sample as live.
+
+    Each table maps a name to its counters: a dict, or a CounterTable (the emulated
+    fabric's, one row per VIF in an integer array); read many rows with `columns()`.
     """
 
     timestamp: float
-    vifs: dict[str, VifCounters] = field(default_factory=dict)
-    bridge_domains: dict[str, FloodCounters] = field(default_factory=dict)
-    vems: dict[str, VemCounters] = field(default_factory=dict)
-    fabric_interconnects: dict[str, FiCounters] = field(default_factory=dict)
+    vifs: MutableMapping[str, VifCounters] = field(default_factory=dict)
+    bridge_domains: MutableMapping[str, FloodCounters] = field(default_factory=dict)
+    vems: MutableMapping[str, VemCounters] = field(default_factory=dict)
+    fabric_interconnects: MutableMapping[str, FiCounters] = field(default_factory=dict)
     live: bool = True
 
     def to_json(self) -> dict[str, Any]:
@@ -82,10 +228,10 @@ class CounterSample:
         return {
             "format": STATS_FORMAT,
             "timestamp": self.timestamp,
-            "vifs": {k: asdict(v) for k, v in self.vifs.items()},
-            "bridge_domains": {k: asdict(v) for k, v in self.bridge_domains.items()},
-            "vems": {k: asdict(v) for k, v in self.vems.items()},
-            "fabric_interconnects": {k: asdict(v) for k, v in self.fabric_interconnects.items()},
+            "vifs": _table_json(self.vifs),
+            "bridge_domains": _table_json(self.bridge_domains),
+            "vems": _table_json(self.vems),
+            "fabric_interconnects": _table_json(self.fabric_interconnects),
         }
 
     @classmethod
@@ -102,6 +248,12 @@ class CounterSample:
             vems=table(VemCounters, "vems"),
             fabric_interconnects=table(FiCounters, "fabric_interconnects"),
         )
+
+
+def _table_json(table: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+    if isinstance(table, CounterTable):
+        return table.to_json()
+    return {k: asdict(v) for k, v in table.items()}
 
 
 def rate(prev: int, cur: int, seconds: float) -> float:
