@@ -25,12 +25,19 @@ cimport cython
 
 import numpy as np
 
+from console.models.traffic import ETHERNET_HEADER as _ETHERNET_HEADER
+
+from .tables import COUNTER_COLUMNS as _COUNTER_COLUMNS
 from .tables import MODE_MULTICAST as _MODE_MULTICAST
 from .tables import OVERHEAD as _OVERHEAD
 
 include "_l2table.pxi"
 include "_flowcache.pxi"
 
+# Counter columns: tables.COUNTER_COLUMNS is the one declaration of the layout (the
+# reference plane and the facade read it by name). C needs constants, so they are spelled
+# out here and checked against it when this module is imported (_check_layout below): a
+# build whose columns disagree refuses to load.
 cdef enum:
     TX_P = 0
     TX_B = 1
@@ -38,6 +45,7 @@ cdef enum:
     RX_B = 3
     TX_D = 4
     RX_D = 5
+    VIF_COLS = 6
 
 cdef enum:
     ENCAP = 0
@@ -47,13 +55,54 @@ cdef enum:
     FRAGS = 4
     PMTU = 5
     UNREACH = 6
+    VEM_COLS = 7
 
 cdef enum:
     SWITCHED = 0
     HAIRPIN = 1
     FLOODED = 2
+    FI_COLS = 3
+
+cdef enum:
+    FLOOD_FRAMES = 0
+    FLOOD_COPIES = 1
+    BD_COLS = 2
+
+# floods delivered to a whole group (grp_rx) and a sender's own share of them (vif_excl)
+cdef enum:
+    FRAMES = 0
+    BYTES = 1
+    FLOOD_RX_COLS = 2
+
+COUNTER_LAYOUT = {
+    "vif": {"tx_packets": TX_P, "tx_bytes": TX_B, "rx_packets": RX_P, "rx_bytes": RX_B,
+            "tx_drops": TX_D, "rx_drops": RX_D},
+    "vem": {"encap_packets": ENCAP, "decap_packets": DECAP, "flood_copies_sent": FCOPIES,
+            "mtu_drops": MTU_DROPS, "fragments": FRAGS, "pmtu_notifications": PMTU,
+            "unreachable_drops": UNREACH},
+    "fi": {"switched_frames": SWITCHED, "hairpin_frames": HAIRPIN, "flooded_frames": FLOODED},
+    "bd": {"flood_frames": FLOOD_FRAMES, "flood_copies": FLOOD_COPIES},
+}
+"""This plane's counter columns: kind -> {counter name: column}."""
+COUNTER_WIDTHS = {"vif": VIF_COLS, "vem": VEM_COLS, "fi": FI_COLS, "bd": BD_COLS}
+
+
+def _check_layout():
+    for kind, columns in _COUNTER_COLUMNS.items():
+        mine = COUNTER_LAYOUT.get(kind, {})
+        if (tuple(sorted(mine, key=mine.get)) != tuple(columns)
+                or COUNTER_WIDTHS.get(kind) != len(columns)):
+            raise ImportError(f"the compiled plane's {kind} counter columns {mine} do not "
+                              f"match console.engine.tables.COUNTER_COLUMNS {columns}: "
+                              "update _dataplane.pyx and rebuild")
+    if set(COUNTER_LAYOUT) != set(_COUNTER_COLUMNS):
+        raise ImportError("the compiled plane's counter kinds do not match COUNTER_COLUMNS")
+
+
+_check_layout()
 
 cdef int64_t OVERHEAD = _OVERHEAD
+cdef int64_t ETHERNET_HEADER = _ETHERNET_HEADER  # a VIF counts L3 size + this
 cdef int64_t MODE_MULTICAST = _MODE_MULTICAST
 cdef int64_t MICRO = 1000000
 cdef int64_t NEVER = <int64_t>0x7FFFFFFFFFFFFFFF
@@ -223,13 +272,13 @@ cdef class CompiledPlane:
         self.fl_df = self._i(t.fl_df)
         self.fl_rate = self._i(t.fl_rate)
         self.fl_start = self._i(t.fl_start)
-        self.a_vif_c = np.zeros((self.nvif, 6), dtype=np.int64)
-        self.a_vem_c = np.zeros((len(t.vem_names), 7), dtype=np.int64)
-        self.a_fi_c = np.zeros((len(t.fi_names), 3), dtype=np.int64)
-        self.a_bd_c = np.zeros((len(t.bd_names), 2), dtype=np.int64)
+        self.a_vif_c = np.zeros((self.nvif, VIF_COLS), dtype=np.int64)
+        self.a_vem_c = np.zeros((len(t.vem_names), VEM_COLS), dtype=np.int64)
+        self.a_fi_c = np.zeros((len(t.fi_names), FI_COLS), dtype=np.int64)
+        self.a_bd_c = np.zeros((len(t.bd_names), BD_COLS), dtype=np.int64)
         self.vif_c = self._i(self.a_vif_c)
-        self.a_grp_rx = np.zeros((self.ngroups, 2), dtype=np.int64)
-        self.a_vif_excl = np.zeros((self.nvif, 2), dtype=np.int64)
+        self.a_grp_rx = np.zeros((self.ngroups, FLOOD_RX_COLS), dtype=np.int64)
+        self.a_vif_excl = np.zeros((self.nvif, FLOOD_RX_COLS), dtype=np.int64)
         self.grp_rx = self._i(self.a_grp_rx)
         self.vif_excl = self._i(self.a_vif_excl)
         self.vem_c = self._i(self.a_vem_c)
@@ -333,10 +382,10 @@ cdef class CompiledPlane:
         g = np.asarray(self.t.vif_group, dtype=np.int64)
         member = g >= 0
         if member.any():
-            vif[member, RX_P] += self.a_grp_rx[g[member], 0]
-            vif[member, RX_B] += self.a_grp_rx[g[member], 1]
-        vif[:, RX_P] -= self.a_vif_excl[:self.nvif, 0]
-        vif[:, RX_B] -= self.a_vif_excl[:self.nvif, 1]
+            vif[member, RX_P] += self.a_grp_rx[g[member], FRAMES]
+            vif[member, RX_B] += self.a_grp_rx[g[member], BYTES]
+        vif[:, RX_P] -= self.a_vif_excl[:self.nvif, FRAMES]
+        vif[:, RX_B] -= self.a_vif_excl[:self.nvif, BYTES]
         return {"vif": vif, "vem": self.a_vem_c.copy(),
                 "fi": self.a_fi_c.copy(), "bd": self.a_bd_c.copy()}
 
@@ -496,10 +545,10 @@ cdef class CompiledPlane:
         cdef FlowCache* fc
         if v < 0 or not self.vif_running[v]:
             return
-        cdef int64_t* c = &self.vif_c[v * 6]
+        cdef int64_t* c = &self.vif_c[v * VIF_COLS]
         g = self.vif_group[v]
         self.src = self.fl_src[f]
-        wire = self.fl_size[f] + 14
+        wire = self.fl_size[f] + ETHERNET_HEADER
         if g < 0 or (self.vif_deny[v] and self.src != self.vif_mac[v]):
             c[TX_D] += 1
             return
@@ -566,9 +615,9 @@ cdef class CompiledPlane:
         if v < 0 or v >= self.nvif or not self.vif_running[v]:
             return 0
         self.now = tick
-        cdef int64_t* c = &self.vif_c[v * 6]
+        cdef int64_t* c = &self.vif_c[v * VIF_COLS]
         g = self.vif_group[v]
-        wire = size + 14
+        wire = size + ETHERNET_HEADER
         if g < 0 or (self.vif_deny[v] and src != self.vif_mac[v]):
             c[TX_D] += 1
             return 1

@@ -6,17 +6,17 @@
 
 
 cdef inline void deliver(CompiledPlane p, int64_t v) noexcept:
-    p.add(&p.vif_c[v * 6 + RX_P], 1)
-    p.add(&p.vif_c[v * 6 + RX_B], p.size + 14)
+    p.add(&p.vif_c[v * VIF_COLS + RX_P], 1)
+    p.add(&p.vif_c[v * VIF_COLS + RX_B], p.size + ETHERNET_HEADER)
 
 
 cdef inline void local_flood(CompiledPlane p, int64_t g, int64_t skip) noexcept:
     """Deliver to every VIF of group g but `skip` (the sender, a member of g, or -1)."""
-    p.add(&p.grp_rx[g * 2], 1)
-    p.add(&p.grp_rx[g * 2 + 1], p.size + 14)
+    p.add(&p.grp_rx[g * FLOOD_RX_COLS + FRAMES], 1)
+    p.add(&p.grp_rx[g * FLOOD_RX_COLS + BYTES], p.size + ETHERNET_HEADER)
     if skip >= 0:
-        p.add(&p.vif_excl[skip * 2], 1)
-        p.add(&p.vif_excl[skip * 2 + 1], p.size + 14)
+        p.add(&p.vif_excl[skip * FLOOD_RX_COLS + FRAMES], 1)
+        p.add(&p.vif_excl[skip * FLOOD_RX_COLS + BYTES], p.size + ETHERNET_HEADER)
 
 
 cdef void vem_local(CompiledPlane p, int64_t g, int64_t v) noexcept:
@@ -37,7 +37,7 @@ cdef void vem_local(CompiledPlane p, int64_t g, int64_t v) noexcept:
     local_flood(p, g, v)
     b = p.seg_bd[seg]
     if b >= 0:
-        p.add(&p.bd_c[b * 2], 1)
+        p.add(&p.bd_c[b * BD_COLS + FLOOD_FRAMES], 1)
         replicate(p, g, b)
     else:
         vem_to_fi(p, g)
@@ -73,7 +73,7 @@ cdef inline bint mtu_ok(CompiledPlane p, int64_t sw, int64_t pmtu) noexcept:
     cdef int64_t* c
     if p.size + OVERHEAD <= pmtu:
         return True
-    c = &p.vem_c[sw * 7]
+    c = &p.vem_c[sw * VEM_COLS]
     if p.ip and not p.df:
         n = _fragments(p.size, pmtu)
         if n:
@@ -87,7 +87,7 @@ cdef inline bint mtu_ok(CompiledPlane p, int64_t sw, int64_t pmtu) noexcept:
 
 cdef void replicate(CompiledPlane p, int64_t g, int64_t b) noexcept:
     cdef int64_t sw = p.grp_sw[g], vt = p.grp_vtep[g], k, mg, w, dv, pm
-    cdef int64_t* c = &p.vem_c[sw * 7]
+    cdef int64_t* c = &p.vem_c[sw * VEM_COLS]
     cdef int64_t lo = p.bd_mem_ptr[b], hi = p.bd_mem_ptr[b + 1]
     if vt < 0:
         p.add(&c[UNREACH], 1)
@@ -101,7 +101,7 @@ cdef void replicate(CompiledPlane p, int64_t g, int64_t b) noexcept:
             return
         p.add(&c[ENCAP], 1)
         p.add(&c[FCOPIES], 1)
-        p.add(&p.bd_c[b * 2 + 1], 1)
+        p.add(&p.bd_c[b * BD_COLS + FLOOD_COPIES], 1)
         for k in range(lo, hi):
             mg = p.bd_mems[k]
             if p.grp_sw[mg] != sw:
@@ -121,13 +121,13 @@ cdef void replicate(CompiledPlane p, int64_t g, int64_t b) noexcept:
             continue
         p.add(&c[ENCAP], 1)
         p.add(&c[FCOPIES], 1)
-        p.add(&p.bd_c[b * 2 + 1], 1)
+        p.add(&p.bd_c[b * BD_COLS + FLOOD_COPIES], 1)
         decap(p, w, mg, vt, 1, -1)
 
 
 cdef void encap_unicast(CompiledPlane p, int64_t g, int64_t dv) noexcept:
     cdef int64_t sw = p.grp_sw[g], seg = p.grp_seg[g], vt = p.grp_vtep[g], w, pm
-    cdef int64_t* c = &p.vem_c[sw * 7]
+    cdef int64_t* c = &p.vem_c[sw * VEM_COLS]
     if vt < 0 or not reach(p, vt, dv):
         p.add(&c[UNREACH], 1)
         return
@@ -142,7 +142,7 @@ cdef void encap_unicast(CompiledPlane p, int64_t g, int64_t dv) noexcept:
 cdef void decap(CompiledPlane p, int64_t w, int64_t rg, int64_t src_vtep, bint flood,
                 int64_t seg) noexcept:
     cdef Entry* e
-    p.add(&p.vem_c[w * 7 + DECAP], 1)
+    p.add(&p.vem_c[w * VEM_COLS + DECAP], 1)
     if rg >= 0:
         seg = p.grp_seg[rg]
     p.learn(w, seg, p.src, REMOTE, src_vtep)
@@ -160,7 +160,7 @@ cdef void decap(CompiledPlane p, int64_t w, int64_t rg, int64_t src_vtep, bint f
 cdef void fi_in(CompiledPlane p, int64_t fg, int64_t in_kind, int64_t in_port, int64_t src_host,
                 bint from_peer) noexcept:
     cdef int64_t fi = p.grp_sw[fg], seg = p.grp_seg[fg], k, u, vg, pg
-    cdef int64_t* c = &p.fi_c[(fi - p.nvem) * 3]
+    cdef int64_t* c = &p.fi_c[(fi - p.nvem) * FI_COLS]
     cdef Entry* e
     cdef int64_t kind, port
     p.add(&c[SWITCHED], 1)

@@ -91,3 +91,12 @@ def test_layout_check_names_a_column_no_dataclass_has(monkeypatch) -> None:
     monkeypatch.setattr(sampling, "COUNTER_COLUMNS", broken)
     with pytest.raises(RuntimeError, match="fi"):
         sampling.check_layout()
+
+
+def test_compiled_plane_columns_are_the_declared_ones() -> None:
+    dataplane = pytest.importorskip("console.engine._dataplane")
+    for kind, declared in tables.COUNTER_COLUMNS.items():
+        layout = dataplane.COUNTER_LAYOUT[kind]
+        assert [layout[name] for name in declared] == list(range(len(declared))), kind
+        assert dataplane.COUNTER_WIDTHS[kind] == len(declared)
+    assert set(dataplane.COUNTER_LAYOUT) == set(tables.COUNTER_COLUMNS)
