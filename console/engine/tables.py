@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -38,8 +39,10 @@ MODE_MULTICAST, MODE_UNICAST = 0, 1
 
 # The counter tables both planes keep (counters() -> {kind: rows x columns}): one column
 # per counter of console.models.stats, by name. The gauges (learned_macs, l2_entries) and
-# the IGMP counts are the facade's, not a plane's. The compiled plane's column constants
-# (_dataplane.pyx) follow this order.
+# the IGMP counts are the facade's, not a plane's. This is the one declaration of the
+# layout: the reference plane reads it by name; the compiled plane's C constants
+# (_dataplane.pyx) are checked against it when it loads, and console.engine.sampling
+# checks it against the dataclasses.
 COUNTER_COLUMNS: dict[str, tuple[str, ...]] = {
     "vif": ("tx_packets", "tx_bytes", "rx_packets", "rx_bytes", "tx_drops", "rx_drops"),
     "vem": ("encap_packets", "decap_packets", "flood_copies_sent", "mtu_drops", "fragments",
@@ -268,32 +271,26 @@ def _vif_table(sw: _Switches, vif_refs: list[VifRef]) -> _VifTable:
     """VIFs and their groups (creating the groups and the VLAN segments the VIFs are in,
     in VIF order)."""
     d, idx = sw.d, sw.idx
-    # One pass over the vNICs only collects; the rest is per profile choice (a few
-    # hundred: every vNIC naming the same profile, or the same policy and network, gets
-    # the same segment, MAC forging and policing), per host, or numpy over all VIFs.
+    # The vNICs' fields are only collected (attrgetter: no Python code per vNIC); the rest
+    # is per profile choice (a few hundred: every vNIC naming the same profile, or the
+    # same policy and network, gets the same segment, MAC forging and policing), per
+    # host, or numpy over all VIFs.
+    nics = list(map(attrgetter("nic"), vif_refs))
+    vms = list(map(attrgetter("vm"), vif_refs))
     choice_of: dict[tuple[str | None, str | None, str | None], int] = {}
-    first_nic: list[Vnic] = []
+    choices = [choice_of.setdefault(named, len(choice_of)) for named in
+               map(attrgetter("port_profile", "policy_profile", "network"), nics)]
+    first = np.unique(np.asarray(choices, dtype=np.int64), return_index=True)[1]
+    first_nic = [nics[i] for i in first.tolist()]  # choices are numbered as first seen
+    host_names = list(map(attrgetter("host"), vms))
     host_of: dict[str, int] = {}
-    macs: list[str] = []
-    choices: list[int] = []
-    hosts: list[int] = []
-    running: list[bool] = []
+    for name in set(host_names):
+        host = idx.hosts.get(name)
+        host_of[name] = sw.host_of[host.name] if host is not None else -1
+    hosts = list(map(host_of.__getitem__, host_names))
     running_state = VmState.RUNNING
-    for ref in vif_refs:
-        nic, vm = ref.nic, ref.vm
-        named = (nic.port_profile, nic.policy_profile, nic.network)
-        c = choice_of.get(named)
-        if c is None:
-            c = choice_of[named] = len(first_nic)
-            first_nic.append(nic)
-        h = host_of.get(vm.host)
-        if h is None:
-            host = idx.hosts.get(vm.host)
-            h = host_of[vm.host] = sw.host_of[host.name] if host is not None else -1
-        macs.append(nic.mac)
-        choices.append(c)
-        hosts.append(h)
-        running.append(vm.state is running_state)
+    running = [state is running_state for state in map(attrgetter("state"), vms)]
+    macs = list(map(attrgetter("mac"), nics))
 
     # per choice: the facts, and the segment key at a VEM and at a fabric interconnect
     facts = [_profile_facts(d, nic) for nic in first_nic]
