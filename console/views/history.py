@@ -204,6 +204,47 @@ class StatsHistory:
         return float(block.data[row, METRICS[kind].index(metric), (self.head - 1)
                                 % self.capacity])
 
+    def row_numbers(self, kind: str, names: list[str] | tuple[str, ...]) -> np.ndarray:
+        """The ring row of each name, -1 where the object has no samples yet (same length
+        and order as `names`)."""
+        get = self._blocks[kind].names.get
+        return np.fromiter((get(x, -1) for x in names), np.intp, len(names))
+
+    def row_count(self, kind: str) -> int:
+        """Objects of this kind with rows so far (rows only grow: a cache key)."""
+        return len(self._blocks[kind].names)
+
+    def latest_rows(self, kind: str, rows: np.ndarray, metrics: tuple[str, ...]) -> np.ndarray:
+        """The newest value of each row, summed over `metrics`: latest() for many objects
+        in one numpy step (rows from row_numbers() or rows_of(), all >= 0)."""
+        if self.count == 0 or len(rows) == 0:
+            return np.zeros(len(rows))
+        ms = np.array([METRICS[kind].index(m) for m in metrics], np.intp)
+        col = (self.head - 1) % self.capacity
+        data = self._blocks[kind].data
+        return data[np.asarray(rows)[:, None], ms[None, :], col].sum(axis=1)
+
+    def sum_rows(self, kind: str, rows: np.ndarray, metric: str) -> np.ndarray:
+        """The sum of several objects' series of one metric, oldest first, without a copy
+        of every row: a few objects are taken, most of them are the sum of all rows (a
+        reduction over a view) less the few left out."""
+        n = min(self.count, self.capacity)
+        if len(rows) == 0 or n == 0:
+            return np.zeros(n)
+        block = self._blocks[kind].data
+        plane = block[:, METRICS[kind].index(metric), :]  # a view: (objects, capacity)
+        rows = np.asarray(rows)
+        if len(rows) * 2 <= plane.shape[0]:
+            total = plane[rows].sum(axis=0)
+        else:
+            left_out = np.ones(plane.shape[0], bool)
+            left_out[rows] = False
+            total = plane.sum(axis=0)
+            if left_out.any():
+                total -= plane[left_out].sum(axis=0)
+                np.maximum(total, 0.0, out=total)  # rounding must not go below zero
+        return self._ordered(total)
+
     def rows_of(self, kind: str, names: list[str] | tuple[str, ...]) -> np.ndarray:
         """Ring rows of the named objects that have samples (cache it: names are fixed
         per inventory, rows only grow)."""
