@@ -70,6 +70,7 @@ GAUGES = frozenset({"learned_macs", "l2_entries"})
 """Fields that are levels, not totals: views plot them as they are, not as rates."""
 
 C = TypeVar("C", VifCounters, FloodCounters, VemCounters, FiCounters)
+_READS_BEFORE_LISTS = 64  # reads by name after which a table converts its rows at once
 
 
 class CounterTable(MutableMapping[str, C], Generic[C]):
@@ -96,6 +97,8 @@ class CounterTable(MutableMapping[str, C], Generic[C]):
         self.rows = rows
         self._index = index  # name -> row; shared by the samples of one fabric
         self._dict: dict[str, C] | None = None  # once detached
+        self._list: list[list[int]] | None = None  # rows as lists, once read one by one
+        self._reads = 0
 
     def _positions(self) -> Mapping[str, int]:
         if self._index is None:
@@ -118,7 +121,13 @@ class CounterTable(MutableMapping[str, C], Generic[C]):
     def __getitem__(self, name: str) -> C:
         if self._dict is not None:
             return self._dict[name]
-        row: list[int] = self.rows[self._positions()[name]].tolist()
+        i = self._positions()[name]
+        if self._list is not None:
+            return self.kind(*self._list[i])
+        self._reads += 1
+        if self._reads > _READS_BEFORE_LISTS:  # a reader going by name through many rows
+            self._list = self.rows.tolist()
+        row: list[int] = self.rows[i].tolist()
         return self.kind(*row)
 
     def __contains__(self, name: object) -> bool:
@@ -135,6 +144,7 @@ class CounterTable(MutableMapping[str, C], Generic[C]):
     def __setitem__(self, name: str, value: C) -> None:
         if self._dict is None and name in self._positions():
             self.rows[self._positions()[name]] = astuple(value)
+            self._list = None
             return
         self._detach()[name] = value
 

@@ -100,3 +100,12 @@ def test_compiled_plane_columns_are_the_declared_ones() -> None:
         assert [layout[name] for name in declared] == list(range(len(declared))), kind
         assert dataplane.COUNTER_WIDTHS[kind] == len(declared)
     assert set(dataplane.COUNTER_LAYOUT) == set(tables.COUNTER_COLUMNS)
+
+
+def test_counter_table_read_row_by_row_stays_right_after_a_write() -> None:
+    n = 200  # more reads than a table serves before converting its rows at once
+    rows = np.arange(n * 6, dtype=np.int64).reshape(n, 6)
+    t = CounterTable(VifCounters, [f"v{i}" for i in range(n)], rows)
+    assert [t[f"v{i}"].tx_bytes for i in range(n)] == rows[:, 1].tolist()
+    t["v7"] = VifCounters(tx_bytes=-5)
+    assert t["v7"].tx_bytes == -5 and t["v8"].tx_bytes == rows[8, 1]
