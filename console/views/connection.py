@@ -56,6 +56,15 @@ def check_topology(topo: Topology) -> list[Finding]:
         return []
 
 
+def _merged_fields(fields: dict[str, Any], base: Topology | None,
+                   topo: Topology) -> dict[str, Any]:
+    """merge_live on a snapshot (a new Topology of the same field values, which no view
+    follows): the fields it changed, with their new values. Runs off the GUI thread."""
+    scratch = Topology(**fields)  # as merge.shallow_copy builds it: objects shared
+    changed = merge_live(scratch, base, topo)
+    return {name: getattr(scratch, name) for name in changed}
+
+
 def document_file(uri: str) -> Path | None:
     """The topology file an emulated fabric or kernel lab runs (None for the built-in
     demo and for libvirt hosts)."""
@@ -210,8 +219,25 @@ class Connection(QObject):
             self.document = doc
             self._model_changed()
             self.documentReady.emit(doc)
-        elif not merge_live(self.document.topology, base, topo):
-            return  # nothing new; a change arrives through the document's `changed`
+        else:
+            await self._merge(base, topo)
+
+    async def _merge(self, base: Topology | None, topo: Topology) -> None:
+        """Merge a new inventory into the document: the three-way merge (comparing every
+        object of 2,000 VMs: ~25 ms) runs on the rules' thread against a snapshot of the
+        document's fields; the GUI thread only sets the fields that changed. A field
+        the user changed while the merge ran (an edit, an undo) keeps the user's value:
+        it is newer than this report, and its Apply brings the fabric's next one."""
+        assert self.document is not None
+        doc = self.document.topology
+        before = {name: getattr(doc, name) for name in type(doc).model_fields}
+        merged = await asyncio.get_running_loop().run_in_executor(
+            _RULES, _merged_fields, before, base, topo)
+        if self.document is None or self.document.topology is not doc:
+            return
+        for name, value in merged.items():  # each field one assignment, one event
+            if getattr(doc, name) is before[name]:
+                setattr(doc, name, value)
 
     def _model_changed(self) -> None:
         """The document changed (an edit, undo, redo or the fabric): re-derive, tell the
@@ -258,12 +284,22 @@ class Connection(QObject):
                 except BackendError as exc:
                     log.warning("%s: reload after %s failed: %s", self.uri, event.detail, exc)
 
+    WARM_UP = 4
+    WARM_UP_S = 0.2
+
     async def _poll(self) -> None:
         loop = asyncio.get_running_loop()
+        polls = 0
         while True:
             started = loop.time()
             await self.poll_once()
-            wait = self.poll_s - (loop.time() - started)
+            polls += 1
+            # The first WARM_UP samples come WARM_UP_S apart: a rate needs two samples
+            # and a line two rates, so the graphs move a fraction of a second after the
+            # window opens instead of two poll intervals later.
+            interval = self.poll_s if polls >= self.WARM_UP else min(self.poll_s,
+                                                                      self.WARM_UP_S)
+            wait = interval - (loop.time() - started)
             if wait < 0:
                 self.skipped_ticks += 1  # the sample took longer than a tick: skip ahead
             await asyncio.sleep(max(wait, 0.01))

@@ -484,7 +484,10 @@ class MainWindow(QMainWindow):
         self.traffic_repainter.schedule()
         if conn is self.current_connection():
             self._update_status()
-        if not self._user_selected and conn.history.count >= 1:
+        if not self._user_selected and conn.history.count >= 1 and all(
+                n.kind == "connection" for n in self.selected_nodes()):
+            # Auto-watch only while nothing deeper than a connection is selected: it
+            # never takes away an object the user (or an editor) has chosen.
             self.watch_busiest(auto=True)
         if self.details.nodes and self.details.nodes[0].conn is conn:
             if self.details.nodes[0].kind == "bd":

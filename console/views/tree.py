@@ -510,9 +510,10 @@ class TrafficRepainter(QObject):
         self.timer.timeout.connect(self._step)
 
     def schedule(self) -> None:
-        """Repaint from the top (a band already on its way starts over)."""
+        """Repaint from the top (a band already on its way starts over); nothing while
+        the view is not shown (a closed window)."""
         self._y = 0
-        if not self.timer.isActive():
+        if self.view.isVisible() and not self.timer.isActive():
             self.timer.start()
 
     def stop(self) -> None:
