@@ -256,7 +256,7 @@ class PlotRefresher(QObject):
         self.timer.stop()
         self._plots.clear()
 
-    BUDGET_S = 0.012
+    BUDGET_S = 0.004
 
     def redraw(self) -> None:
         """Refresh the visible plots whose data changed, within a time budget: the rest
