@@ -1,73 +1,35 @@
 """The evented base model every topology object derives from.
 
-psygnal's EventedModel (the model napari uses) gives validated pydantic fields that emit
-one signal per field, only when the value really changed, so views and backends follow
-edits without polling and without a hand-written event system.
+Every object is a validated pydantic model whose fields emit one psygnal signal each,
+only when the value really changed, so views and backends follow edits without polling
+and without a hand-written event system: `obj.events.<field>.connect(slot)`,
+`obj.events.connect(slot)` (any field, with an EmitterInfo) and `obj.events.all`.
+
+This was psygnal's EventedModel. It gave every object a SignalGroup and private
+attributes, and its __init__ ran in Python, so pydantic-core called back into Python for
+every object of a file: 10 KB and 100 µs per VM, most of the load time of a large file.
+Here an object has no private attributes and no __init__ of its own, so a file validates
+entirely in pydantic-core; the SignalGroup is built the first time anyone asks for
+`events` (a view watches a few hundred of a file's 250,000 objects), and an object nobody
+watches assigns without looking for listeners.
 """
 
 from __future__ import annotations
 
 import functools
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
-from psygnal import EventedModel
+from psygnal import Signal, SignalGroup
 from pydantic import BaseModel, ConfigDict
-from pydantic._internal import _fields as _pydantic_fields
 
 
-def _cache_factory_signature_checks() -> None:
-    """Make pydantic remember whether a default factory takes the validated data.
-
-    pydantic (2.13) runs inspect.signature on every private attribute's default factory for
-    every new instance; EventedModel has several private attributes, so that was 60% of the
-    time to load a 10,000-VM topology. The answer depends only on the factory, so cache it.
-    (pydantic 2.14 keeps the answer per private attribute itself; the cache then costs
-    nothing.) pyproject.toml caps pydantic at the releases checked, and
-    tests/quality/test_pydantic_patch.py fails when a release moves this function.
-    """
-    original = getattr(_pydantic_fields, "takes_validated_data_argument", None)
-    if original is None or hasattr(original, "cache_info"):
-        return
-    # A private function replaced by a cached wrapper with the same behaviour.
-    _pydantic_fields.takes_validated_data_argument = functools.cache(original)  # type: ignore[assignment]
-
-
-_cache_factory_signature_checks()
-
-
-class _LazySignalGroup:
-    """The instance's SignalGroup, built the first time anyone asks for it.
-
-    EventedModel builds a SignalGroup (one SignalInstance per field) in every __init__; a
-    10,000-VM file makes 25,000 objects of which the console watches a few hundred, and that
-    eager construction was most of the load time. psygnal reads `self._events` everywhere,
-    so providing it lazily keeps its behaviour unchanged.
-    """
-
-    def __get__(self, obj: Model | None, owner: type) -> Any:
-        if obj is None:
-            return self
-        private = obj.__pydantic_private__
-        assert private is not None  # pydantic sets it in __init__ (the model has privates)
-        group = private.get("_lazy_events")
-        if group is None:
-            group = owner.__signal_group__(obj)  # type: ignore[attr-defined]
-            private["_lazy_events"] = group
-        return group
-
-    def __set__(self, obj: Model, value: Any) -> None:
-        private = obj.__pydantic_private__
-        assert private is not None
-        private["_lazy_events"] = value
-
-
-class Model(EventedModel):
+class Model(BaseModel):
     """Base of every topology object: strict keys, validated assignment, change events."""
 
-    def __init__(self, **data: Any) -> None:
-        # EventedModel.__init__ would build the SignalGroup now; _LazySignalGroup defers it.
-        BaseModel.__init__(self, **data)
+    # One slot for the SignalGroup, set when first asked for (None until then: an
+    # object made by model_construct or copied has no group, and nothing listening).
+    __slots__ = ("_signal_group",)
 
     model_config = ConfigDict(
         extra="forbid",
@@ -76,6 +38,55 @@ class Model(EventedModel):
         use_enum_values=False,
     )
 
+    write_always: ClassVar[frozenset[str]] = frozenset()
+    """Fields a saved file writes even at their default (the reader needs to see them)."""
+
+    @property
+    def events(self) -> SignalGroup:
+        """The object's signals, one per field, built on first use."""
+        group: SignalGroup | None = getattr(self, "_signal_group", None)
+        if group is None:
+            group = _group_class(type(self))(self)
+            object.__setattr__(self, "_signal_group", group)
+        return group
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        group: SignalGroup | None = getattr(self, "_signal_group", None)
+        if group is None or name not in type(self).__pydantic_fields__:
+            super().__setattr__(name, value)  # nobody listens: validate and set
+            return
+        old = self.__dict__.get(name)
+        super().__setattr__(name, value)
+        new = self.__dict__[name]  # the validated value
+        if not _same(new, old):
+            getattr(group, name).emit(new)
+
+    def __eq__(self, other: object) -> bool:
+        # EventedModel's equality, kept: field by field with another model, by value
+        # against plain data (`model == {...}`).
+        if not isinstance(other, Model):
+            return bool(self.model_dump() == other)
+        return all(hasattr(other, name) and _same(getattr(self, name), getattr(other, name))
+                   for name in type(self).__pydantic_fields__)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable: not hashable, as before
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):  # a type whose == is not a truth value
+        return False
+
+
+@functools.cache
+def _group_class(cls: type[Model]) -> type[SignalGroup]:
+    """The SignalGroup class of a model class: one Signal per field, made once."""
+    signals = {name: Signal(object) for name in cls.__pydantic_fields__}
+    return type(f"{cls.__name__}Events", (SignalGroup,), signals)
+
 
 class Owner(StrEnum):
     """Who owns an object. OpenStack-owned objects are read-only in the console: edits made
@@ -83,7 +94,3 @@ class Owner(StrEnum):
 
     CONSOLE = "console"
     OPENSTACK = "openstack"
-
-
-# Installed after class creation: psygnal's metaclass treats `_events` specially.
-Model._events = _LazySignalGroup()  # type: ignore[assignment]
