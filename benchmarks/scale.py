@@ -1,19 +1,25 @@
 """Load time and memory of the emulated fabric at scale.
 
     python3 benchmarks/scale.py [--vems 10000] [--vms 100000] [--macs 1000000]
+                                [--compare REV]
 
 Generates a topology with scripts/gen_topology.py (10,000 VEMs with 4 VTEPs each,
 100,000 VMs with one vNIC each, 4,000 bridge domains), writes it to a temporary file, then
 measures: reading the file, compiling it into engine tables, one simulated second of its
 traffic, and filling the VEM L2 tables with --macs learned (remote) MAC entries. Memory is
 the process's resident set (from /proc), and the L2 table's own bytes per MAC entry.
-Prints figures, asserts nothing.
+--compare REV also reads the same file with the models of git revision REV (e.g. the
+commit before a change), each reading in a fresh process, so the before and after figures
+come from one run on one machine. Prints figures, asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -37,12 +43,56 @@ def rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+_LOAD_ONE = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+def rss():
+    import os
+    with open('/proc/self/statm') as fh:
+        return int(fh.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
+from console.models.topofile import load
+base = rss()
+start, cpu = time.perf_counter(), time.process_time()
+topo = load(sys.argv[2])
+print(time.perf_counter() - start, time.process_time() - cpu, rss() - base, len(topo.vms))
+"""
+
+
+def load_in_process(root: Path, path: Path) -> tuple[float, float, float]:
+    """(seconds, CPU seconds, resident MB added) of load(path) with the console package
+    under `root`, in a fresh interpreter."""
+    out = subprocess.run([sys.executable, "-c", _LOAD_ONE, str(root), str(path)],
+                         check=True, capture_output=True, text=True).stdout.split()
+    return float(out[0]), float(out[1]), float(out[2])
+
+
+def compare(rev: str, path: Path) -> None:
+    """The load at `rev` beside the load of the working tree, one fresh process each."""
+    with tempfile.TemporaryDirectory() as old:
+        tar = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "console"],
+                             check=True, capture_output=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+            archive.extractall(old, filter="data")
+        # The compiled engine is not in git, and loading does not need it.
+        before = load_in_process(Path(old), path)
+    after = load_in_process(ROOT, path)
+    for label, (wall, cpu, mb) in ((f"at {rev}", before), ("now", after)):
+        print(f"load the file, {label:>12}: {wall:6.2f} s ({cpu:.2f} s CPU), +{mb:,.0f} MB "
+              "resident (fresh process)")
+    print(f"                     ratio: {before[0] / after[0]:.1f}x faster, "
+          f"{before[2] / after[2]:.1f}x less memory")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vems", type=int, default=10_000)
     parser.add_argument("--vms", type=int, default=100_000)
     parser.add_argument("--segments", type=int, default=4000)
     parser.add_argument("--macs", type=int, default=1_000_000)
+    parser.add_argument("--compare", metavar="REV",
+                        help="also time the load with the models of git revision REV")
+    parser.add_argument("--load-only", action="store_true",
+                        help="stop after the load figures")
     args = parser.parse_args(argv)
 
     import gen_topology
@@ -58,10 +108,16 @@ def main(argv: list[str] | None = None) -> int:
           f"({args.vems:,} VEMs, {args.vms:,} VMs, {args.segments:,} bridge domains)")
     base = rss_mb()
     try:
+        if args.compare:
+            compare(args.compare, path)
         start, cpu = time.perf_counter(), time.process_time()
         topo = load(path)
         load_s, load_cpu = time.perf_counter() - start, time.process_time() - cpu
         after_load = rss_mb()
+        if args.load_only:
+            print(f"load the file:        {load_s:6.2f} s ({load_cpu:.2f} s CPU), "
+                  f"+{after_load - base:,.0f} MB resident")
+            return 0
         start, cpu = time.perf_counter(), time.process_time()
         fabric = Fabric(topo, plane="compiled")
         compile_s, compile_cpu = time.perf_counter() - start, time.process_time() - cpu
