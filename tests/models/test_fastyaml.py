@@ -58,9 +58,9 @@ def agrees(text: str) -> Any:
 DIFFERENT = ["yes", "No", "on", "OFF", "017", "0o17", "1_000", "12:30", "190:20:30", "1e3",
              "2001-12-14", "2001-12-14t21:59:43.10-05:00", "=", "1__0",
              "<<"]
-ALIKE = ["null", "Null", "NULL", "~", "true", "True", "TRUE", "false", "0x1F", "+0x1F", "0b101", "1.0e+3",
-         ".inf", "-.Inf", ".NaN", "12", "-3", "0", "1.5", "10.0.1.12/24", "52:54:00:aa:bb:cc",
-         "eth0", "vem-1"]
+ALIKE = ["null", "Null", "NULL", "~", "true", "True", "TRUE", "false", "0x1F", "+0x1F",
+         "0b101", "1.0e+3", ".inf", "-.Inf", ".NaN", "12", "-3", "0", "1.5", "10.0.1.12/24",
+         "52:54:00:aa:bb:cc", "eth0", "vem-1"]
 
 
 @pytest.mark.parametrize("token", DIFFERENT)
