@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from console.models.changes import Change, ChangeResult
+from console.models.changes import Change, ChangeResult, Migrate, VmDefine, VmRemove
+from console.models.findings import Finding
+from console.models.payloads import EventData, L2Entry
 from console.models.stats import CounterSample
 from console.models.topology import Topology
 
@@ -34,12 +36,16 @@ class EventKind(StrEnum):
     LOG = "log"
 
 
+def _no_data() -> EventData:
+    return {}
+
+
 @dataclass(frozen=True)
 class BackendEvent:
     kind: EventKind
     subject: str  # the object's path or name ("vms[3]", "web1", the URI)
     detail: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
+    data: EventData = field(default_factory=_no_data)  # its keys go by the kind
 
 
 class BackendError(Exception):
@@ -86,10 +92,9 @@ class Backend(abc.ABC):
 
     # -- optional: what only some fabrics have. The defaults say "not here"; views call
     # these directly instead of probing the backend's attributes.
-    async def l2_table(self, bridge_domain: str) -> list[Any] | None:
-        """The learned MAC table of a bridge domain, VEM by VEM, as the VSM shows it
-        (entries with mac, vem, vtep_ip, age_s, local), or None where the fabric gives
-        no such table (libvirt hosts, the kernel lab)."""
+    async def l2_table(self, bridge_domain: str) -> list[L2Entry] | None:
+        """The learned MAC table of a bridge domain, VEM by VEM, as the VSM shows it, or
+        None where the fabric gives no such table (libvirt hosts, the kernel lab)."""
         return None
 
     async def native_config(self, kind: str, name: str) -> str | None:
@@ -117,7 +122,7 @@ class Backend(abc.ABC):
         everything they run ignore it."""
         return None
 
-    async def plan(self, change: Change) -> tuple[list[Any], list[Any], Topology] | None:
+    async def plan(self, change: Change) -> tuple[list[Any], list[Finding], Topology] | None:
         """The steps a change would take (each with a `description`), the findings that
         would refuse it and the topology after it, without applying it; None where the
         fabric applies a change in one step."""
@@ -154,6 +159,16 @@ class Backend(abc.ABC):
             if queue.full():
                 queue.get_nowait()
             queue.put_nowait(event)
+
+    def announce(self, result: ChangeResult) -> None:
+        """Tell every stream that a change was carried out, the same way on every fabric:
+        a LIFECYCLE event for a VM defined, removed or moved, else CONFIG; the subject
+        is the object the change is about, the detail what the change does."""
+        change = result.change
+        kind = EventKind.LIFECYCLE if isinstance(change, (Migrate, VmDefine, VmRemove)) \
+            else EventKind.CONFIG
+        self.emit(BackendEvent(kind, change.subject, change.describe(), {
+            "change": change, "message": result.message, "steps": list(result.steps)}))
 
     def set_state(self, state: ConnectionState, detail: str = "") -> None:
         self.state = state

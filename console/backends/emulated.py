@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from console.models.changes import Change, ChangeResult
+from console.models.payloads import L2Entry
 from console.models.stats import CounterSample
 from console.models.topology import Topology
 
@@ -286,8 +287,7 @@ class EmulatedBackend(Backend):
         self._require()
         result: ChangeResult = await self._call(self._fabric.apply, change)
         if result.applied:
-            self.emit(BackendEvent(EventKind.CONFIG, self.uri, type(change).__name__,
-                                   {"change": change, "message": result.message}))
+            self.announce(result)
         return result
 
     def _require(self) -> None:
@@ -306,11 +306,11 @@ class EmulatedBackend(Backend):
         return sample
 
     # ------------------------------------------- VSM tables (emulated extras)
-    async def l2_table(self, bridge_domain: str) -> list[Any] | None:
-        """The L2 table of a bridge domain as the VSM shows it: entries with mac, vem,
-        vtep_ip and age_s."""
+    async def l2_table(self, bridge_domain: str) -> list[L2Entry] | None:
+        """The L2 table of a bridge domain as the VSM shows it."""
         self._require()
-        return list(await self._call(self._fabric.l2_table, bridge_domain))
+        entries: list[L2Entry] = await self._call(self._fabric.l2_table, bridge_domain)
+        return entries
 
 
 async def _joined(executor: ThreadPoolExecutor, timeout: float) -> None:

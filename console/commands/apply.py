@@ -102,18 +102,6 @@ def changes_for(file: Topology, live: Topology, file_host: str, live_host: str
     return out, untouched
 
 
-def describe(change: Change) -> str:
-    if isinstance(change, VmDefine):
-        return f"define VM {change.vm.name} ({len(change.vm.nics)} vNICs)"
-    if isinstance(change, NicAttach):
-        return f"attach vNIC {change.vm}/{change.nic.name}"
-    if isinstance(change, NicUpdate):
-        return f"update vNIC {change.vm}/{change.nic.name}"
-    if isinstance(change, NicDetach):
-        return f"detach vNIC {change.vm}/{change.nic}"
-    return type(change).__name__
-
-
 # ----------------------------------------------------------------------------- running
 async def _apply(args: argparse.Namespace, file: Topology, out: TextIO, err: TextIO) -> int:
     from console.backends import BackendError, open_backend
@@ -157,7 +145,7 @@ async def _apply_connected(backend: Backend, args: argparse.Namespace, file: Top
         print("  nothing to change", file=out)
     seen: set[str] = set()
     for i, change in enumerate(changes, 1):
-        print(f"  {i}. {describe(change)}", file=out)
+        print(f"  {i}. {change.describe()}", file=out)
         try:
             plan = await backend.plan(change)
         except Exception as exc:  # noqa: BLE001 - a plan that cannot be made is shown
@@ -180,15 +168,15 @@ async def _apply_connected(backend: Backend, args: argparse.Namespace, file: Top
     for i, change in enumerate(changes, 1):
         result = await backend.apply(change)
         mark = "ok" if result.applied else ("REFUSED" if result.findings else "FAILED")
-        print(f"  {i}. {describe(change)}: {mark}: {result.message}", file=out)
+        print(f"  {i}. {change.describe()}: {mark}: {result.message}", file=out)
         for step in result.steps:
             print(f"       {step}", file=out)
         if not result.applied:
-            left = [describe(c) for c in changes[i:]]
+            left = [c.describe() for c in changes[i:]]
             print(f"Stopped. Applied: {', '.join(applied) or 'nothing'}.", file=out)
-            print(f"Not applied: {', '.join([describe(change), *left])}.", file=out)
+            print(f"Not applied: {', '.join([change.describe(), *left])}.", file=out)
             return EXIT_FINDINGS
-        applied.append(describe(change))
+        applied.append(change.describe())
     print(f"Done: {len(applied)} change(s) applied.", file=out)
     return EXIT_OK
 

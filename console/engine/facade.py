@@ -38,15 +38,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from console.models.changes import Change, ChangeResult
-from console.models.derived import Derived
-from console.models.findings import Finding
 from console.models.overlay import FloodMode
+from console.models.payloads import L2Entry as L2Entry  # `as`: console.engine names
+from console.models.payloads import VtepInfo as VtepInfo  # the rows it returns too
+from console.models.payloads import vtep_roles
+from console.models.pipeline import plan_change
 from console.models.stats import (
     CounterSample,
     FiCounters,
@@ -61,30 +62,6 @@ from .tables import COUNTER_COLUMNS, REMOTE, Tables, compile_topology
 from .traffic import TICKS_PER_S, int_to_mac
 
 PLANES = ("compiled", "reference")
-
-
-@dataclass(frozen=True)
-class L2Entry:
-    """One entry of a VEM's L2 table in a bridge domain. Local entries (a VM on this VEM)
-    have no VTEP; remote ones name the VTEP learned on decapsulation."""
-
-    mac: str
-    vem: str
-    vtep_ip: str | None
-    age_s: float
-    local: bool
-
-
-@dataclass(frozen=True)
-class VtepInfo:
-    """A VTEP as a bridge domain sees it: is it its VEM's designated VTEP for the
-    segment, and is that VEM a member (at least one running VM in the segment)?"""
-
-    vem: str
-    vtep: str
-    ip: str
-    designated: bool
-    member: bool
 
 
 class Plane(Protocol):
@@ -122,13 +99,6 @@ def _counters(cls: type[_C], kind: str, row: list[int], **gauges: int) -> _C:
     with the facade's own gauges and counts given by name."""
     values: dict[str, Any] = dict(zip(COUNTER_COLUMNS[kind], row, strict=True))
     return cls(**values, **gauges)
-
-
-def _guard(topology: Topology, change: Change) -> list[Finding]:
-    """The rules' verdict on a live change: the findings that refuse it (empty: allowed)."""
-    from console.models.rules.guards import guard
-
-    return list(guard(topology, change))
 
 
 class Fabric:
@@ -251,43 +221,27 @@ class Fabric:
 
     def vteps(self, bridge_domain: str) -> list[VtepInfo]:
         """Every VTEP of every VEM, with its role in this bridge domain."""
-        d = Derived(self.topology)
-        bd = d.index.bridge_domains.get(bridge_domain)
-        members = set(d.segment_members.get(bridge_domain, []))
-        out = []
-        for host in self.topology.hosts:
-            if not host.vteps or host.switching.value != "vem":
-                continue
-            chosen = d.designated_vtep(host, bd) if bd is not None else None
-            for v in host.vteps:
-                out.append(VtepInfo(host.name, v.name, str(v.ip.ip),
-                                    chosen is not None and chosen.name == v.name,
-                                    host.name in members))
-        return out
+        return vtep_roles(self.topology, bridge_domain)
 
     # ------------------------------------------------------------------ changes
     def apply(self, change: Change) -> ChangeResult:
-        """Judge a live change with the rules; when allowed, apply it to the model and to
-        the running fabric at once (state carried over, IGMP joins and leaves counted)."""
-        from console.models.rules.apply import apply_to_model
-
-        refusals = _guard(self.topology, change)
-        if refusals:
-            return ChangeResult(change, False, "; ".join(f.message for f in refusals),
-                                findings=list(refusals))
+        """Judge a live change with the rules (console.models.pipeline); when allowed,
+        run the changed topology at once (state carried over, IGMP joins and leaves
+        counted). The fabric takes the new topology only once it is compiled: a change
+        that fails leaves the topology, and the running fabric, as they were."""
+        planned = plan_change(self.topology, change)
+        if planned.after is None:
+            return planned.refused()
+        after = planned.after
         old_tables, old_flows = self._tables, list(self.topology.traffic)
         old_state = self._plane.export_state()
-        try:
-            apply_to_model(self.topology, change)
-        except ValueError as exc:
-            return ChangeResult(change, False, str(exc))
-        new_tables = compile_topology(self.topology, self.seed)
+        new_tables = compile_topology(after, self.seed)
         new_plane = _make_plane(self.plane_name, new_tables, self.flow_cache)
         new_plane.import_state(carry.remap_state(old_tables, new_tables, old_state, old_flows,
-                                                 list(self.topology.traffic), self._tick))
+                                                 list(after.traffic), self._tick))
         self._base.absorb(old_tables, self._plane.counters())
         steps = self._count_igmp(old_tables, new_tables)
-        self._tables, self._plane = new_tables, new_plane
+        self.topology, self._tables, self._plane = after, new_tables, new_plane
         self._base_cache = None
         return ChangeResult(change, True, "applied", steps=["recompiled the fabric", *steps])
 

@@ -2,7 +2,10 @@
 
 Every backend takes the same change objects: the emulated fabric applies them to the
 engine, libvirt turns them into XML and API calls, the kernel lab into netlink. Each
-carries the new state of the object (not a diff), so applying it twice is harmless.
+carries the new state of the object (not a diff), so applying it twice is harmless, and
+says in a few words what it does (`describe()`: undo menus, `apply` plans, live results)
+and which object it is about (`subject`: the VM, host, profile or bridge domain by name,
+as a backend's event names it).
 """
 
 from __future__ import annotations
@@ -22,10 +25,24 @@ class PortProfileEdit:
     profile: PortProfile
     old_name: str | None = None  # set when the edit renames the profile
 
+    def describe(self) -> str:
+        return f"Edit port profile {self.profile.name}"
+
+    @property
+    def subject(self) -> str:
+        return self.profile.name
+
 
 @dataclass(frozen=True)
 class PortProfileRemove:
     name: str
+
+    def describe(self) -> str:
+        return f"Delete port profile {self.name}"
+
+    @property
+    def subject(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True)
@@ -33,11 +50,25 @@ class NicAttach:
     vm: str
     nic: Vnic
 
+    def describe(self) -> str:
+        return f"Attach vNIC {self.vm}/{self.nic.name}"
+
+    @property
+    def subject(self) -> str:
+        return self.vm
+
 
 @dataclass(frozen=True)
 class NicDetach:
     vm: str
     nic: str
+
+    def describe(self) -> str:
+        return f"Detach vNIC {self.vm}/{self.nic}"
+
+    @property
+    def subject(self) -> str:
+        return self.vm
 
 
 @dataclass(frozen=True)
@@ -47,6 +78,13 @@ class NicUpdate:
     vm: str
     nic: Vnic
 
+    def describe(self) -> str:
+        return f"Edit vNIC {self.vm}/{self.nic.name}"
+
+    @property
+    def subject(self) -> str:
+        return self.vm
+
 
 @dataclass(frozen=True)
 class VmDefine:
@@ -54,10 +92,24 @@ class VmDefine:
 
     vm: Vm
 
+    def describe(self) -> str:
+        return f"Define VM {self.vm.name} ({len(self.vm.nics)} vNICs)"
+
+    @property
+    def subject(self) -> str:
+        return self.vm.name
+
 
 @dataclass(frozen=True)
 class VmRemove:
     name: str
+
+    def describe(self) -> str:
+        return f"Delete VM {self.name}"
+
+    @property
+    def subject(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True)
@@ -68,16 +120,37 @@ class VtepEdit:
     vteps: tuple[Vtep, ...]
     designated_vteps: dict[str, str] = field(default_factory=dict)
 
+    def describe(self) -> str:
+        return f"Edit VTEPs of {self.host}"
+
+    @property
+    def subject(self) -> str:
+        return self.host
+
 
 @dataclass(frozen=True)
 class BridgeDomainEdit:
     bridge_domain: BridgeDomain
     old_name: str | None = None
 
+    def describe(self) -> str:
+        return f"Edit bridge domain {self.bridge_domain.name}"
+
+    @property
+    def subject(self) -> str:
+        return self.bridge_domain.name
+
 
 @dataclass(frozen=True)
 class BridgeDomainRemove:
     name: str
+
+    def describe(self) -> str:
+        return f"Delete bridge domain {self.name}"
+
+    @property
+    def subject(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True)
@@ -86,11 +159,25 @@ class VsmEdit:
 
     vsm: Vsm
 
+    def describe(self) -> str:
+        return "Enable segmentation" if self.vsm.segmentation else "Disable segmentation"
+
+    @property
+    def subject(self) -> str:
+        return "vsm"
+
 
 @dataclass(frozen=True)
 class Migrate:
     vm: str
     dest_host: str
+
+    def describe(self) -> str:
+        return f"Migrate {self.vm} to {self.dest_host}"
+
+    @property
+    def subject(self) -> str:
+        return self.vm
 
 
 Change = (PortProfileEdit | PortProfileRemove | NicAttach | NicDetach | NicUpdate | VmDefine

@@ -10,7 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QFont
 
 from console.models.derived import Derived
-from console.models.inventory import Switching
+from console.models.payloads import L2Entry, vtep_roles
 from console.models.topology import Topology
 
 
@@ -69,35 +69,24 @@ VTEP_HEADERS = ("VEM", "VTEP", "IP address", "Gateway", "Designated")
 PROFILE_VIF_HEADERS = ("VIF", "VM", "Host", "Attach", "Segment")
 
 
-def l2_rows(entries: list[Any]) -> list[tuple[str, ...]]:
-    """Engine L2 entries (mac, vem, vtep_ip, age_s) as table rows, sorted by MAC."""
-    rows = []
-    for e in entries:
-        vtep = "local" if getattr(e, "local", False) or e.vtep_ip is None else str(e.vtep_ip)
-        rows.append((str(e.mac), str(e.vem), vtep, f"{float(e.age_s):.0f}"))
-    return sorted(rows)
+def l2_rows(entries: Sequence[L2Entry]) -> list[tuple[str, ...]]:
+    """A bridge domain's L2 entries (Backend.l2_table) as table rows, sorted by MAC."""
+    return sorted((e.mac, e.vem, "local" if e.local or e.vtep_ip is None else e.vtep_ip,
+                   f"{e.age_s:.0f}") for e in entries)
 
 
-def vtep_rows(topo: Topology, derived: Derived, bd_name: str) -> tuple[list, set[int]]:
+def vtep_rows(topo: Topology, derived: Derived,
+              bd_name: str) -> tuple[list[tuple[str, ...]], set[int]]:
     """Every VTEP of every VEM in the bridge domain's segment; the designated VTEP of each
     VEM (the one that receives the segment's floods) in bold and marked."""
-    bd = derived.index.bridge_domains.get(bd_name)
     rows: list[tuple[str, ...]] = []
     bold: set[int] = set()
-    if bd is None:
-        return rows, bold
-    members = derived.segment_members.get(bd_name, [])
-    for host in topo.hosts:
-        if host.switching is not Switching.VEM or host.name not in members:
+    for v in vtep_roles(topo, bd_name, derived):
+        if not v.member:
             continue
-        designated = derived.designated_vtep(host, bd)
-        for vtep in host.vteps:
-            mark = vtep is designated
-            if mark:
-                bold.add(len(rows))
-            rows.append((host.name, vtep.name, str(vtep.ip),
-                         str(vtep.gateway) if vtep.gateway else "",
-                         "✔ designated" if mark else ""))
+        if v.designated:
+            bold.add(len(rows))
+        rows.append((v.vem, v.vtep, v.cidr, v.gateway, "✔ designated" if v.designated else ""))
     return rows, bold
 
 

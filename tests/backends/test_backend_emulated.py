@@ -155,12 +155,15 @@ def test_apply_a_live_change_emits_a_config_event_and_updates_the_inventory():
         topo = await b.inventory()
         web = next(p for p in topo.port_profiles if p.name == "web")
         edited = web.model_copy(update={"description": "edited live"})
-        result = await b.apply(PortProfileEdit(edited))
+        change = PortProfileEdit(edited)
+        result = await b.apply(change)
         assert result.applied, result.message
         seen = []
         while not seen or seen[-1].kind is not EventKind.CONFIG:
             seen.append(await asyncio.wait_for(events.__anext__(), 2))
-        assert seen[-1].detail == "PortProfileEdit"
+        assert (seen[-1].subject, seen[-1].detail) == ("web", "Edit port profile web")
+        assert seen[-1].data == {"change": change, "message": result.message,
+                                 "steps": result.steps}
         after = await b.inventory()
         assert next(p for p in after.port_profiles if p.name == "web").description \
             == "edited live"

@@ -6,7 +6,10 @@ from __future__ import annotations
 import libvirt
 from defusedxml import ElementTree as SafeET
 
+from console.backends.base import BackendError, EventKind
+from console.backends.libvirt import steps
 from console.models import AttachMode, Vnic
+from console.models import topofile as tf
 from console.models.changes import NicAttach, NicDetach, NicUpdate, VmDefine, VtepEdit
 from console.models.rules.guards import guard
 
@@ -57,6 +60,43 @@ def test_refusals_are_the_guards(backend, run):
     assert not result.applied
     assert [f.rule for f in result.findings] == [f.rule for f in expected]
     assert profile_ids(b, "web1")["ua-eth0"] == "web"  # nothing was changed
+
+
+def test_a_refused_or_failed_change_leaves_the_host_as_it_was(backend, run, monkeypatch):
+    b = backend("kvm1")
+    b.connection.conn.lookupByName("web2").destroy()  # inactive: changes show at once
+    before = tf.dumps(run(b.inventory()))
+    nic = next(vm for vm in run(b.inventory()).vms if vm.name == "web2").nics[1]
+    refused = run(b.apply(NicUpdate("web2", nic.model_copy(update={"port_profile": "nope"}))))
+    assert not refused.applied and [f.rule for f in refused.findings] == ["ref.port-profile"]
+    assert tf.dumps(run(b.inventory())) == before
+    planned = steps.plan
+
+    def first_step_fails(*args):
+        todo = planned(*args)
+
+        def refuse(_conn):
+            raise BackendError("the host refused")
+
+        return [steps.Step(todo[0].description, refuse), *todo[1:]]
+
+    change = NicUpdate("web2", nic.model_copy(update={"port_profile": "db"}))
+    monkeypatch.setattr(steps, "plan", first_step_fails)
+    failed = run(b.apply(change))
+    assert not failed.applied and "the host refused" in failed.message
+    assert "Applied: nothing" in failed.message
+    assert tf.dumps(run(b.inventory())) == before
+    monkeypatch.undo()
+    events = b.events()
+    result = run(b.apply(change))
+    assert result.applied and tf.dumps(run(b.inventory())) != before
+    event = run(events.__anext__())
+    while "change" not in event.data:  # libvirt's own domain events come too
+        event = run(events.__anext__())
+    assert (event.kind, event.subject, event.detail) == (EventKind.CONFIG, "web2",
+                                                          "Edit vNIC web2/eth1")
+    assert event.data == {"change": change, "message": "applied", "steps": result.steps}
+    run(events.aclose())
 
 
 def test_attach_detach_and_define(backend, run):

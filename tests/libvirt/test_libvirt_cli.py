@@ -15,9 +15,9 @@ PLAN = Path(__file__).resolve().parent / "kvm1_plan.yaml"
 def test_apply_dry_run_prints_the_plan_and_changes_nothing(capsys):
     assert main(["apply", str(PLAN), "--connect", node_uri("kvm1"), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "1. update vNIC web1/eth0" in out
+    assert "1. Edit vNIC web1/eth0" in out
     assert "- update interface web1/eth0 (port profile backup)" in out
-    assert "2. define VM new1 (3 vNICs)" in out and "- define domain new1" in out
+    assert "2. Define VM new1 (3 vNICs)" in out and "- define domain new1" in out
     assert "left alone: VM app1" in out
     assert "Applying" not in out
 
@@ -25,7 +25,7 @@ def test_apply_dry_run_prints_the_plan_and_changes_nothing(capsys):
 def test_apply_carries_out_each_step(capsys):
     assert main(["apply", str(PLAN), "--connect", node_uri("kvm1")]) == 0
     out = capsys.readouterr().out
-    assert "1. update vNIC web1/eth0: ok" in out
+    assert "1. Edit vNIC web1/eth0: ok" in out
     assert "done: define domain new1 (3 interfaces) [defined]" in out
     assert "Done: 2 change(s) applied." in out
 
@@ -36,9 +36,9 @@ def test_apply_refusal_stops_with_an_account(tmp_path, capsys):
     bad.write_text(text)
     assert main(["apply", str(bad), "--connect", node_uri("kvm1")]) == 1
     out = capsys.readouterr().out
-    assert "define VM new1 (3 vNICs): REFUSED" in out and "macvtap-private" in out
-    assert "Stopped. Applied: update vNIC web1/eth0." in out
-    assert "Not applied: define VM new1 (3 vNICs)." in out
+    assert "Define VM new1 (3 vNICs): REFUSED" in out and "macvtap-private" in out
+    assert "Stopped. Applied: Edit vNIC web1/eth0." in out
+    assert "Not applied: Define VM new1 (3 vNICs)." in out
 
 
 def test_apply_without_a_host_connection_exits_2(capsys):

@@ -394,6 +394,33 @@ def test_netns_refusals_leave_the_lab_alone(session, tmp_path) -> None:
     assert s.counters()["vifs"]["c/eth0"]["rx_packets"] == 1
 
 
+def test_netns_a_change_the_kernel_refuses_keeps_the_topology_and_the_lab(
+        session, tmp_path, monkeypatch) -> None:
+    """The lab follows the new topology first and the backend takes it only once the
+    kernel did: a step refused half-way leaves the topology as it was."""
+    s = session(_save(overlay("unicast-only"), tmp_path))
+    backend = s.backend
+    before, dumped, plan = backend.topology, topofile.dumps(backend.topology), backend.lab.plan
+    refused = s(backend.apply(Migrate("a", "kvm9")))
+    assert not refused.applied and refused.findings and backend.topology is before
+    real, failed = Lab._build_vif, []
+
+    def failing(self, wire):
+        if wire.vif == "b/eth0" and not failed:
+            failed.append(wire)
+            raise NetlinkError(16, "Device or resource busy")
+        return real(self, wire)
+
+    monkeypatch.setattr(Lab, "_build_vif", failing)
+    result = s(backend.apply(Migrate("b", "kvm3")))
+    assert failed and not result.applied and "Device or resource busy" in result.message
+    assert backend.topology is before and topofile.dumps(before) == dumped
+    assert backend.lab.plan == plan
+    monkeypatch.undo()
+    assert s(backend.apply(Migrate("b", "kvm3"))).applied
+    assert backend.topology is not before and topofile.dumps(before) == dumped
+
+
 def _groups(lab, host: str) -> set[str]:
     """IPv4 groups the VEM's namespace has joined (the kernel's own view, /proc/net/igmp)."""
     from console.backends.netns.nsctl import run_in
@@ -442,5 +469,6 @@ def test_netns_changes_are_announced_on_the_event_stream(session, tmp_path) -> N
     result, event = s(migrate_and_listen())
     assert result.applied
     assert event.kind.value == "lifecycle" and event.subject == "b"
-    assert event.data["change"] == "Migrate" and event.data["steps"]
+    assert event.detail == "Migrate b to kvm3"
+    assert event.data["change"] == Migrate("b", "kvm3") and event.data["steps"] == result.steps
     s(stream.aclose())

@@ -1,5 +1,6 @@
 """Property: a change guard() allows, applied with apply_to_model(), never adds an error
-finding; guard() and apply_to_model() never raise on what loads."""
+finding; guard() and apply_to_model() never raise on what loads; plan_change() never edits
+the topology it is given, nor any earlier one its copies share objects with."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ from console.models.changes import (
     VtepEdit,
 )
 from console.models.findings import Severity
-from console.models.rules import apply_to_model, check, guard
+from console.models.pipeline import plan_change
+from console.models.rules import applied_copy, apply_to_model, check, guard
+from console.models.rules.guards import prechecks
 
 DEMO = (Path(__file__).resolve().parents[2] / "resources/topologies/demo.yaml").read_text()
 _base = tf.loads(DEMO)
@@ -92,3 +95,22 @@ def test_allowed_changes_never_add_errors(sequence):
             continue
         apply_to_model(topo, change)
         assert errors(topo) <= before, change
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(changes, min_size=1, max_size=4))
+def test_plan_change_never_edits_a_topology(sequence):
+    topo = tf.loads(DEMO)
+    seen = [(topo, tf.dumps(topo))]
+    for change in sequence:
+        before = seen[-1][1]
+        planned = plan_change(topo, change)
+        assert tf.dumps(topo) == before
+        if not prechecks(topo, change):  # a copy takes it, whether the rules allow it or not
+            in_place = tf.loads(before)
+            apply_to_model(in_place, change)
+            assert tf.dumps(applied_copy(topo, change)) == tf.dumps(in_place)
+        if planned.after is not None:  # what a fabric runs next: shares objects with topo
+            topo = planned.after
+            seen.append((topo, tf.dumps(topo)))
+    assert all(tf.dumps(t) == dumped for t, dumped in seen)

@@ -220,13 +220,15 @@ def test_apply_renames_follow_every_reference():
     assert check(t) == []
 
 
-def test_apply_migrate_moves_the_vm_in_place():
+def test_apply_migrate_replaces_the_vm_and_leaves_the_old_one_as_it_was():
     t = two_vmfex_hosts()
     vm = t.vms[WEB1]
-    moved: list[str] = []
-    vm.events.host.connect(moved.append)
+    heard: list[str] = []
+    vm.events.connect(lambda info: heard.append(info.signal.name))
+    t.events.vms.connect(lambda *_: heard.append("vms"))
     apply_to_model(t, Migrate("web1", "kvm2"))
-    assert t.vms[WEB1] is vm and moved == ["kvm2"]
+    assert t.vms[WEB1].host == "kvm2" and t.vms[WEB1].nics == vm.nics
+    assert vm.host == "kvm1" and heard == ["vms"]  # one event: the list's
 
 
 def test_apply_nic_changes_and_vm_removal_drop_dead_flows():

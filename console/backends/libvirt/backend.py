@@ -24,8 +24,7 @@ from console.export import libvirt as lx
 from console.models import Topology
 from console.models.changes import Change, ChangeResult, Migrate
 from console.models.findings import Finding
-from console.models.rules.apply import apply_to_model
-from console.models.rules.guards import guard
+from console.models.pipeline import PlannedChange, plan_change
 from console.models.stats import CounterSample, VifCounters
 
 from ..base import Backend, BackendError, BackendEvent, ConnectionState, EventKind
@@ -310,33 +309,33 @@ class LibvirtBackend(Backend):
     # ------------------------------------------------------------------ changes
     async def plan(self, change: Change) -> tuple[list[steps.Step], list[Finding], Topology]:
         """(steps, refusals, topology after) for a change, without carrying it out."""
-        before = await self.inventory()
-        refusals = guard(before, change)
-        if refusals:
-            return [], refusals, before
-        after = before.model_copy(deep=True)
-        apply_to_model(after, change)
-        if isinstance(change, Migrate):
-            return [], [], after
-        planned = await self._call(steps.plan, before, after, self.host, change,
-                                   what="planning the change")
-        return _dedupe(planned), [], after
+        planned, todo = await self._plan(change)
+        return todo, planned.refusals, planned.after or planned.before
+
+    async def _plan(self, change: Change) -> tuple[PlannedChange, list[steps.Step]]:
+        """The change judged and applied to the host's inventory (console.models.pipeline),
+        and the libvirt steps that carry it out (none when it is refused)."""
+        planned = plan_change(await self.inventory(), change)
+        if planned.after is None or isinstance(change, Migrate):
+            return planned, []
+        todo = await self._call(steps.plan, planned.before, planned.after, self.host, change,
+                                what="planning the change")
+        return planned, _dedupe(todo)
 
     async def apply(self, change: Change) -> ChangeResult:
         if isinstance(change, Migrate):
             return await migration.migrate(self, change)
         try:
-            planned, refusals, _after = await self.plan(change)
+            planned, todo = await self._plan(change)
         except steps.NotForLibvirt as exc:
             return ChangeResult(change, False, str(exc))
         except libvirt.libvirtError as exc:
             log.info("%s: cannot plan %s: %s", self.uri, type(change).__name__,
-                        describe(exc))
+                     describe(exc))
             return ChangeResult(change, False, f"cannot plan the change: {describe(exc)}")
-        if refusals:
-            return ChangeResult(change, False, "; ".join(f.message for f in refusals),
-                                findings=list(refusals))
-        return await self.run_steps(change, planned)
+        if planned.after is None:
+            return planned.refused()
+        return await self.run_steps(change, todo)
 
     async def run_steps(self, change: Change, planned: list[steps.Step]) -> ChangeResult:
         done: list[str] = []
@@ -356,10 +355,11 @@ class LibvirtBackend(Backend):
                                            *(f"not done: {d}" for d in left)])
             done.append(f"{step.description} [{note}]")
         self._facts = None
-        self.emit(BackendEvent(EventKind.CONFIG, self.host or self.uri, "changed",
-                               {"change": type(change).__name__}))
-        message = "applied" if planned else "nothing to change on this host"
-        return ChangeResult(change, True, message, steps=[f"done: {d}" for d in done])
+        result = ChangeResult(change, True, "applied" if planned else
+                              "nothing to change on this host",
+                              steps=[f"done: {d}" for d in done])
+        self.announce(result)
+        return result
 
     # ------------------------------------------------------------------ counters
     async def sample(self) -> CounterSample:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import libvirt
 
 from console.models.changes import ChangeResult, Migrate
-from console.models.rules.guards import guard
+from console.models.rules.guards import plan_change
 
 from ..base import BackendError, BackendEvent, EventKind
 from . import parse
@@ -42,10 +42,9 @@ async def migrate(source: LibvirtBackend, change: Migrate) -> ChangeResult:
         topo = parse.merge([await source.inventory(), await dest.inventory()])
     except BackendError as exc:
         return ChangeResult(change, False, str(exc))
-    refusals = guard(topo, change)
-    if refusals:
-        return ChangeResult(change, False, "; ".join(f.message for f in refusals),
-                            findings=list(refusals))
+    planned = plan_change(topo, change)
+    if planned.after is None:
+        return planned.refused()
     return await _run(source, dest, change)
 
 

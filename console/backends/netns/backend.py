@@ -28,8 +28,7 @@ from console.models.changes import (
     VmRemove,
     VtepEdit,
 )
-from console.models.rules.apply import apply_to_model
-from console.models.rules.guards import guard
+from console.models.pipeline import plan_change
 from console.models.stats import CounterSample
 from console.models.topology import Topology
 
@@ -216,12 +215,7 @@ class NetnsBackend(Backend):
     async def apply(self, change: Change) -> ChangeResult:
         result: ChangeResult = await self._call(self._apply, change)
         if result.applied:  # events go out on the loop's thread, never the worker's
-            kind = EventKind.LIFECYCLE if isinstance(change, (Migrate, VmDefine, VmRemove)) \
-                else EventKind.CONFIG
-            subject = getattr(change, "vm", None) or getattr(change, "host", None) or \
-                type(change).__name__
-            self.emit(BackendEvent(kind, str(subject), result.message,
-                                   {"change": type(change).__name__, "steps": result.steps}))
+            self.announce(result)
         return result
 
     def _apply(self, change: Change) -> ChangeResult:
@@ -230,14 +224,10 @@ class NetnsBackend(Backend):
         if not isinstance(change, LIVE_CHANGES):
             return ChangeResult(change, False, f"the kernel lab cannot apply a "
                                 f"{type(change).__name__} live: reconnect to rebuild it")
-        refusals = guard(self.topology, change)
-        if refusals:
-            return ChangeResult(change, False, refusals[0].message, findings=refusals)
-        new = self.topology.model_copy(deep=True)
-        try:
-            apply_to_model(new, change)
-        except ValueError as exc:
-            return ChangeResult(change, False, str(exc))
+        planned = plan_change(self.topology, change)
+        if planned.after is None:
+            return planned.refused()
+        new = planned.after  # self.topology stays as it is until the lab has followed
         old_plan = self.lab.plan
         try:
             steps = self.lab.reconcile(plan_lab(new))

@@ -71,17 +71,20 @@ def errors(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity is Severity.ERROR]
 
 
-from .apply import apply_to_model  # noqa: E402
-from .guards import guard  # noqa: E402
+from .apply import applied_copy, apply_to_model  # noqa: E402
+from .guards import PlannedChange, guard, plan_change  # noqa: E402
 
 __all__ = [
     "REF_PREFIX",
     "RULES",
+    "PlannedChange",
     "Rule",
+    "applied_copy",
     "apply_to_model",
     "check",
     "dangling",
     "errors",
     "guard",
     "is_dangling",
+    "plan_change",
 ]

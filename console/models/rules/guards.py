@@ -1,7 +1,8 @@
 """Guards for live changes: may this change be applied, and if not, why not.
 
-`guard(topology, change)` returns the findings that refuse the change (empty: allowed).
-The emulated, libvirt and lab backends and the GUI editors all call it, so a change is
+`guard(topology, change)` returns the findings that refuse the change (empty: allowed);
+it is the change pipeline's verdict (console.models.pipeline.plan_change), which the
+emulated, libvirt and lab backends and the GUI editors all go through, so a change is
 judged one way everywhere:
 
 - an object owned by OpenStack (or an OpenStack port: a vNIC on a network with a policy
@@ -10,9 +11,15 @@ judged one way everywhere:
 - a migration is refused when Derived.migration says so (hostdev, another cluster, ...);
 - any other change is refused when applying it would add an error finding that the
   topology did not have (a fifth VTEP, a MAC in use, a profile past its max ports, ...).
+
+`prechecks` holds the first three (and unknown names), which need no trial application;
+`new_errors` the last, on the copy the pipeline applied the change to.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import assert_never
 
 from ..base import Owner
 from ..changes import (
@@ -25,6 +32,7 @@ from ..changes import (
     NicUpdate,
     PortProfileEdit,
     PortProfileRemove,
+    VmDefine,
     VmRemove,
     VsmEdit,
     VtepEdit,
@@ -32,8 +40,10 @@ from ..changes import (
 from ..derived import Derived
 from ..findings import Finding, Severity
 from ..inventory import Vnic
+from ..overlay import BridgeDomain
+from ..pipeline import PlannedChange, plan_change
 from ..topology import Topology
-from .apply import apply_to_model
+from ..vmfex import PortProfile
 from .openstack import READ_ONLY, READ_ONLY_MESSAGE
 from .registry import ERROR, README_DOC, RULES, VMFEX_DOC, Context, live_rule
 
@@ -49,6 +59,12 @@ MIGRATION = live_rule("vmfex.live-migration", ERROR,
 
 def guard(topo: Topology, change: Change) -> list[Finding]:
     """Why `change` is refused on `topo` (empty when it may be applied)."""
+    return plan_change(topo, change).refusals
+
+
+def prechecks(topo: Topology, change: Change) -> list[Finding]:
+    """The refusals that need no trial application: unknown names, OpenStack ownership,
+    segmentation in use, migration limits."""
     refusals = _unknown(topo, change)
     if refusals:
         return refusals
@@ -66,7 +82,7 @@ def guard(topo: Topology, change: Change) -> list[Finding]:
             return [MIGRATION.finding(f"{path}.host", f"VM {change.vm} cannot live-migrate to "
                                       f"{change.dest_host}: {reason}")
                     for reason in verdict.reasons]
-    return _new_errors(topo, change)
+    return []
 
 
 def _vm_path(topo: Topology, name: str) -> str:
@@ -77,34 +93,44 @@ def _vm_path(topo: Topology, name: str) -> str:
 
 
 def _unknown(topo: Topology, change: Change) -> list[Finding]:
+    missing = _missing(topo, change)
+    return [UNKNOWN.finding(*missing)] if missing is not None else []
+
+
+def _missing(topo: Topology, change: Change) -> tuple[str, str] | None:
+    """(path, message) of the first object the change names that `topo` does not have."""
     vms = {vm.name: vm for vm in topo.vms}
     hosts = {h.name for h in topo.hosts}
-    missing: list[tuple[str, str]] = []
+    profiles = {p.name for p in topo.port_profiles}
+    bds = {b.name for b in topo.bridge_domains}
     match change:
-        case NicAttach(vm=vm) | NicUpdate(vm=vm) | NicDetach(vm=vm) | Migrate(vm=vm) \
-                if vm not in vms:
-            missing.append(("vms", f"there is no VM named {vm}"))
-        case NicUpdate(vm=vm, nic=nic) if all(n.name != nic.name for n in vms[vm].nics):
-            missing.append((_vm_path(topo, vm), f"VM {vm} has no vNIC named {nic.name}"))
-        case NicDetach(vm=vm, nic=nic) if all(n.name != nic for n in vms[vm].nics):
-            missing.append((_vm_path(topo, vm), f"VM {vm} has no vNIC named {nic}"))
-        case VmRemove(name=name) if name not in vms:
-            missing.append(("vms", f"there is no VM named {name}"))
-        case VtepEdit(host=host) if host not in hosts:
-            missing.append(("hosts", f"there is no host named {host}"))
-        case Migrate(dest_host=host) if host not in hosts:
-            missing.append(("hosts", f"there is no host named {host}"))
-        case PortProfileRemove(name=name) if all(p.name != name for p in topo.port_profiles):
-            missing.append(("port_profiles", f"there is no port profile named {name}"))
-        case BridgeDomainRemove(name=name) if all(b.name != name for b in topo.bridge_domains):
-            missing.append(("bridge_domains", f"there is no bridge domain named {name}"))
-        case PortProfileEdit(old_name=old) if old and all(
-                p.name != old for p in topo.port_profiles):
-            missing.append(("port_profiles", f"there is no port profile named {old}"))
-        case BridgeDomainEdit(old_name=old) if old and all(
-                b.name != old for b in topo.bridge_domains):
-            missing.append(("bridge_domains", f"there is no bridge domain named {old}"))
-    return [UNKNOWN.finding(path, message) for path, message in missing]
+        case NicAttach(vm=vm) | VmRemove(name=vm):
+            if vm not in vms:
+                return "vms", f"there is no VM named {vm}"
+        case NicUpdate(vm=vm, nic=Vnic(name=nic)) | NicDetach(vm=vm, nic=nic):
+            if vm not in vms:
+                return "vms", f"there is no VM named {vm}"
+            if all(n.name != nic for n in vms[vm].nics):
+                return _vm_path(topo, vm), f"VM {vm} has no vNIC named {nic}"
+        case Migrate(vm=vm, dest_host=host):
+            if vm not in vms:
+                return "vms", f"there is no VM named {vm}"
+            if host not in hosts:
+                return "hosts", f"there is no host named {host}"
+        case VtepEdit(host=host):
+            if host not in hosts:
+                return "hosts", f"there is no host named {host}"
+        case PortProfileRemove(name=name) | PortProfileEdit(old_name=name):
+            if name is not None and name not in profiles:  # old_name None: no rename
+                return "port_profiles", f"there is no port profile named {name}"
+        case BridgeDomainRemove(name=name) | BridgeDomainEdit(old_name=name):
+            if name is not None and name not in bds:
+                return "bridge_domains", f"there is no bridge domain named {name}"
+        case VmDefine() | VsmEdit():
+            pass  # a new (or redefined) VM, the VSM's settings: nothing named to look up
+        case _:
+            assert_never(change)
+    return None
 
 
 def _is_port(nic: Vnic) -> bool:
@@ -114,40 +140,52 @@ def _is_port(nic: Vnic) -> bool:
 
 def _read_only(topo: Topology, change: Change) -> list[Finding]:
     found: list[tuple[str, str]] = []
-    if isinstance(change, (PortProfileEdit, PortProfileRemove)):
-        if isinstance(change, PortProfileEdit):
-            name = change.old_name or change.profile.name
-        else:
-            name = change.name
-        for i, p in enumerate(topo.port_profiles):
-            if p.name == name and p.owner is Owner.OPENSTACK:
-                found.append((f"port_profiles[{i}]", f"port profile {name} is "))
-        if any(p.name == name for p in Derived(topo).dynamic_profiles.values()):
-            found.append(("port_profiles", f"port profile {name} is a dynamic port profile "
-                                           "(a policy profile on a network), "))
-    elif isinstance(change, (BridgeDomainEdit, BridgeDomainRemove)):
-        if isinstance(change, BridgeDomainEdit):
-            name = change.old_name or change.bridge_domain.name
-        else:
-            name = change.name
-        for i, bd in enumerate(topo.bridge_domains):
-            if bd.name == name and bd.owner is Owner.OPENSTACK:
-                found.append((f"bridge_domains[{i}]", f"bridge domain {name} is "))
-    elif isinstance(change, NicAttach) and _is_port(change.nic):
-        found.append((_vm_path(topo, change.vm), f"vNIC {change.nic.name} of VM {change.vm} "
-                      f"is an OpenStack port on network {change.nic.network}, "))
-    elif isinstance(change, (NicUpdate, NicDetach)):
-        new, name = ((change.nic, change.nic.name) if isinstance(change, NicUpdate)
-                     else (None, change.nic))
-        for i, vm in enumerate(topo.vms):
-            if vm.name != change.vm:
-                continue
-            for j, nic in enumerate(vm.nics):
-                if nic.name == name and (_is_port(nic) or (new is not None and _is_port(new))):
-                    network = nic.network or (new.network if new else None)
-                    found.append((f"vms[{i}].nics[{j}]", f"vNIC {name} of VM {vm.name} is an "
-                                  f"OpenStack port on network {network}, "))
+    match change:
+        case PortProfileEdit(old_name=str(name)) | PortProfileEdit(profile=PortProfile(
+                name=name)) | PortProfileRemove(name=name):
+            found = _owned(topo.port_profiles, "port_profiles", "port profile", name)
+            if any(p.name == name for p in Derived(topo).dynamic_profiles.values()):
+                found.append(("port_profiles", f"port profile {name} is a dynamic port "
+                                               "profile (a policy profile on a network), "))
+        case BridgeDomainEdit(old_name=str(name)) | BridgeDomainEdit(
+                bridge_domain=BridgeDomain(name=name)) | BridgeDomainRemove(name=name):
+            found = _owned(topo.bridge_domains, "bridge_domains", "bridge domain", name)
+        case NicAttach(vm=vm, nic=nic):
+            if _is_port(nic):
+                found.append((_vm_path(topo, vm), f"vNIC {nic.name} of VM {vm} is an "
+                              f"OpenStack port on network {nic.network}, "))
+        case NicUpdate(vm=vm, nic=nic):
+            found = _ports(topo, vm, nic.name, nic)
+        case NicDetach(vm=vm, nic=name):
+            found = _ports(topo, vm, name, None)
+        case VmDefine() | VmRemove() | VtepEdit() | VsmEdit() | Migrate():
+            pass  # nothing OpenStack owns
+        case _:
+            assert_never(change)
     return [READ_ONLY.finding(path, subject + READ_ONLY_MESSAGE) for path, subject in found]
+
+
+def _owned(items: Sequence[PortProfile | BridgeDomain], field: str, what: str,
+           name: str) -> list[tuple[str, str]]:
+    """(path, subject) of the objects named `name` that OpenStack owns."""
+    return [(f"{field}[{i}]", f"{what} {name} is ") for i, obj in enumerate(items)
+            if obj.name == name and obj.owner is Owner.OPENSTACK]
+
+
+def _ports(topo: Topology, vm_name: str, nic_name: str,
+           new: Vnic | None) -> list[tuple[str, str]]:
+    """(path, subject) of the vNIC a change edits (to `new`) or removes (None) when it is,
+    or would become, an OpenStack port."""
+    found = []
+    for i, vm in enumerate(topo.vms):
+        if vm.name != vm_name:
+            continue
+        for j, nic in enumerate(vm.nics):
+            if nic.name == nic_name and (_is_port(nic) or (new is not None and _is_port(new))):
+                network = nic.network or (new.network if new else None)
+                found.append((f"vms[{i}].nics[{j}]", f"vNIC {nic_name} of VM {vm.name} is "
+                              f"an OpenStack port on network {network}, "))
+    return found
 
 
 def _segmentation(topo: Topology, change: VsmEdit) -> list[Finding]:
@@ -166,46 +204,21 @@ def _segmentation(topo: Topology, change: VsmEdit) -> list[Finding]:
 
 # -------------------------------------------------------------- would it add errors?
 
-def _scratch(topo: Topology, change: Change) -> Topology:
-    """A copy to try the change on: new lists holding the same objects, with deep copies of
-    the objects apply_to_model edits in place (so the original never changes and its
-    listeners hear nothing)."""
-    fields = {name: getattr(topo, name) for name in type(topo).model_fields}
-    scratch = type(topo)(**fields)
-    touched_vms: set[str] = set()
-    match change:
-        case NicAttach(vm=vm) | NicUpdate(vm=vm) | NicDetach(vm=vm) | Migrate(vm=vm):
-            touched_vms.add(vm)
-        case PortProfileEdit(profile=p, old_name=old) if old and old != p.name:
-            touched_vms.update(vm.name for vm in topo.vms
-                               if any(n.port_profile == old for n in vm.nics))
-        case VtepEdit(host=host):
-            scratch.hosts = [h.model_copy(deep=True) if h.name == host else h
-                             for h in topo.hosts]
-        case BridgeDomainEdit() | VsmEdit():
-            scratch.port_profiles = [p.model_copy(deep=True) for p in topo.port_profiles]
-            scratch.networks = [n.model_copy(deep=True) for n in topo.networks]
-            scratch.hosts = [h.model_copy(deep=True) for h in topo.hosts]
-    if touched_vms:
-        scratch.vms = [vm.model_copy(deep=True) if vm.name in touched_vms else vm
-                       for vm in topo.vms]
-    return scratch
-
-
 def _error_keys(findings: list[Finding]) -> set[tuple[str, str]]:
     return {(f.rule, f.message) for f in findings if f.severity is Severity.ERROR}
 
 
-def _new_errors(topo: Topology, change: Change) -> list[Finding]:
+def new_errors(before: Topology, after: Topology) -> list[Finding]:
+    """The error findings `after` has that `before` did not."""
     from . import check  # the package imports this module
 
-    scratch = _scratch(topo, change)
-    apply_to_model(scratch, change)
-    after = [f for f in check(scratch) if f.severity is Severity.ERROR]
-    if not after:  # the usual case: one validation run, not two
+    found = [f for f in check(after) if f.severity is Severity.ERROR]
+    if not found:  # the usual case: one validation run, not two
         return []
-    before = _error_keys(check(topo, rules={f.rule for f in after}))
-    return [f for f in after if (f.rule, f.message) not in before]
+    had = _error_keys(check(before, rules={f.rule for f in found}))
+    return [f for f in found if (f.rule, f.message) not in had]
 
 
-__all__ = ["guard"]
+# PlannedChange and plan_change are named here too for the callers that took them from
+# this module before the pipeline had one of its own.
+__all__ = ["PlannedChange", "guard", "new_errors", "plan_change", "prechecks"]

@@ -6,6 +6,8 @@ fabric must be reverted too, with a change every backend already understands.
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from ..changes import (
     BridgeDomainEdit,
     BridgeDomainRemove,
@@ -18,6 +20,7 @@ from ..changes import (
     PortProfileRemove,
     VmDefine,
     VmRemove,
+    VsmEdit,
     VtepEdit,
 )
 from ..topology import Topology
@@ -68,4 +71,7 @@ def inverse_of(before: Topology, change: Change) -> Change | None:
         case Migrate(vm=vm):
             prior_vm = idx.vms.get(vm)
             return Migrate(vm, prior_vm.host) if prior_vm is not None else None
-    return None
+        case VsmEdit():
+            return None  # `no feature segmentation` removed every bridge domain
+        case _:
+            assert_never(change)

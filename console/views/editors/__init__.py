@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 from console.models.topofile import TopologyFileError
 
 from .bar import ModelBar
-from .commands import describe
 from .document import APP_TITLE, Document
 from .panel import EditorPanel
 
@@ -532,7 +531,7 @@ def install(window, document: Document | None = None) -> Installed:
 
 def live_text(result) -> str:
     """"Undone live: Edit port profile web" — what went to the fabric, and how."""
-    what = describe(result.change)
+    what = result.change.describe()
     verb = "Applied live" if result.applied else "Not applied live"
     message = (result.message or "").strip()
     if not message or message.lower().rstrip(".") in ("applied", "ok", what.lower()):

@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
 
 from console.models.changes import Change, ChangeResult
 from console.models.findings import Finding, Severity
+from console.models.rules.apply import applied_copy
 from console.models.topofile import format_path
 
-from .commands import ChangeCommand, applied_copy, describe, refusals
+from .commands import ChangeCommand, refusals
 from .document import DocumentApi
 from .preview import PreviewWidget
 
@@ -307,7 +308,7 @@ class EditorBase(QWidget):
         verb = "Applied" if result.applied else "Refused"
         message = result.message.strip()
         if message.lower().rstrip(".") in ("", "applied", "ok", "refused"):
-            message = describe(result.change)  # a backend's bare "applied" says nothing
+            message = result.change.describe()  # a backend's bare "applied" says nothing
         text = message if message.startswith(("Applied", "Refused")) \
             else f"{verb}: {message}"
         extra = "".join(f"<br>• {_esc(f.message)}" for f in result.findings

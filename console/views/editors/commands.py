@@ -1,9 +1,10 @@
 """Live changes (console.models.changes) as undo commands, and how an editor applies one.
 
-A change is judged by `rules.guard` and applied by `rules.apply_to_model`, the same code
-the backends use. apply_to_model edits in place; the command runs it on a scratch copy of
-the fields the change touches and then swaps those fields in, so each collection emits one
-event and undo restores the exact previous state.
+A change is judged by `rules.guard` and applied by `rules.applied_copy`: the change
+pipeline every backend goes through (console.models.pipeline). The command applies it to
+a copy and then swaps the fields the change touches into the document's topology, so each
+collection emits one event and undo restores the exact previous state. How a change is
+described (its undo text) is the change's own `describe()`.
 """
 
 from __future__ import annotations
@@ -16,24 +17,9 @@ from PySide6.QtGui import QUndoCommand
 
 from console.models import Topology
 from console.models.base import Model
-from console.models.changes import (
-    BridgeDomainEdit,
-    BridgeDomainRemove,
-    Change,
-    ChangeResult,
-    Migrate,
-    NicAttach,
-    NicDetach,
-    NicUpdate,
-    PortProfileEdit,
-    PortProfileRemove,
-    VmDefine,
-    VmRemove,
-    VsmEdit,
-    VtepEdit,
-)
+from console.models.changes import Change, ChangeResult
 from console.models.findings import Finding
-from console.models.rules.apply import TOUCHES, apply_to_model
+from console.models.rules.apply import TOUCHES, applied_copy
 from console.models.rules.guards import guard
 from console.models.rules.inverse import inverse_of
 
@@ -44,53 +30,12 @@ HARD_RULES = frozenset({"openstack.read-only", "vxlan.segmentation-in-use",
                         "vmfex.live-migration", "change.unknown-object"})
 
 
-
-def describe(change: Change) -> str:
-    """A short undo-menu text for a change."""
-    match change:
-        case PortProfileEdit(profile=p):
-            return f"Edit port profile {p.name}"
-        case PortProfileRemove(name=n):
-            return f"Delete port profile {n}"
-        case NicAttach(vm=vm, nic=nic):
-            return f"Attach {vm}/{nic.name}"
-        case NicUpdate(vm=vm, nic=nic):
-            return f"Edit {vm}/{nic.name}"
-        case NicDetach(vm=vm, nic=nic):
-            return f"Detach {vm}/{nic}"
-        case VmDefine(vm=vm):
-            return f"Define VM {vm.name}"
-        case VmRemove(name=n):
-            return f"Delete VM {n}"
-        case VtepEdit(host=h):
-            return f"Edit VTEPs of {h}"
-        case BridgeDomainEdit(bridge_domain=bd):
-            return f"Edit bridge domain {bd.name}"
-        case BridgeDomainRemove(name=n):
-            return f"Delete bridge domain {n}"
-        case VsmEdit(vsm=vsm):
-            return "Enable segmentation" if vsm.segmentation else "Disable segmentation"
-        case Migrate(vm=vm, dest_host=d):
-            return f"Migrate {vm} to {d}"
-    return type(change).__name__
-
-
 def _copy(value: Any) -> Any:
     if isinstance(value, Model):
         return value.model_copy(deep=True)
     if isinstance(value, list):
         return [_copy(v) for v in value]
     return value
-
-
-def applied_copy(topo: Topology, change: Change) -> Topology:
-    """A new topology: `topo` with `change` applied (the original is not touched; fields
-    the change cannot touch are shared, not copied)."""
-    scratch = type(topo)(**{name: getattr(topo, name) for name in type(topo).model_fields})
-    for f in TOUCHES[type(change)]:
-        setattr(scratch, f, _copy(getattr(topo, f)))
-    apply_to_model(scratch, change)
-    return scratch
 
 
 class ChangeCommand(QUndoCommand):
@@ -102,7 +47,7 @@ class ChangeCommand(QUndoCommand):
         """`live`: the backend the change has already gone to. Undo then sends it the
         inverse change, and redo the change again, so the fabric follows the history;
         `on_live` hears how each of those went."""
-        super().__init__(text or describe(change), parent)
+        super().__init__(text or change.describe(), parent)
         self.topo, self.change = topo, change
         self.fields = TOUCHES[type(change)]
         self.before = {f: _copy(getattr(topo, f)) for f in self.fields}
@@ -132,7 +77,7 @@ class ChangeCommand(QUndoCommand):
         if self.live is None:
             return
         if change is None:
-            self._report(ChangeResult(self.change, False, f"{describe(self.change)}: undone "
+            self._report(ChangeResult(self.change, False, f"{self.change.describe()}: undone "
                                       "here only; the fabric keeps it (no single change "
                                       "reverses it there)"))
             return

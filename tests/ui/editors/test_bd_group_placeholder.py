@@ -12,9 +12,8 @@ from PySide6.QtCore import Qt
 
 from console.export import nxos
 from console.models.derived import flood_group
-from console.models.rules import check
+from console.models.rules import applied_copy, check
 from console.views.editors.bridge_domain import BridgeDomainEditor
-from console.views.editors.commands import applied_copy
 
 # an address such as 239.1.1.1, not the range 224.0.0.0/4
 ADDRESS = re.compile(r"\b\d{1,3}(\.\d{1,3}){3}\b(?!/)")
