@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any, Protocol, TypeVar
+from typing import Protocol
 
 import numpy as np
 
@@ -50,15 +50,12 @@ from console.models.payloads import vtep_roles
 from console.models.pipeline import plan_change
 from console.models.stats import (
     CounterSample,
-    FiCounters,
-    FloodCounters,
-    VemCounters,
-    VifCounters,
 )
 from console.models.topology import Topology
 
 from . import carry
-from .tables import COUNTER_COLUMNS, REMOTE, Tables, compile_topology
+from .sampling import counter_sample
+from .tables import REMOTE, Tables, compile_topology
 from .traffic import TICKS_PER_S, int_to_mac
 
 PLANES = ("compiled", "reference")
@@ -89,16 +86,6 @@ def _make_plane(plane: str, tables: Tables, flow_cache: bool = True) -> Plane:
 
         return ReferencePlane(tables)
     raise ValueError(f"plane is one of {', '.join(PLANES)}, not {plane!r}")
-
-
-_C = TypeVar("_C", VifCounters, FloodCounters, VemCounters, FiCounters)
-
-
-def _counters(cls: type[_C], kind: str, row: list[int], **gauges: int) -> _C:
-    """One row of a plane's counter table (its columns named by COUNTER_COLUMNS[kind]),
-    with the facade's own gauges and counts given by name."""
-    values: dict[str, Any] = dict(zip(COUNTER_COLUMNS[kind], row, strict=True))
-    return cls(**values, **gauges)
 
 
 class Fabric:
@@ -171,28 +158,9 @@ class Fabric:
 
     # ------------------------------------------------------------------ counters
     def sample(self) -> CounterSample:
-        t = self._tables
-        c = self._plane.counters()
-        base = self._base_arrays()
-        s = CounterSample(timestamp=self.now)
-        rows = (c["vif"] + base["vif"]).tolist()
-        s.vifs = {vid: _counters(VifCounters, "vif", row) for vid, row in zip(t.vif_ids, rows)}
-        per_sw, per_seg = self._plane.l2_gauges(self._tick)
-        learned = np.zeros(len(t.bd_names) + 1, dtype=np.int64)
-        np.add.at(learned, t.seg_bd, per_seg)  # VLAN segments (-1) land in the extra slot
-        rows = (c["bd"] + base["bd"]).tolist()
-        for i, name in enumerate(t.bd_names):
-            joins, leaves = self._base.igmp(name)
-            s.bridge_domains[name] = _counters(FloodCounters, "bd", rows[i], igmp_joins=joins,
-                                               igmp_leaves=leaves,
-                                               learned_macs=int(learned[i]))
-        rows = (c["vem"] + base["vem"]).tolist()
-        s.vems = {name: _counters(VemCounters, "vem", row, l2_entries=int(per_sw[i]))
-                  for i, (name, row) in enumerate(zip(t.vem_names, rows))}
-        rows = (c["fi"] + base["fi"]).tolist()
-        s.fabric_interconnects = {name: _counters(FiCounters, "fi", row)
-                                  for name, row in zip(t.fi_names, rows)}
-        return s
+        """Every counter now, as columns (engine.sampling): no object per VIF."""
+        return counter_sample(self._tables, self._plane, self._base_arrays(),
+                              self._base.igmp_counts, self._tick, self.now)
 
     def _base_arrays(self) -> dict[str, np.ndarray]:
         """Totals of earlier planes aligned with the current tables (built once per
