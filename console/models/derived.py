@@ -100,6 +100,12 @@ class Derived:
                     out[key] = profile
         return out
 
+    @cached_property
+    def _clusters(self) -> tuple[str, ...]:
+        """Every host's cluster, once: a dynamic profile reaches them all (per profile,
+        this was a walk over every host: 10,000 hosts x 4,000 profiles at scale)."""
+        return tuple(sorted({h.cluster for h in self.topo.hosts})) or ("default",)
+
     def _make_dynamic(self, policy_name: str, network_name: str) -> PortProfile | None:
         policy = self.index.policy_profiles.get(policy_name)
         network = self.index.networks.get(network_name)
@@ -112,7 +118,7 @@ class Derived:
             vlans = list(network.vlans)
         return PortProfile(
             name=dynamic_profile_name(policy_name, network_name),
-            clients=sorted({h.cluster for h in self.topo.hosts}) or ["default"],
+            clients=list(self._clusters),
             vlans=vlans,
             bridge_domain=network.bridge_domain,
             qos=policy.qos,
