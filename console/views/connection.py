@@ -29,6 +29,7 @@ from console.models.derived import Derived
 from console.models.findings import Finding, Severity
 from console.models.merge import merge_live, shallow_copy
 from console.models.overlay import FloodMode
+from console.models.rules import check
 from console.models.stats import CounterSample
 from console.models.topology import Topology
 
@@ -44,11 +45,7 @@ _RULES = ThreadPoolExecutor(1, thread_name_prefix="fabric-rules")
 
 
 def check_topology(topo: Topology) -> list[Finding]:
-    """The rules' findings (console.models.rules), or none where the rules are absent."""
-    try:
-        from console.models.rules import check
-    except ImportError:
-        return []
+    """The rules' findings (console.models.rules), errors first; none if a rule fails."""
     try:
         return sorted(check(topo), key=lambda f: (f.severity is not Severity.ERROR, f.path))
     except Exception:  # a rule bug must not take the window down
