@@ -42,9 +42,10 @@ _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # sends a file to the PyYAML path, never changes a reading.
 _STARTS_TOKEN = r"(?:(?<![^\s\[\]{},].)|(?<=[\"'\]}]:.))"
 
-_OTHER_SYNTAX = re.compile(r"[&*!%|>?@`]" + _STARTS_TOKEN + "|<<")
-"""Anchors, aliases, tags, directives, block scalars, complex keys, reserved characters,
-merge keys (PyYAML merges; ryaml keeps a key '<<'): the fast path takes none of them."""
+_OTHER_SYNTAX = re.compile(r"[&*!%|>?@`]" + _STARTS_TOKEN)
+"""Anchors, aliases, tags, directives, block scalars, complex keys, reserved characters:
+the fast path takes none of them, nor merge keys (`<<`: PyYAML merges, ryaml keeps a key
+'<<'), looked for apart: one pattern with both could not skip to its first character."""
 
 _SCALAR = re.compile(r"[-+.0-9~=]" + _STARTS_TOKEN + r"[^\s,\[\]{}#]*")
 """Plain scalars one of the parsers may read as something other than text: those starting
@@ -60,7 +61,7 @@ Looked for in the parsed data (as text, quoted or not), which is cheaper than in
 def parse(text: str, max_values: int, max_depth: int, max_items: int) -> Any | None:
     """The parsed data of `text` when ryaml provably reads it as PyYAML does and it is
     within the budgets; None when topofile must read it with PyYAML."""
-    if ryaml is None or _OTHER_SYNTAX.search(text) is not None \
+    if ryaml is None or "<<" in text or _OTHER_SYNTAX.search(text) is not None \
             or text.startswith(("---", "...")) or "\n---" in text or "\n..." in text:
         return None  # (document markers: PyYAML reads one document, and says so)
     tokens = {token.removesuffix(":") for token in _SCALAR.findall(text)}

@@ -86,3 +86,26 @@ def test_models_have_no_python_init_or_private_attributes():
     for cls in models(Model):
         assert "__init__" not in vars(cls), cls.__name__
         assert not cls.__private_attributes__, (cls.__name__, cls.__private_attributes__)
+
+
+def test_objects_loaded_alike_share_their_fields_set_until_one_is_edited():
+    from console.models import topofile
+
+    topo = topofile.loads("""
+format: fabric-console/1
+name: shared
+hosts:
+  - {name: h1, switching: vem}
+  - {name: h2, switching: vem}
+  - {name: h3, switching: vem, cluster: blue}
+""")
+    h1, h2, h3 = topo.hosts
+    assert h1.__pydantic_fields_set__ is h2.__pydantic_fields_set__  # one set, not three
+    assert h1.model_fields_set == h2.model_fields_set == {"name", "switching"}
+    assert h3.model_fields_set == {"name", "switching", "cluster"}
+    h1.os = "rhel-6.4"
+    assert h1.model_fields_set == {"name", "switching", "os"}
+    assert h2.model_fields_set == {"name", "switching"}  # the edit stayed on h1
+    assert h1.model_dump(exclude_unset=True) == {"name": "h1", "switching": Switching.VEM,
+                                                 "os": "rhel-6.4"}
+    assert h2.model_dump(exclude_unset=True) == {"name": "h2", "switching": Switching.VEM}
