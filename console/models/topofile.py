@@ -28,6 +28,7 @@ from pydantic import TypeAdapter, ValidationError
 from . import fastyaml
 from .base import FieldsSets, Model, share_fields_sets
 from .topology import FORMAT, Topology
+from .types import error_text
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_VALUES = int(os.environ.get("FABRIC_CONSOLE_MAX_VALUES", "0") or 0) or 2_500_000
@@ -621,7 +622,7 @@ def _problems(errors: list[Any]) -> list[Problem]:
         if kind == "missing":
             out.append(Problem(format_path(loc), "required, missing"))
             continue
-        msg = err["msg"].removeprefix("Value error, ")
+        msg = error_text(err)
         got = err.get("input")
         if kind not in ("model_type", "dict_type", "list_type") and _is_scalar(got):
             msg += f" (got {_short(got)!r})" if isinstance(got, str) else f" (got {got})"

@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 from console import cli
 from console.export import load_format
@@ -36,7 +37,7 @@ from console.models import topofile as tf
 from console.models.derived import Derived
 from console.models.findings import Finding
 from console.models.rules import check
-from console.models.types import _NAME_RE
+from console.models.types import Name
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = yaml.safe_load((ROOT / "resources/topologies/demo.yaml").read_text())
@@ -192,6 +193,9 @@ def _file(text: str) -> str:
 
 # ------------------------------------------------------------------------ tests
 
+_NAME = TypeAdapter(Name)
+
+
 def _through_the_model(doc: dict[str, Any]) -> None:
     try:
         topo = tf.from_data(doc, source="fuzz")
@@ -201,7 +205,7 @@ def _through_the_model(doc: dict[str, Any]) -> None:
     findings = check(topo)
     assert all(isinstance(f, Finding) for f in findings)
     for profile in Derived(topo).dynamic_profiles.values():
-        assert _NAME_RE.fullmatch(profile.name), profile.name  # derived names always fit
+        assert _NAME.validate_python(profile.name) == profile.name  # derived names fit
     for fmt in ("nxos", "ucsm", "libvirt"):
         files = load_format(fmt).render(topo)
         for text in files.values():

@@ -22,6 +22,7 @@ from console.models.changes import Change, ChangeResult
 from console.models.findings import Finding, Severity
 from console.models.rules.apply import applied_copy
 from console.models.topofile import format_path
+from console.models.types import error_text
 
 from .commands import ChangeCommand, refusals
 from .document import DocumentApi
@@ -32,7 +33,7 @@ def validation_messages(exc: ValidationError) -> list[str]:
     out = []
     for err in exc.errors(include_url=False):
         where = format_path(err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
+        msg = error_text(err)
         out.append(f"{where}: {msg}" if where else msg)
     return out
 
@@ -249,7 +250,10 @@ class EditorBase(QWidget):
         Returns the result when there is no backend (the model is the target)."""
         try:
             change = self.change()
-        except (ValidationError, ValueError) as exc:
+        except ValidationError as exc:  # in the console's words, as the form shows them
+            self.result.setText("Not applied: " + "; ".join(validation_messages(exc)))
+            return None
+        except ValueError as exc:
             self.result.setText(f"Not applied: {exc}")
             return None
         hard, soft = refusals(self.doc.topology, change)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.models import BROADCAST, Topology, TrafficFlow
+from console.models.types import error_text
 
 from .document import DocumentApi
 
@@ -148,8 +149,7 @@ class TrafficEditor(QWidget):
             except ValidationError as exc:
                 err = exc.errors(include_url=False)[0]
                 where = ".".join(str(p) for p in err["loc"]) or "flow"
-                raise ValueError(f"row {row + 1}, {where}: "
-                                 f"{err['msg'].removeprefix('Value error, ')}") from None
+                raise ValueError(f"row {row + 1}, {where}: {error_text(err)}") from None
             if self.vm is not None and flow.source.split("/", 1)[0] != self.vm:
                 raise ValueError(f"row {row + 1}: 'from' must be a vNIC of {self.vm}")
             out.append(flow)
