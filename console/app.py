@@ -14,6 +14,7 @@ import logging.handlers
 import os
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from console.backends.process import on_signal
 os.environ.setdefault("QT_API", "pyside6")  # before qasync/pyqtgraph pick a binding
 
 log = logging.getLogger("console")
+STARTED = time.monotonic()  # the startup log's zero when console.cli is not the entry
 
 ORGANIZATION = "fabric-console"
 APPLICATION = "fabric-console"
@@ -92,6 +94,44 @@ def install_editors(window: Any) -> None:
     window.editors = install(window)  # kept: its objects must outlive this call
 
 
+STARTUP_LOG = "FABRIC_CONSOLE_STARTUP_LOG"
+
+
+def log_startup(window: Any, path: str, started: float) -> None:
+    """Startup timing for benchmarks/startup.py (issue #16), only when $FABRIC_CONSOLE_
+    STARTUP_LOG names a file: appends "mapped S T" when the window is first exposed and
+    "moving S T" when a graph has first drawn two rates (what benchmarks/gui.py calls
+    moving), S in seconds since `started`, T the time.monotonic() clock (system-wide, so
+    a parent process can count from its own spawn). Watches; changes nothing."""
+    from PySide6.QtCore import QEvent, QObject
+
+    def write(what: str) -> None:
+        now = time.monotonic()
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(f"{what} {now - started:.4f} {now:.4f}\n")
+
+    class Exposed(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+            if event.type() == QEvent.Type.Expose and handle.isExposed():
+                handle.removeEventFilter(self)
+                write("mapped")
+            return False
+
+    def moving() -> None:
+        if any(p.history.count >= 2 and p.isVisible() and not p.stale
+               and p.point_count() >= 2 for p in window.details.plots.plots):
+            window.refresher.redrawn.disconnect(moving)
+            write("moving")
+
+    handle = window.windowHandle()  # after show(): its first Expose is still to come
+    window._startup_exposed = Exposed(window)  # kept alive with the window
+    handle.installEventFilter(window._startup_exposed)
+    if handle.isExposed():  # a platform that exposes within show()
+        handle.removeEventFilter(window._startup_exposed)
+        write("mapped")
+    window.refresher.redrawn.connect(moving)
+
+
 def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
     """Run the console until its window closes. `args` is cli.py's Namespace (connect,
     debug, file) or an argv list."""
@@ -120,6 +160,11 @@ def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
     window = MainWindow()
     install_editors(window)
     window.show()
+    if os.environ.get(STARTUP_LOG):
+        # Zero: the entry module's first line, console/cli.py's for the console script,
+        # else this module's (python -m console.app).
+        entry = sys.modules.get("console.cli")
+        log_startup(window, os.environ[STARTUP_LOG], getattr(entry, "STARTED", STARTED))
     # `fabric-console FILE` runs FILE: its connection's document is the file, so the
     # canvas shows it and Save writes it.
     for uri in uris_of(args):

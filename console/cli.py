@@ -10,7 +10,14 @@ others. Nothing reaches the user as a traceback: Ctrl-C exits
 130, an unexpected error prints one line and exits 2 (the traceback only with --debug).
 """
 
+# ruff: noqa: E402  (STARTED is taken before the other imports)
 from __future__ import annotations
+
+import time
+
+# The startup log's zero (FABRIC_CONSOLE_STARTUP_LOG, console/app.py): as near the
+# process start as this package gets, before anything else of it is imported.
+STARTED = time.monotonic()
 
 import argparse
 import importlib
