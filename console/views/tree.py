@@ -27,6 +27,7 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTreeView
 
 from console.models.findings import Finding, Severity
+from console.models.heap import collector_paused
 from console.models.inventory import Switching, VmState
 
 from .connection import Connection
@@ -39,7 +40,7 @@ SPARK_POINTS = 60
 COLUMNS = ("Name", "Traffic", "Status")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     kind: str  # connection group cluster host vm vif vem vtep bd profile
     name: str
@@ -55,19 +56,29 @@ class Node:
     state: str = ""  # shown in the Status column ("shut off")
     spark_cache: tuple[int, np.ndarray] | None = field(default=None, repr=False)
     spark_rows: np.ndarray | None = field(default=None, repr=False)
+    # Where this node last was among its parent's children: Qt asks a row's row for every
+    # parent() and index, and a search through 10,000 sibling VEMs each time made the
+    # tree's merge quadratic (100,000 VIFs: 10 s). Checked before it is trusted.
+    row_hint: int = field(default=0, repr=False, compare=False)
 
     def add(self, child: Node) -> Node:
-        child.parent = self
-        child.conn = self.conn
+        """Append a child. Its parent is set when the tree takes it (ConnectionTreeModel
+        ._merge): a freshly built tree has no links back up, so the rows a rebuild
+        does not keep are freed at once, without the cyclic garbage collector."""
         self.children.append(child)
         return child
 
     def row(self) -> int:
         if self.parent is None:
             return 0
-        for i, child in enumerate(self.parent.children):
-            if child is self:
-                return i
+        siblings = self.parent.children
+        hint = self.row_hint
+        if hint < len(siblings) and siblings[hint] is self:
+            return hint
+        for i, child in enumerate(siblings):
+            child.row_hint = i  # one pass tells every sibling where it is
+        if self.row_hint < len(siblings) and siblings[self.row_hint] is self:
+            return self.row_hint
         return -1  # detached (its connection was closed)
 
     def walk(self):
@@ -102,8 +113,7 @@ def build_connection_children(root: Node, conn: Connection) -> None:
                   tooltip=f"{host.name}: {host.switching.value} host"
                           f"{', ' + host.os if host.os else ''}")
         host_nodes[host.name] = hn
-        cluster.children.append(hn)
-        hn.parent = cluster
+        cluster.add(hn)
         _add_vf_pools(hn, i, host, derived)
     for i, vm in enumerate(topo.vms):
         off = " (shut off)" if vm.state is VmState.SHUT_OFF else ""
@@ -113,18 +123,16 @@ def build_connection_children(root: Node, conn: Connection) -> None:
         for j, nic in enumerate(vm.nics):
             vid = f"{vm.name}/{nic.name}"
             ids.append(vid)
-            vn.children.append(Node("vif", nic.name, vid, f"vms[{i}].nics[{j}]",
-                                    parent=vn, tooltip=f"VIF {vid}, {nic.mac} ({nic.attach.value})",
-                                    spark=("vif", (vid,), VIF_TRAFFIC)))
+            vn.add(Node("vif", nic.name, vid, f"vms[{i}].nics[{j}]",
+                        tooltip=f"VIF {vid}, {nic.mac} ({nic.attach.value})",
+                        spark=("vif", (vid,), VIF_TRAFFIC)))
         vifs_of_vm[vm.name] = ids
         vn.spark = ("vif", tuple(ids), VIF_TRAFFIC)
         parent = host_nodes.get(vm.host)
         if parent is None:  # a VM on an unknown host: still listed, its finding says why
             parent = host_nodes.setdefault(vm.host, Node("host", vm.host, vm.host))
-            clusters.setdefault("?", Node("cluster", "(no cluster)")).children.append(parent)
-            parent.parent = clusters["?"]
-        vn.parent = parent
-        parent.children.append(vn)
+            clusters.setdefault("?", Node("cluster", "(no cluster)")).add(parent)
+        parent.add(vn)
     for hn in host_nodes.values():
         host_ids = tuple(v for vm in hn.children if vm.kind == "vm"
                          for v in vifs_of_vm.get(vm.key, ()))
@@ -134,7 +142,6 @@ def build_connection_children(root: Node, conn: Connection) -> None:
         root.add(cn)
         cn.spark = ("vif", tuple(v for h in cn.children for v in (h.spark[1] if h.spark
                                                                    else ())), VIF_TRAFFIC)
-        _adopt(cn)
     root.spark = ("vif", all_vifs, VIF_TRAFFIC)
 
     vems = root.add(Node("group", "VEMs", "vems"))
@@ -188,15 +195,10 @@ def _take_values(mine: Node, theirs: Node) -> bool:
     return changed
 
 
-def _adopt_conn(node: Node, conn: Connection | None) -> None:
-    for n in node.walk():
-        n.conn = conn
-
-
 def _adopt(node: Node) -> None:
-    for child in node.children:
-        child.parent = node
-        child.conn = node.conn
+    """Link a subtree the model takes: each child's parent and connection."""
+    for i, child in enumerate(node.children):
+        child.parent, child.conn, child.row_hint = node, node.conn, i
         _adopt(child)
 
 
@@ -266,17 +268,21 @@ class ConnectionTreeModel(QAbstractItemModel):
         node = self.connection_node(conn)
         if node is None:
             return
-        fresh = Node("connection", node.name, node.key, conn=conn)
-        build_connection_children(fresh, conn)
-        if node.spark != fresh.spark:
-            node.spark, node.spark_rows, node.spark_cache = fresh.spark, None, None
-        self._merge(node, fresh)
+        with collector_paused():  # 100,000 VIFs: a quarter of a million rows built
+            fresh = Node("connection", node.name, node.key, conn=conn)
+            build_connection_children(fresh, conn)
+            if node.spark != fresh.spark:
+                node.spark, node.spark_rows, node.spark_cache = fresh.spark, None, None
+            self._merge(node, fresh)
+            del fresh  # the rows not kept go now, by reference count (no links back up)
         self._by_path[conn] = {n.path: n for n in node.walk() if n.path and n.kind != "vem"}
         self.place_findings(conn)
 
-    def _merge(self, old: Node, new: Node) -> None:
-        """Make `old`'s children match `new`'s, reusing the Nodes that stayed."""
-        parent = self.index_of(old)
+    def _merge(self, old: Node, new: Node, parent: QModelIndex | None = None) -> None:
+        """Make `old`'s children match `new`'s, reusing the Nodes that stayed. `parent`
+        is `old`'s index, when the caller knows it."""
+        if parent is None:
+            parent = self.index_of(old)
         wanted = _identities(new.children)
         keep = set(wanted)
         # 1. rows that left, in contiguous runs from the bottom (rows above keep their
@@ -310,18 +316,20 @@ class ConnectionTreeModel(QAbstractItemModel):
                 arrived = new.children[i]
                 self.beginInsertRows(parent, i, i)
                 old.children.insert(i, arrived)
-                arrived.parent = old
-                _adopt_conn(arrived, old.conn)
+                arrived.parent, arrived.conn = old, old.conn
+                _adopt(arrived)
                 have.insert(i, ident)
                 self.endInsertRows()
         # 3. rows that stayed take the new values, and their children are merged too
         for i, (mine, theirs) in enumerate(zip(old.children, new.children, strict=True)):
             if mine is theirs:
                 continue  # just inserted
+            mine.row_hint = i
+            index = self.createIndex(i, 0, mine)
             if _take_values(mine, theirs):
-                self.dataChanged.emit(self.createIndex(i, 0, mine),
-                                      self.createIndex(i, len(COLUMNS) - 1, mine))
-            self._merge(mine, theirs)
+                self.dataChanged.emit(index, self.createIndex(i, len(COLUMNS) - 1, mine))
+            if mine.children or theirs.children:
+                self._merge(mine, theirs, index)
 
     def place_findings(self, conn: Connection) -> None:
         node = self.connection_node(conn)
@@ -585,11 +593,11 @@ def _add_vf_pools(hn: Node, i: int, host, derived) -> None:
         limit = f" (netlink limit {pool.netlink_limit})" if pool.vfs > pool.netlink_limit else ""
         # The usage goes in the Status column, where the Name column cannot cut it off.
         pn = Node("pf", f"PF {pf.name}", f"{host.name}/{pf.name}",
-                  f"hosts[{i}].vic.pfs[{k}]", parent=hn, state=f"{used}/{pool.usable} VFs",
+                  f"hosts[{i}].vic.pfs[{k}]", state=f"{used}/{pool.usable} VFs",
                   tooltip=f"{pf.name} of {host.vic.model}: {pool.vfs} VFs{limit}, "
                           f"{pool.free} free")
         for n, vif in enumerate(pool.holders):
             label = f"VF {n}" if n < pool.usable else "(no VF)"
-            pn.children.append(Node("vf", label, f"{host.name}/{pf.name}/{n}", parent=pn,
-                                    state=vif, tooltip=f"{label} of {pf.name}: {vif}"))
-        hn.children.append(pn)
+            pn.add(Node("vf", label, f"{host.name}/{pf.name}/{n}",
+                        state=vif, tooltip=f"{label} of {pf.name}: {vif}"))
+        hn.add(pn)

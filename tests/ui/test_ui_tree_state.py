@@ -119,3 +119,33 @@ def test_rows_collapsed_by_the_user_stay_collapsed(window, qtbot):
     tree.collapse(model.index_of(root))
     change_vms(conn, list(conn.topology.vms))  # an edit that changes nothing shown
     assert not tree.isExpanded(model.index_of(root))
+
+
+def test_every_row_knows_its_place_after_moves_and_removals(window, qtbot, qtmodeltester):
+    # Node.row() trusts a remembered position once it checks out: after rows moved,
+    # left and arrived, each must still answer where it is, and so must Qt's parent().
+    conn = window.add_connection("emulated:///demo")
+    wait_connected(qtbot, conn)
+    model = window.model
+    root = model.connection_node(conn)
+
+    def places_hold() -> None:
+        for node in root.walk():
+            if node.parent is not None:
+                assert node.row() == next(i for i, c in enumerate(node.parent.children)
+                                          if c is node), (node.kind, node.key)
+                index = model.index_of(node)
+                assert model.node(index) is node
+                assert model.node(model.parent(index)) is node.parent
+
+    places_hold()
+    vms = list(reversed(conn.topology.vms))
+    change_vms(conn, vms)
+    qtbot.waitUntil(lambda: [n.key for n in model.find(conn, "vm", vms[0].name).parent.children
+                             if n.kind == "vm"][0] == next(
+        v.name for v in vms if v.host == vms[0].host))
+    places_hold()
+    change_vms(conn, vms[2:] + [new_vm(conn, "extra1", vms[0].name, "52:54:00:aa:00:01")])
+    qtbot.waitUntil(lambda: model.find(conn, "vm", "extra1") is not None)
+    places_hold()
+    qtmodeltester.check(model)
