@@ -20,6 +20,7 @@ import time
 STARTED = time.monotonic()
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -137,15 +138,22 @@ def _run_command(argv: list[str], at: int, debug: bool) -> int:
 
 def _run_gui(argv: list[str]) -> int:
     args = _gui_parser().parse_args(argv)
+    # No cycle collection while the GUI starts: console/app.py turns it back on once the
+    # window has painted (collect_again_once_shown says why); here if it never gets there.
+    gc.disable()
     try:
-        from console.app import main as gui_main
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("console.app", "PySide6", "qasync", "pyqtgraph"):
-            raise
-        print(f"{PROG}: the GUI is not available ({exc.name} is not installed); the commands "
-              f"still work: {', '.join(COMMANDS)} (see '{PROG} --help')", file=sys.stderr)
-        return EXIT_UNAVAILABLE
-    result = gui_main(args)
+        try:
+            from console.app import main as gui_main
+        except ModuleNotFoundError as exc:
+            if exc.name not in ("console.app", "PySide6", "qasync", "pyqtgraph"):
+                raise
+            print(f"{PROG}: the GUI is not available ({exc.name} is not installed); the "
+                  f"commands still work: {', '.join(COMMANDS)} (see '{PROG} --help')",
+                  file=sys.stderr)
+            return EXIT_UNAVAILABLE
+        result = gui_main(args)
+    finally:
+        gc.enable()
     return 0 if result is None else int(result)
 
 
