@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 from pyqtgraph.functions import arrayToQPolygonF
@@ -26,147 +25,20 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTreeView
 
-from console.models.findings import Finding, Severity
 from console.models.heap import collector_paused
-from console.models.inventory import Switching, VmState
 
 from .connection import Connection
 from .icons import kind_icon, severity_icon, state_icon
+from .treenodes import LAZY_KINDS, Node, build_connection_children
+
+__all__ = ["ConnectionTreeModel", "Node", "SparklineDelegate", "TrafficRepainter",
+           "path_prefixes"]
 
 SPARK_ROLE = Qt.ItemDataRole.UserRole + 1
 NODE_ROLE = Qt.ItemDataRole.UserRole + 2
 SPARK_POINTS = 60
 
 COLUMNS = ("Name", "Traffic", "Status")
-
-
-@dataclass(eq=False, slots=True)
-class Node:
-    kind: str  # connection group cluster host vm vif vem vtep bd profile
-    name: str
-    key: str = ""  # the object's id: "vm/nic", a VM, host, bridge domain or profile name
-    path: str = ""  # where the topology file has it: "vms[2].nics[0]"
-    conn: Connection | None = None
-    parent: Node | None = None
-    children: list[Node] = field(default_factory=list)
-    tooltip: str = ""
-    # traffic sparkline: (history kind, object names, metrics)
-    spark: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
-    findings: list[Finding] = field(default_factory=list)
-    state: str = ""  # shown in the Status column ("shut off")
-    spark_cache: tuple[int, np.ndarray] | None = field(default=None, repr=False)
-    spark_rows: np.ndarray | None = field(default=None, repr=False)
-    # Where this node last was among its parent's children: Qt asks a row's row for every
-    # parent() and index, and a search through 10,000 sibling VEMs each time made the
-    # tree's merge quadratic (100,000 VIFs: 10 s). Checked before it is trusted.
-    row_hint: int = field(default=0, repr=False, compare=False)
-
-    def add(self, child: Node) -> Node:
-        """Append a child. Its parent is set when the tree takes it (ConnectionTreeModel
-        ._merge): a freshly built tree has no links back up, so the rows a rebuild
-        does not keep are freed at once, without the cyclic garbage collector."""
-        self.children.append(child)
-        return child
-
-    def row(self) -> int:
-        if self.parent is None:
-            return 0
-        siblings = self.parent.children
-        hint = self.row_hint
-        if hint < len(siblings) and siblings[hint] is self:
-            return hint
-        for i, child in enumerate(siblings):
-            child.row_hint = i  # one pass tells every sibling where it is
-        if self.row_hint < len(siblings) and siblings[self.row_hint] is self:
-            return self.row_hint
-        return -1  # detached (its connection was closed)
-
-    def walk(self):
-        yield self
-        for child in self.children:
-            yield from child.walk()
-
-    @property
-    def worst(self) -> str | None:
-        if not self.findings:
-            return None
-        return ("error" if any(f.severity is Severity.ERROR for f in self.findings)
-                else "warning")
-
-
-VIF_TRAFFIC = ("rx_pps", "tx_pps")
-
-
-def build_connection_children(root: Node, conn: Connection) -> None:
-    """The inventory of one connection as nodes under its connection node."""
-    topo, derived = conn.topology, conn.derived
-    if topo is None or derived is None:
-        return
-    vifs_of_vm: dict[str, list[str]] = {}
-    clusters: dict[str, Node] = {}
-    for i, cl in enumerate(topo.clusters):
-        clusters.setdefault(cl.name, Node("cluster", cl.name, cl.name, f"clusters[{i}]"))
-    host_nodes: dict[str, Node] = {}
-    for i, host in enumerate(topo.hosts):
-        cluster = clusters.setdefault(host.cluster, Node("cluster", host.cluster, host.cluster))
-        hn = Node("host", host.name, host.name, f"hosts[{i}]",
-                  tooltip=f"{host.name}: {host.switching.value} host"
-                          f"{', ' + host.os if host.os else ''}")
-        host_nodes[host.name] = hn
-        cluster.add(hn)
-        _add_vf_pools(hn, i, host, derived)
-    for i, vm in enumerate(topo.vms):
-        off = " (shut off)" if vm.state is VmState.SHUT_OFF else ""
-        vn = Node("vm", vm.name, vm.name, f"vms[{i}]", tooltip=f"{vm.name} on {vm.host}{off}",
-                  state=off.strip(" ()"))
-        ids: list[str] = []
-        for j, nic in enumerate(vm.nics):
-            vid = f"{vm.name}/{nic.name}"
-            ids.append(vid)
-            vn.add(Node("vif", nic.name, vid, f"vms[{i}].nics[{j}]",
-                        tooltip=f"VIF {vid}, {nic.mac} ({nic.attach.value})",
-                        spark=("vif", (vid,), VIF_TRAFFIC)))
-        vifs_of_vm[vm.name] = ids
-        vn.spark = ("vif", tuple(ids), VIF_TRAFFIC)
-        parent = host_nodes.get(vm.host)
-        if parent is None:  # a VM on an unknown host: still listed, its finding says why
-            parent = host_nodes.setdefault(vm.host, Node("host", vm.host, vm.host))
-            clusters.setdefault("?", Node("cluster", "(no cluster)")).add(parent)
-        parent.add(vn)
-    for hn in host_nodes.values():
-        host_ids = tuple(v for vm in hn.children if vm.kind == "vm"
-                         for v in vifs_of_vm.get(vm.key, ()))
-        hn.spark = ("vif", host_ids, VIF_TRAFFIC)
-    all_vifs = tuple(v for ids in vifs_of_vm.values() for v in ids)
-    for cn in clusters.values():
-        root.add(cn)
-        cn.spark = ("vif", tuple(v for h in cn.children for v in (h.spark[1] if h.spark
-                                                                   else ())), VIF_TRAFFIC)
-    root.spark = ("vif", all_vifs, VIF_TRAFFIC)
-
-    vems = root.add(Node("group", "VEMs", "vems"))
-    for i, host in enumerate(topo.hosts):
-        if host.switching is not Switching.VEM:
-            continue
-        en = vems.add(Node("vem", host.name, host.name, f"hosts[{i}]",
-                           tooltip=f"VEM on {host.name}",
-                           spark=("vem", (host.name,), ("encap_ps", "decap_ps"))))
-        for j, vtep in enumerate(host.vteps):
-            en.add(Node("vtep", f"{vtep.name}  {vtep.ip}", f"{host.name}/{vtep.name}",
-                        f"hosts[{i}].vteps[{j}]"))
-    bds = root.add(Node("group", "Bridge domains", "bridge_domains"))
-    for i, bd in enumerate(topo.bridge_domains):
-        bds.add(Node("bd", bd.name, bd.name, f"bridge_domains[{i}]",
-                     tooltip=f"segment {bd.segment_id}, {bd.mode.value}",
-                     spark=("bd", (bd.name,), ("flood_fps",))))
-    profiles = root.add(Node("group", "Port profiles", "port_profiles"))
-    named = {p.name: i for i, p in enumerate(topo.port_profiles)}
-    for name, profile in derived.all_profiles.items():
-        users = tuple(v.id for v in derived.vifs_using(name))
-        path = f"port_profiles[{named[name]}]" if name in named else ""
-        profiles.add(Node("profile", name, name, path,
-                          tooltip=profile.description or f"port profile {name}",
-                          spark=("vif", users, VIF_TRAFFIC)))
 
 
 def _identities(children: list[Node]) -> list[tuple[str, str, int]]:
@@ -227,6 +99,7 @@ class ConnectionTreeModel(QAbstractItemModel):
         # a QTreeView's isExpanded, when one shows this model
         self.expanded_check: Callable[[QModelIndex], bool] | None = None
         self._by_path: dict[Connection, dict[str, Node]] = {}
+        self._owners: dict[Connection, dict[str, Node]] = {}  # path -> closed row to open
 
     # ---------------------------------------------------------- connections
     def add_connection(self, conn: Connection) -> Node:
@@ -252,6 +125,7 @@ class ConnectionTreeModel(QAbstractItemModel):
         node.parent = None
         self.endRemoveRows()
         self._by_path.pop(conn, None)
+        self._owners.pop(conn, None)
 
     def connection_node(self, conn: Connection) -> Node | None:
         return next((n for n in self.root.children if n.conn is conn), None)
@@ -275,8 +149,52 @@ class ConnectionTreeModel(QAbstractItemModel):
                 node.spark, node.spark_rows, node.spark_cache = fresh.spark, None, None
             self._merge(node, fresh)
             del fresh  # the rows not kept go now, by reference count (no links back up)
-        self._by_path[conn] = {n.path: n for n in node.walk() if n.path and n.kind != "vem"}
+        self._by_path[conn] = {}
+        self._owners[conn] = {}
+        self._map_paths(conn, node)
         self.place_findings(conn)
+
+    def _map_paths(self, conn: Connection, top: Node) -> None:
+        """Note the file path of every row built under `top`, and which closed row will
+        build the rows of the paths it owns."""
+        by_path, owners = self._by_path[conn], self._owners[conn]
+        for n in top.walk():
+            if n.path and n.kind != "vem":  # a VEM shares its host's path
+                by_path[n.path] = n
+            for owned in n.owns:
+                owners[owned] = n
+
+    def build_rows(self, node: Node) -> None:
+        """Build the rows of a closed host or VEM now (opening it, or reaching one of its
+        rows by path or name), with the signals a view needs."""
+        if node.loader is None:
+            return
+        with collector_paused():
+            kids = node.build_children()
+            if not kids:
+                return
+            node.children = []  # the view hears of them as inserted rows
+            self.beginInsertRows(self.index_of(node), 0, len(kids) - 1)
+            node.children = kids
+            _adopt(node)
+            self.endInsertRows()
+        conn = node.conn
+        if conn is not None and conn in self._by_path:
+            self._map_paths(conn, node)
+            self.place_findings(conn)  # findings shown on the host move to their rows
+
+    def hasChildren(self, parent=QModelIndex()) -> bool:  # noqa: B008
+        if parent.isValid() and parent.column() != 0:
+            return False
+        node = self.node(parent)
+        return bool(node.children) or node.loader is not None
+
+    def canFetchMore(self, parent) -> bool:
+        return parent.isValid() and self.node(parent).loader is not None
+
+    def fetchMore(self, parent) -> None:
+        if parent.isValid():
+            self.build_rows(self.node(parent))
 
     def _merge(self, old: Node, new: Node, parent: QModelIndex | None = None) -> None:
         """Make `old`'s children match `new`'s, reusing the Nodes that stayed. `parent`
@@ -326,7 +244,21 @@ class ConnectionTreeModel(QAbstractItemModel):
                 continue  # just inserted
             mine.row_hint = i
             index = self.createIndex(i, 0, mine)
-            if _take_values(mine, theirs):
+            changed = _take_values(mine, theirs)
+            if mine.loader is not None and not mine.children:
+                # still closed: it will build its rows from the new inventory
+                if (mine.loader is None) != (theirs.loader is None):
+                    changed = True  # the expand arrow comes or goes
+                mine.loader, mine.owns = theirs.loader, theirs.owns
+                if theirs.loader is not None or not theirs.children:
+                    if changed:
+                        self.dataChanged.emit(index,
+                                              self.createIndex(i, len(COLUMNS) - 1, mine))
+                    continue
+                mine.loader, mine.owns = None, ()
+            elif theirs.loader is not None:
+                theirs.build_children()  # open here: diff against its rows
+            if changed:
                 self.dataChanged.emit(index, self.createIndex(i, len(COLUMNS) - 1, mine))
             if mine.children or theirs.children:
                 self._merge(mine, theirs, index)
@@ -339,25 +271,46 @@ class ConnectionTreeModel(QAbstractItemModel):
         for n in touched:
             n.findings = []
         for finding in conn.findings:
-            target = self.node_for_path(conn, finding.path) or node
+            target = self.node_for_path(conn, finding.path, build=False) or node
             target.findings.append(finding)
             touched.append(target)
         for n in set(touched):
             self._touch(n, 2, 2)
 
-    def node_for_path(self, conn: Connection, path: str) -> Node | None:
-        """The deepest node whose file path is `path` or contains it."""
+    def node_for_path(self, conn: Connection, path: str, build: bool = True) -> Node | None:
+        """The deepest row whose file path is `path` or contains it. A row not built yet
+        is built (with its siblings) unless `build` is False: then its closed host or
+        VEM row answers."""
         nodes = self._by_path.get(conn, {})
+        owners = self._owners.get(conn, {})
         for prefix in path_prefixes(path):
             if prefix in nodes:
                 return nodes[prefix]
+            owner = owners.get(prefix)
+            if owner is not None and owner.loader is not None:
+                if not build:
+                    return owner
+                self.build_rows(owner)
+                return self.node_for_path(conn, path, build)
         return None
 
     def find(self, conn: Connection, kind: str, key: str) -> Node | None:
+        """The row of an object by kind and key, built if it was not yet."""
         node = self.connection_node(conn)
         if node is None:
             return None
-        return next((n for n in node.walk() if n.kind == kind and n.key == key), None)
+        found = next((n for n in node.walk() if n.kind == kind and n.key == key), None)
+        if found is None and kind in LAZY_KINDS:
+            # vm: "web1"; vif: "web1/eth0"; pf, vf and vtep: "host/..."
+            first = key.split("/", 1)[0]
+            vm = None if conn.topology is None else next(
+                (v for v in conn.topology.vms if v.name == first), None)
+            owner = vm.host if kind in ("vm", "vif") and vm is not None else first
+            for n in list(node.walk()):
+                if n.key == owner and n.kind in ("host", "vem") and n.loader is not None:
+                    self.build_rows(n)
+            found = next((n for n in node.walk() if n.kind == kind and n.key == key), None)
+        return found
 
     def traffic_changed(self, conn: Connection) -> None:
         """A new sample: the connection row's status may change ("not live"). The traffic
@@ -579,25 +532,3 @@ class SparklineDelegate(QStyledItemDelegate):
         painter.drawText(rect.adjusted(rect.width() - text_w, 0, 0, 0),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
         painter.restore()
-
-
-def _add_vf_pools(hn: Node, i: int, host, derived) -> None:
-    """A VM-FEX host's SR-IOV PFs, each with its VFs in use (VF n -> the VIF holding it)."""
-    if host.vic is None:
-        return
-    for k, pf in enumerate(host.vic.pfs):
-        pool = derived.vf_pools.get((host.name, pf.name))
-        if pool is None:
-            continue
-        used = min(len(pool.holders), pool.usable)
-        limit = f" (netlink limit {pool.netlink_limit})" if pool.vfs > pool.netlink_limit else ""
-        # The usage goes in the Status column, where the Name column cannot cut it off.
-        pn = Node("pf", f"PF {pf.name}", f"{host.name}/{pf.name}",
-                  f"hosts[{i}].vic.pfs[{k}]", state=f"{used}/{pool.usable} VFs",
-                  tooltip=f"{pf.name} of {host.vic.model}: {pool.vfs} VFs{limit}, "
-                          f"{pool.free} free")
-        for n, vif in enumerate(pool.holders):
-            label = f"VF {n}" if n < pool.usable else "(no VF)"
-            pn.add(Node("vf", label, f"{host.name}/{pf.name}/{n}",
-                        state=vif, tooltip=f"{label} of {pf.name}: {vif}"))
-        hn.add(pn)

@@ -149,3 +149,81 @@ def test_every_row_knows_its_place_after_moves_and_removals(window, qtbot, qtmod
     qtbot.waitUntil(lambda: model.find(conn, "vm", "extra1") is not None)
     places_hold()
     qtmodeltester.check(model)
+
+
+LARGE = "emulated://" + str(__import__("pathlib").Path(__file__).resolve().parents[2]
+                             / "resources" / "topologies" / "large.yaml")
+
+
+def built(root, kind: str) -> list:
+    return [n for n in root.walk() if n.kind == kind]
+
+
+def test_a_hosts_rows_are_built_when_it_is_opened_or_reached(window, qtbot):
+    # 2,000 VMs: the tree builds hosts, VEMs, bridge domains and profiles; a host's VMs
+    # and VIFs, and a VEM's VTEPs, when the host or VEM is opened or one of its rows is
+    # asked for by name or path (a selection, a finding, the canvas).
+    conn = window.add_connection(LARGE)
+    wait_connected(qtbot, conn, timeout=60000)
+    model = window.model
+    root = model.connection_node(conn)
+    assert built(root, "host") and not built(root, "vm") and not built(root, "vtep")
+    host = built(root, "host")[0]
+    index = model.index_of(host)
+    assert model.hasChildren(index) and model.rowCount(index) == 0
+    assert model.canFetchMore(index)
+    assert host.spark is not None and host.spark[1]  # its graphs need no rows
+
+    window.tree.expand(index)  # what a click on the arrow does
+    qtbot.waitUntil(lambda: model.rowCount(index) > 0)
+    vms = [n for n in host.children if n.kind == "vm"]
+    assert [v.key for v in vms] == [v.name for v in conn.topology.vms if v.host == host.key]
+    assert not model.canFetchMore(index)
+
+    far = conn.topology.vms[-1]
+    assert far.host != host.key
+    vif = model.find(conn, "vif", f"{far.name}/{far.nics[0].name}")
+    assert vif is not None and vif.parent.key == far.name and vif.parent.parent.key == far.host
+    i = len(conn.topology.vms) - 1
+    assert model.node_for_path(conn, f"vms[{i}].nics[0]") is vif
+    vem = next(h for h in conn.topology.hosts if h.vteps)
+    vtep = model.find(conn, "vtep", f"{vem.name}/{vem.vteps[0].name}")
+    assert vtep is not None and vtep.parent.kind == "vem"
+
+
+def test_a_rebuild_keeps_opened_hosts_open_and_closed_hosts_closed(window, qtbot,
+                                                                   qtmodeltester):
+    conn = window.add_connection(LARGE)
+    wait_connected(qtbot, conn, timeout=60000)
+    model = window.model
+    root = model.connection_node(conn)
+    opened, closed = built(root, "host")[:2]
+    window.tree.expand(model.index_of(opened))
+    qtbot.waitUntil(lambda: bool(opened.children))
+    kept = {n.key: n for n in opened.children if n.kind == "vm"}
+    change_vms(conn, list(reversed(conn.topology.vms)))
+    qtbot.waitUntil(lambda: [n.key for n in opened.children if n.kind == "vm"]
+                    == list(reversed(list(kept))))
+    assert all(kept[n.key] is n for n in opened.children if n.kind == "vm")  # same rows
+    assert not closed.children and closed.loader is not None  # still to be built
+    assert window.tree.isExpanded(model.index_of(opened))
+    qtmodeltester.check(model)  # Qt's own consistency checks, fetching every row
+
+
+def test_a_finding_on_a_row_not_built_shows_on_its_host_then_moves_to_it(window, qtbot):
+    from console.models.findings import Finding, Severity
+
+    conn = window.add_connection(LARGE)
+    wait_connected(qtbot, conn, timeout=60000)
+    model = window.model
+    root = model.connection_node(conn)
+    i, vm = next((i, v) for i, v in enumerate(conn.topology.vms)
+                 if v.host == built(root, "host")[3].key)
+    host = next(h for h in built(root, "host") if h.key == vm.host)
+    conn.findings = [Finding(f"vms[{i}].nics[0]", "test.rule", Severity.WARNING, "a test")]
+    model.place_findings(conn)
+    assert [f.rule for f in host.findings] == ["test.rule"] and not host.children
+    window.tree.expand(model.index_of(host))
+    qtbot.waitUntil(lambda: bool(host.children))
+    vif = model.find(conn, "vif", f"{vm.name}/{vm.nics[0].name}")
+    assert [f.rule for f in vif.findings] == ["test.rule"] and not host.findings
