@@ -38,6 +38,7 @@ from console.export import FORMATS
 from console.models.derived import vf_pci_address
 from console.models.vmfex import Pf, Vic
 
+from .connection import Connection
 from .icons import severity_icon
 from .plots import PlotPanel, PlotRefresher
 from .tables import (
@@ -253,6 +254,12 @@ class DetailsPane(QWidget):
         self._fill_config(node)
         self._fill_tables(node)
         self.refresh_graphs()
+
+    def connection_changed(self, conn: Connection) -> None:
+        """A connection's state or detail changed: the properties of a row of it that
+        show them (its URI, state, detail) follow."""
+        if self.nodes and self.nodes[0].kind == "connection" and self.nodes[0].conn is conn:
+            self._fill_properties(self.nodes[0])
 
     def refresh_graphs(self) -> None:
         node = self.nodes[0] if self.nodes else None

@@ -416,3 +416,22 @@ def test_vmfex_hosts_show_their_pfs_and_the_vifs_holding_vfs(window, qtbot, uri)
              window.details.properties.topLevelItem(i).text(1)
              for i in range(window.details.properties.topLevelItemCount())}
     assert props["usable"] == str(pools[tuple(pfs[0].key.split("/", 1))].usable)
+
+
+def test_a_selected_connection_row_shows_its_state_as_it_changes(window, qtbot, run):
+    # Selected while connecting (as a new connection is), the properties followed the
+    # tree's state column only on the next click: "State: connecting" stayed.
+    conn = window.add_connection("emulated:///demo")
+    window.select_node(window.model.connection_node(conn))
+
+    def state_shown() -> str:
+        props = window.details.properties
+        rows = {props.topLevelItem(i).text(0): props.topLevelItem(i).text(1)
+                for i in range(props.topLevelItemCount())}
+        return rows.get("State", "")
+
+    assert state_shown() in ("disconnected", "connecting", "connected")
+    wait_connected(qtbot, conn)
+    qtbot.waitUntil(lambda: state_shown() == "connected")
+    run(conn.backend.drop("host unreachable"))
+    qtbot.waitUntil(lambda: state_shown() == "failed", timeout=10000)
