@@ -14,9 +14,8 @@ import contextlib
 import logging
 from collections.abc import Mapping
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase, QIcon
 from PySide6.QtWidgets import (
@@ -34,13 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.export import FORMATS
-from console.models.derived import vf_pci_address
-from console.models.vmfex import Pf, Vic
-
-from .connection import Connection
+from .graphs import PlotPanel, PlotRefresher
 from .icons import severity_icon
-from .plots import PlotPanel, PlotRefresher
 from .tables import (
     L2_HEADERS,
     PROFILE_VIF_HEADERS,
@@ -51,6 +45,14 @@ from .tables import (
     vtep_rows,
 )
 from .tree import Node
+
+if TYPE_CHECKING:
+    from console.models.vmfex import Pf
+
+    from .connection import Connection
+
+# The model classes, the exporters and pydantic are imported when an object is first shown
+# (its connection has read them already), not with the window, which shows before any.
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,10 @@ def _pf_text(pf: Pf) -> str:
 
 
 def _value_text(value: Any) -> str:
+    from pydantic import BaseModel
+
+    from console.models.vmfex import Pf, Vic
+
     if isinstance(value, Vic):  # "VIC-1280: eth2 (8 VFs, PCI 0000:0b:00.0), eth3 (...)"
         pfs = ", ".join(_pf_text(pf) for pf in value.pfs)
         return f"{value.model}: {pfs}" if pfs else f"{value.model} (no PFs)"
@@ -295,6 +301,8 @@ class DetailsPane(QWidget):
         return table.get(node.key) if table is not None else None
 
     def _fill_properties(self, node: Node) -> None:
+        from pydantic import BaseModel
+
         self.properties.clear()
         rows: list[tuple[str, str]] = []
         conn = node.conn
@@ -364,6 +372,8 @@ class DetailsPane(QWidget):
     @staticmethod
     def _vf_rows(node: Node) -> list[tuple[str, str]]:
         """A VF (key host/pf/n): its PF, its number, who holds it, its PCI address."""
+        from console.models.derived import vf_pci_address
+
         conn = node.conn
         host_name, pf_name, n = (node.key.split("/") + ["", "", ""])[:3]
         if conn is None or conn.derived is None or not n.isdigit():
@@ -452,6 +462,8 @@ class DetailsPane(QWidget):
         self._live_task = None
 
     def _config_text(self, node: Node) -> str:
+        from console.export import FORMATS
+
         conn = node.conn
         if conn is None or conn.topology is None:
             return ""

@@ -3,6 +3,8 @@ Choosing one selects its object in the connection tree."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -15,8 +17,10 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxL
 
 from console.models.findings import Finding
 
-from .connection import Connection
 from .icons import severity_icon
+
+if TYPE_CHECKING:
+    from .connection import Connection
 
 HEADERS = ("Severity", "Rule", "Path", "Message", "Connection")
 

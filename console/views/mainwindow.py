@@ -7,8 +7,8 @@ import logging
 import math
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QPoint, QRect, QSettings, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
@@ -33,15 +33,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.models.findings import Finding
-
 from .connect_dialog import AddConnectionDialog
-from .connection import Connection
 from .details import DetailsPane
 from .findings import FindingsPanel
-from .plots import PlotRefresher
+from .graphs import PlotRefresher
 from .preferences import Preferences, PreferencesDialog, remember_uri, uri_history
 from .tree import ConnectionTreeModel, Node, SparklineDelegate, TrafficRepainter
+
+if TYPE_CHECKING:
+    from console.models.findings import Finding
+
+    from .connection import Connection
 
 log = logging.getLogger(__name__)
 
@@ -328,6 +330,10 @@ class MainWindow(QMainWindow):
     def add_connection(self, uri: str) -> Connection:
         """Open a connection in the background: the window stays responsive and the tree
         shows it as connecting, then connected (or failed, with the reason)."""
+        # The connection machinery (backends, models, numpy) is imported with the first
+        # connection, not with the window.
+        from .connection import Connection
+
         conn = Connection(uri, self.prefs.poll_s, self.prefs.history_s, self)
         self.connections.append(conn)
         node = self.model.add_connection(conn)
@@ -534,6 +540,8 @@ class MainWindow(QMainWindow):
         # By the VIF ids the rows' sparklines sum, in the tree's order, not by the rows:
         # a host's rows are built only when it is opened (treenodes), and one numpy step
         # reads every VIF's rate (100,000 VIFs).
+        import numpy as np
+
         best: tuple[float, Connection, str] | None = None
         first: tuple[Connection, str] | None = None
         for conn in self.connections:

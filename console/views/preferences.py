@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .plots import GRAPHS
+from .graphs import GRAPHS
 
 DEFAULT_GRAPHS = tuple(g.key for g in GRAPHS)  # graphs are ON by default (virt-manager #167)
 MAX_URI_HISTORY = 10

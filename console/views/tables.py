@@ -4,14 +4,15 @@ domain with the designated one marked, and the VIFs that use a port profile."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QFont
 
-from console.models.derived import Derived
-from console.models.payloads import L2Entry, vtep_roles
-from console.models.topology import Topology
+if TYPE_CHECKING:
+    from console.models.derived import Derived
+    from console.models.payloads import L2Entry
+    from console.models.topology import Topology
 
 
 class RowsModel(QAbstractTableModel):
@@ -79,6 +80,8 @@ def vtep_rows(topo: Topology, derived: Derived,
               bd_name: str) -> tuple[list[tuple[str, ...]], set[int]]:
     """Every VTEP of every VEM in the bridge domain's segment; the designated VTEP of each
     VEM (the one that receives the segment's floods) in bold and marked."""
+    from console.models.payloads import vtep_roles  # with a topology, not with the window
+
     rows: list[tuple[str, ...]] = []
     bold: set[int] = set()
     for v in vtep_roles(topo, bd_name, derived):

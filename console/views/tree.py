@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from pyqtgraph.functions import arrayToQPolygonF
 from PySide6.QtCore import (
     QAbstractItemModel,
     QModelIndex,
@@ -22,14 +21,18 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTreeView
 
 from console.models.heap import collector_paused
 
-from .connection import Connection
 from .icons import kind_icon, severity_icon, state_icon
 from .treenodes import LAZY_KINDS, Node, build_connection_children
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .connection import Connection
 
 __all__ = ["ConnectionTreeModel", "Node", "SparklineDelegate", "TrafficRepainter",
            "path_prefixes"]
@@ -495,6 +498,26 @@ class TrafficRepainter(QObject):
         self._y += band.height()
 
 
+def polyline(xs: np.ndarray, ys: np.ndarray) -> QPolygonF:
+    """Points (xs[i], ys[i]) as a QPolygonF, written straight into its memory (what
+    pyqtgraph's arrayToQPolygonF does; importing pyqtgraph for it would cost the window
+    ~0.2 s before it first shows)."""
+    import numpy as np
+    import shiboken6
+
+    poly = QPolygonF()
+    if len(xs) == 0:
+        return poly
+    poly.resize(len(xs))
+    # VoidPtr(object, size, writable): its stub knows only VoidPtr(int)
+    memory: Any = shiboken6.VoidPtr
+    points = np.frombuffer(memory(poly.data(), len(xs) * 16, True), dtype=np.float64)
+    points = points.reshape(-1, 2)  # a QPointF is two doubles
+    points[:, 0] = xs
+    points[:, 1] = ys
+    return poly
+
+
 class SparklineDelegate(QStyledItemDelegate):
     """Draws the traffic column: a sparkline of the last minute and the current rate."""
 
@@ -518,10 +541,12 @@ class SparklineDelegate(QStyledItemDelegate):
             top = float(data.max()) or 1.0
             w, h = spark_rect.width(), spark_rect.height()
             n = len(data)
+            import numpy as np  # here, not with the window: rows have data only later
+
             xs = spark_rect.left() + np.arange(n) * (w / max(SPARK_POINTS - 1, 1)) \
                 + (SPARK_POINTS - n) * w / max(SPARK_POINTS - 1, 1)
             ys = spark_rect.bottom() - data / top * h
-            poly = arrayToQPolygonF(xs, ys)
+            poly = polyline(xs, ys)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(QPen(QColor("#3465a4" if live else "#b0b0b0"), 1))
             painter.drawPolyline(poly)

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from console.models.findings import Finding, Severity
-from console.models.inventory import Host, Switching, Vm, VmState
 
-from .connection import Connection
+if TYPE_CHECKING:  # the window is built before any of these is needed (or imported)
+    import numpy as np
+
+    from console.models.inventory import Host, Vm
+
+    from .connection import Connection
 
 VIF_TRAFFIC = ("rx_pps", "tx_pps")
 
@@ -98,6 +100,8 @@ class Node:
 def build_connection_children(root: Node, conn: Connection) -> None:
     """The inventory of one connection as nodes under its connection node (a host's and a
     VEM's rows as loaders, see the module docstring)."""
+    from console.models.inventory import Switching
+
     topo, derived = conn.topology, conn.derived
     if topo is None or derived is None:
         return
@@ -179,6 +183,8 @@ class _Loader:
 def _host_rows(i: int | None, host: Host | None, vms: list[tuple[int, Vm]],
                vifs_of_vm: dict[str, tuple[str, ...]], derived: Any) -> list[Node]:
     """A host's rows: its SR-IOV PFs (with the VFs in use), then its VMs with their VIFs."""
+    from console.models.inventory import VmState
+
     out: list[Node] = []
     if host is not None and i is not None:
         out += _vf_pools(i, host, derived)

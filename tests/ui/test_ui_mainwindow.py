@@ -367,8 +367,9 @@ def test_f5_reconnects_a_dropped_connection(window, qtbot, run):
 
 def test_wall_clock_samples_plot_as_seconds_before_now(qtbot):
     from console.models.stats import CounterSample, VifCounters
+    from console.views.graphs import GRAPH_BY_KEY
     from console.views.history import StatsHistory
-    from console.views.plots import GRAPH_BY_KEY, RatePlot
+    from console.views.plots import RatePlot
 
     history = StatsHistory(10)
     epoch = 1_795_000_000.0  # a real host's timestamps

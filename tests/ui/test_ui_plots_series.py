@@ -10,8 +10,9 @@ from PySide6.QtCore import QPointF
 from PySide6.QtTest import QTest
 
 from console.models.stats import CounterSample, VifCounters
+from console.views.graphs import GRAPH_BY_KEY
 from console.views.history import StatsHistory
-from console.views.plots import GRAPH_BY_KEY, RatePlot
+from console.views.plots import RatePlot
 
 TOP = 8  # named lines at most when there are many VIFs; one more for "others"
 
