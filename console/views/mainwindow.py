@@ -71,6 +71,11 @@ class MainWindow(QMainWindow):
       come back when it shows.
     - ``show_dock(dock)``: shows such a dock when the user opens an editor, at a width
       that leaves the graphs their room (the tree narrows first), and raises it.
+    - ``reserve_workspace_tab(title)`` and ``reserve_dock(title, area, name,
+      on_demand)``: a tab or dock whose contents are built after the window first shows
+      (console.app builds the editors then): its tab title or dock is there from the
+      first frame, and the saved layout restores the dock with the others; the
+      ``add_workspace_tab`` or ``add_dock`` of the same title or name fills it later.
     - ``set_undo_stack(stack)``: puts Undo/Redo for a QUndoStack in the Edit menu
       (Ctrl+Z / Ctrl+Shift+Z); calling it again replaces the previous stack's actions.
     - ``current_connection()`` and the ``connections`` list: where editors get the open
@@ -93,6 +98,9 @@ class MainWindow(QMainWindow):
         # only on demand (an editor: hidden until something is edited).
         self._dock_defaults: dict[QDockWidget, tuple[Qt.DockWidgetArea, bool]] = {}
         self._state_restored = False
+        # Tabs and docks reserved before the first show, filled later (reserve_*).
+        self._reserved_tabs: dict[str, QWidget] = {}
+        self._reserved_docks: dict[str, QDockWidget] = {}
         self._dock_widths: dict[str, int] = _dock_widths(self.settings)
         # Connections whose first inventory arrived (their rows were expanded once) and
         # those still connecting (the status bar's progress follows them).
@@ -265,8 +273,26 @@ class MainWindow(QMainWindow):
 
     # --------------------------------------------------------- extension points
     def add_workspace_tab(self, widget: QWidget, title: str) -> int:
-        """Add a tab (e.g. the "Topology" canvas) to the central workspace."""
-        return self.workspace.addTab(widget, title)
+        """Add a tab (e.g. the "Topology" canvas) to the central workspace, in the place
+        reserved for it if one was (reserve_workspace_tab)."""
+        placeholder = self._reserved_tabs.pop(title, None)
+        if placeholder is None:
+            return self.workspace.addTab(widget, title)
+        index = self.workspace.indexOf(placeholder)
+        current = self.workspace.currentIndex() == index
+        self.workspace.removeTab(index)
+        self.workspace.insertTab(index, widget, title)
+        if current:
+            self.workspace.setCurrentIndex(index)
+        placeholder.deleteLater()
+        return index
+
+    def reserve_workspace_tab(self, title: str) -> None:
+        """A tab whose contents come after the first show: its title is in the tab bar
+        from the first frame; add_workspace_tab(widget, title) fills it."""
+        placeholder = QWidget(self.workspace)
+        self.workspace.addTab(placeholder, title)
+        self._reserved_tabs[title] = placeholder
 
     def add_dock(self, widget: QWidget, title: str,
                  area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
@@ -275,9 +301,18 @@ class MainWindow(QMainWindow):
 
         An `on_demand` dock (the default: an editor) starts hidden and takes space only
         when something is edited: call ``show_dock(dock)`` when the user opens an editor.
+        A dock reserved under the same name (reserve_dock) takes `widget` instead.
         """
+        object_name = f"dock-{name or title.lower().replace(' ', '-')}"
+        reserved = self._reserved_docks.pop(object_name, None)
+        if reserved is not None:
+            placeholder = reserved.widget()
+            reserved.setWidget(widget)
+            if placeholder is not None:
+                placeholder.deleteLater()
+            return reserved
         dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock-{name or title.lower().replace(' ', '-')}")
+        dock.setObjectName(object_name)
         dock.setWidget(widget)
         self._dock_defaults[dock] = (area, on_demand)
         # A dock added after the saved layout was restored takes its saved place (Qt
@@ -289,6 +324,17 @@ class MainWindow(QMainWindow):
         dock.visibilityChanged.connect(lambda visible, d=dock: self._dock_visibility(d, visible))
         if hasattr(self, "view_menu"):
             self.view_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def reserve_dock(self, title: str,
+                     area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
+                     name: str | None = None, on_demand: bool = True) -> QDockWidget:
+        """A dock whose contents come after the first show, made now with an empty
+        widget: the saved layout is restored at the first show, and a dock added after
+        it could land outside the layout (see _restore_geometry). add_dock with the same
+        name fills it."""
+        dock = self.add_dock(QWidget(), title, area, name, on_demand)
+        self._reserved_docks[dock.objectName()] = dock
         return dock
 
     def show_dock(self, dock: QDockWidget) -> None:

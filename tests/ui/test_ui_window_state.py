@@ -227,3 +227,54 @@ def test_progress_says_what_connecting_does_and_goes_away(window, qtbot):
             assert visible and maximum == 0, (percent, text)
     qtbot.waitUntil(lambda: not window.progress.isVisible())
     assert not window.progress_label.isVisible()
+
+
+def test_a_dock_reserved_before_the_first_show_restores_like_one_built_before_it(
+        windows, qtbot):
+    """console.app builds the editors after the window's first frame: their dock is
+    reserved before the first show (the saved layout is restored then) and filled after.
+    A layout saved maximized, with the editor open, comes back as with the dock built
+    before the show (the test above)."""
+    first = windows()
+    dock = editor_dock(first)
+    first.resize(640, 480)
+    first.show()
+    qtbot.waitExposed(first)
+    first.show_dock(dock)
+    first.showMaximized()
+    screen = first.screen().availableGeometry()
+    qtbot.waitUntil(lambda: first.isMaximized() and first.width() > screen.width() - 20)
+    first.close()
+
+    second = windows()
+    reserved = second.reserve_dock("Editor", Qt.DockWidgetArea.RightDockWidgetArea,
+                                   name="editor")
+    second.show()
+    qtbot.waitExposed(second)
+    assert reserved.isHidden()  # on demand: nothing is edited yet
+    dock = editor_dock(second)  # after the first frame, as console.app does
+    assert dock is reserved and isinstance(dock.widget(), QLabel)
+    assert [d.objectName() for d in second.findChildren(QDockWidget)].count("dock-editor") == 1
+    assert sum(a is dock.toggleViewAction() for a in second.view_menu.actions()) == 1
+    qtbot.waitUntil(lambda: second.isMaximized() and second.width() > screen.width() - 20)
+    assert second.layout_problems() == []
+    qtbot.waitUntil(lambda: below_chrome(second, second.findings_dock))
+    second.show_dock(dock)
+    qtbot.waitUntil(lambda: dock.isVisible() and dock.widget().isVisible()
+                    and second.dockWidgetArea(dock) == Qt.DockWidgetArea.RightDockWidgetArea)
+    qtbot.waitUntil(lambda: below_chrome(second, dock) and dock.width() > 100)
+
+
+def test_a_reserved_tab_is_filled_in_its_place(window):
+    from PySide6.QtWidgets import QWidget
+
+    window.reserve_workspace_tab("Topology")
+    assert [window.workspace.tabText(i) for i in range(window.workspace.count())] == [
+        "Details", "Topology"]
+    window.workspace.setCurrentIndex(1)
+    canvas = QWidget()
+    assert window.add_workspace_tab(canvas, "Topology") == 1
+    assert window.workspace.count() == 2 and window.workspace.widget(1) is canvas
+    assert window.workspace.currentIndex() == 1  # the reserved tab was the current one
+    other = QWidget()
+    assert window.add_workspace_tab(other, "Topology") == 2  # no longer reserved: a new tab
