@@ -95,6 +95,60 @@ def install_editors(window: Any) -> None:
     window.editors = install(window)  # kept: its objects must outlive this call
 
 
+def reserve_editors(window: Any) -> None:
+    """The places install_editors fills, made before the window first shows, when the
+    editors themselves are built after it: the Topology tab is in the tab bar from the
+    first frame, and the Editor dock exists when the saved layout is restored (at the
+    first show), as every dock must."""
+    from PySide6.QtCore import Qt
+
+    window.reserve_workspace_tab("Topology")
+    window.reserve_dock("Editor", Qt.DockWidgetArea.RightDockWidgetArea, name="editor")
+
+
+def show_then_build(window: Any, uris: Sequence[str], closed: Callable[[], bool]) -> None:
+    """Show `window` at once, then open the connections to `uris` and build the editors
+    once its first frame has painted (issue #16: on screen as soon as virt-manager's).
+    What they import (the models, backends, numpy, YAML; pyqtgraph with the first graph)
+    and build took ~0.35 s, before the window showed. The first frame has every menu,
+    toolbar button, tab and dock, and says which connections are being opened; `closed()`
+    tells whether the window was closed meanwhile (then nothing is opened)."""
+    from PySide6.QtCore import QTimer
+
+    reserve_editors(window)
+    window.show()
+    # After show(): a message shown before would not hide the status label (it is not
+    # visible yet), and both would be drawn over each other.
+    window.statusBar().showMessage(f"Opening {', '.join(uris)}…")
+
+    def connect() -> None:
+        if closed():
+            return
+        # `fabric-console FILE` runs FILE: its connection's document is the file, so the
+        # canvas shows it and Save writes it.
+        for uri in uris:
+            window.add_connection(uri)
+        window.statusBar().clearMessage()  # the connections' own progress says it now
+        # The editors on the next turn of the loop, after the rows have painted: they
+        # follow the connections already open (install adopts them) and those to come.
+        QTimer.singleShot(0, window, build_editors)
+
+    def build_editors() -> None:
+        if closed():
+            return
+        install_editors(window)
+        collect_again_once_shown(window)
+
+    after_first_paint(window, connect)
+
+
+def after_first_paint(window: Any, action: Callable[[], None]) -> None:
+    """Call action() once the shown `window` has painted its first frame."""
+    from PySide6.QtCore import QTimer
+
+    when_exposed(window, lambda: QTimer.singleShot(0, window, action))  # after the paint
+
+
 def when_exposed(window: Any, action: Callable[[], None]) -> None:
     """Call action() once, when the shown `window` is first exposed (on screen)."""
     from PySide6.QtCore import QEvent, QObject
@@ -117,8 +171,9 @@ def when_exposed(window: Any, action: Callable[[], None]) -> None:
 # Start-up allocates much and frees little (the imports, the window), so cli.py turns the
 # cycle collector off for it: its collections took about 40 ms of the ~0.6 s before the
 # window showed (188 young, 17 middle and one full collection). It comes back once the
-# window has painted, or after GC_BACK_MS whatever happens; its first collection then
-# goes through the start-up's objects once (about 30 ms, after the first paint).
+# window has painted and the rest of it (editors, connections) is built, or after
+# GC_BACK_MS whatever happens; its first collection then goes through the start-up's
+# objects once (about 30 ms, after the first paint).
 GC_BACK_MS = 3000
 
 
@@ -127,7 +182,7 @@ def collect_again_once_shown(window: Any) -> None:
 
     if gc.isenabled():  # not started by cli.py (a test, python -m console.app)
         return
-    when_exposed(window, lambda: QTimer.singleShot(0, window, gc.enable))  # after the paint
+    after_first_paint(window, gc.enable)
     QTimer.singleShot(GC_BACK_MS, window, gc.enable)
 
 
@@ -181,22 +236,16 @@ def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
     asyncio.set_event_loop(loop)
     log.info("starting; log file %s", log_path)
 
+    closed = asyncio.Event()
+    app.lastWindowClosed.connect(closed.set)
     window = MainWindow()
-    install_editors(window)
-    window.show()
-    collect_again_once_shown(window)
+    show_then_build(window, uris_of(args), closed.is_set)
     if os.environ.get(STARTUP_LOG):
         # Zero: the entry module's first line, console/cli.py's (the console script,
         # python -m console.cli), else this module's (python -m console.app).
         entry = sys.modules.get("console.cli") or sys.modules.get("__main__")
         log_startup(window, os.environ[STARTUP_LOG], getattr(entry, "STARTED", STARTED))
-    # `fabric-console FILE` runs FILE: its connection's document is the file, so the
-    # canvas shows it and Save writes it.
-    for uri in uris_of(args):
-        window.add_connection(uri)
 
-    closed = asyncio.Event()
-    app.lastWindowClosed.connect(closed.set)
     def close_window() -> None:  # as the Quit action does
         window.close()
 

@@ -165,6 +165,7 @@ class MainWindow(QMainWindow):
 
         self._build_status_bar()
         self._build_actions()
+        self._update_status()
         self._restore_geometry()
 
     # ------------------------------------------------------------------- chrome
@@ -625,6 +626,8 @@ class MainWindow(QMainWindow):
             self.state_label.setText("No connection")
             self.time_label.setText("")
             self.rate_label.setText("")
+            for action in self.speed_actions.values():  # no simulated clock to drive
+                action.setEnabled(False)
             return
         state = conn.state if conn.history.live or not conn.connected else "not live"
         text = f"{conn.uri}: {state}"
