@@ -164,6 +164,14 @@ def test_trace_a_frame_from_the_trees_context_menu(window, qtbot, close_connecti
     inst, conn = open_demo(window, qtbot)
     index = window.model.index_of(window.model.find(conn, "vif", "web2/eth0"))
     window.tree.scrollTo(index)
+    from PySide6.QtWidgets import QMenu
+
+    # A right click asks once: one menu (the signal was connected twice, two menus)
+    before = set(window.tree.findChildren(QMenu))
+    window.tree.customContextMenuRequested.emit(window.tree.visualRect(index).center())
+    popped = [m for m in window.tree.findChildren(QMenu) if m not in before]
+    assert len(popped) == 1
+    popped[0].close()
     menu = inst.tree_menu(window.tree.visualRect(index).center())
     assert menu is not None
     (action,) = menu.actions()

@@ -464,9 +464,6 @@ def install(window, document: Document | None = None) -> Installed:
     def rows(parent, *_args) -> None:
         if not parent.isValid():
             installed.adopt_connections()
-    # "Trace a frame…" on a VM or vNIC in the tree, as on the canvas.
-    window.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-    window.tree.customContextMenuRequested.connect(installed.tree_menu)
 
     window.model.rowsInserted.connect(rows)
     window.model.rowsRemoved.connect(rows)
