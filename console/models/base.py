@@ -17,6 +17,8 @@ watches assigns without looking for listeners.
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, ClassVar, get_args
@@ -90,35 +92,61 @@ def share_fields_sets(roots: Iterable[Model], shared: FieldsSets | None = None,
     own `model_fields_set`; an assignment gives it its own copy first (Model.__setattr__),
     so what pydantic adds to the set never shows on the others. `shared` carries the sets
     from one call to the next (a file loaded in chunks); fields named in `skip` are not
-    walked into below the roots themselves."""
+    walked into below the roots themselves.
+
+    Level by level and class by class, with the per-object work in map() (C): a Python
+    loop per object cost 0.4 s at 100,000 VMs, a seventh of the load."""
     if shared is None:
         shared = {}
     level: list[Model] = list(roots)
     first = True
-    last: dict[type[Model], set[str]] = {}  # objects come in runs of one shape
     while level:
+        classes = set(map(type, level))
+        by_class: dict[type[Model], list[Model]] = {}
+        if len(classes) == 1:
+            by_class[classes.pop()] = level  # a list's items: the usual case
+        else:
+            for obj in level:
+                by_class.setdefault(type(obj), []).append(obj)
         below: list[Model] = []
-        for obj in level:
-            cls = type(obj)
-            own = obj.__pydantic_fields_set__
-            one = last.get(cls)
-            if one is None or one != own:
-                one = last[cls] = shared.setdefault((cls, frozenset(own)), own)
-            if one is not own:
-                object.__setattr__(obj, "__pydantic_fields_set__", one)
-            values = obj.__dict__
+        for cls, objs in by_class.items():
+            _share_within(cls, objs, shared)
             for name in _nested_fields(cls):
                 if first and name in skip:
                     continue
-                value = values[name]
-                if type(value) is list:
-                    below.extend(value)
-                elif isinstance(value, Model):
-                    below.append(value)
-                elif isinstance(value, dict):
-                    below.extend(v for v in value.values() if isinstance(v, Model))
+                values = list(map(operator.attrgetter(name), objs))
+                if set(map(type, values)) == {list}:
+                    below += itertools.chain.from_iterable(values)
+                    continue
+                for value in values:
+                    if type(value) is list:
+                        below += value
+                    elif isinstance(value, Model):
+                        below.append(value)
+                    elif isinstance(value, dict):
+                        below += [v for v in value.values() if isinstance(v, Model)]
         level = below
         first = False
+
+
+_FIELDS_SET = "__pydantic_fields_set__"
+_fields_set_of = operator.attrgetter(_FIELDS_SET)
+
+
+def _share_within(cls: type[Model], objs: list[Model], shared: FieldsSets) -> None:
+    """share_fields_sets for objects of one class: most were made from the same keys as
+    the first, and are handed its set at once; the others one by one."""
+    owns = list(map(_fields_set_of, objs))
+    one = shared.setdefault((cls, frozenset(owns[0])), owns[0])
+    alike = list(map(one.__eq__, owns))
+    if all(alike):
+        list(map(object.__setattr__, objs, itertools.repeat(_FIELDS_SET, len(objs)),
+                 itertools.repeat(one, len(objs))))
+        return
+    for obj, own, same in zip(objs, owns, alike, strict=True):
+        mine = one if same else shared.setdefault((cls, frozenset(own)), own)
+        if mine is not own:
+            object.__setattr__(obj, _FIELDS_SET, mine)
 
 
 @functools.cache

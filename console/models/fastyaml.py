@@ -77,9 +77,17 @@ def parse(text: str, max_values: int, max_depth: int, max_items: int) -> Any | N
     return data
 
 
+_ALIKE = re.compile(r"0|[1-9][0-9]{0,17}|(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?:/[0-9]{1,2})?")
+"""Plain scalars both parsers read alike without asking them: a decimal integer without
+leading zeros or underscores (an int in YAML 1.1 and 1.2), a dotted quad with or without
+a prefix length (text in both: no int, float or timestamp form has three dots). A large
+file's tokens are mostly these (VLANs, MTUs, VTEP addresses): 46,000 of them at 100,000
+VMs, 0.15 s to ask both parsers about."""
+
+
 def _same_reading(tokens: set[str]) -> bool:
     """Do PyYAML and ryaml read each of these plain scalars alike?"""
-    ordered = sorted(tokens)
+    ordered = sorted(t for t in tokens if _ALIKE.fullmatch(t) is None)
     fast = _load_each(ryaml.loads, ordered)
     if fast is None:
         return False

@@ -189,3 +189,15 @@ def test_what_the_console_saves_takes_the_fast_path(path):
     text = topofile.dumps(topofile.load(path))
     fast = agrees(text)
     assert fast is not None
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet="0123456789./", min_size=1, max_size=22))
+def test_what_is_taken_as_alike_without_asking_reads_alike(token):
+    # fastyaml._ALIKE spares asking both parsers about most of a large file's tokens:
+    # whatever it matches must read the same, type and value, in PyYAML and ryaml.
+    if fastyaml._ALIKE.fullmatch(token) is None:
+        return
+    slow = pyyaml(f"k: {token}\n")["k"]
+    fast = fastyaml.ryaml.loads(f"k: {token}\n")["k"]
+    assert type(slow) is type(fast) and slow == fast, (token, slow, fast)
