@@ -158,7 +158,7 @@ class EmulatedBackend(Backend):
             # On the loop's thread, not the worker's: a collection in another thread
             # hands the Qt objects it frees to the main thread for deletion later, and
             # a window's garbage freed that way crashed the process.
-            settle_heap()  # large topologies: no full collections walking them every sample
+            settle_heap(self.path)  # no full collections walking the topology every sample
             self._progress(50, "compiling the fabric")
             self._fabric = await self._call(self._build, topo)
             self._sim_now = float(await self._call(lambda: self._fabric.now))

@@ -17,12 +17,15 @@ from collections.abc import Iterator
 def collector_paused(freeze: bool = False) -> Iterator[None]:
     """No cyclic garbage collection inside the block. With `freeze`, what exists when
     the block ends without an error is frozen out of later collections (gc.freeze: the
-    survivors of a large load are long-lived), after what an earlier freeze kept is
-    handed back (gc.unfreeze), so a topology closed since then is still collected."""
+    survivors of a large load are long-lived). Before the block, what an earlier freeze
+    kept is handed back and collected (gc.unfreeze, gc.collect), so a topology closed
+    since then goes now, not frozen again with the new one; that walks only what was
+    there before, not the objects the block is about to make."""
     was_enabled = gc.isenabled()
-    gc.disable()
     if freeze:
         gc.unfreeze()
+        gc.collect()
+    gc.disable()
     done = False
     try:
         yield

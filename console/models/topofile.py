@@ -138,9 +138,8 @@ def load(path: str | os.PathLike[str]) -> Topology:
 
 def loads(data: bytes | str, source: str = "<text>") -> Topology:
     """Read a topology from YAML text or bytes."""
-    large = len(data) >= FREEZE_FROM_BYTES
     try:
-        with collector_paused(freeze=large):
+        with collector_paused(freeze=leaves_frozen(len(data))):
             raw = parse_yaml(data, source)
             return from_data(raw, source, consume=True)
     finally:
@@ -153,8 +152,14 @@ FREEZE_FROM_BYTES = 1 << 20
 cyclic garbage collector's sight once read (gc.freeze): the first collection after the
 load would otherwise walk every one of them (100,000 VMs: 0.23 s, at whatever moment the
 next allocation comes), and every full collection after it again. Objects frozen by an
-earlier large load are handed back first (gc.unfreeze), so a topology closed since then
-is still collected. backends.topofiles.settle_heap keeps to the same policy."""
+earlier large load are handed back and collected first (heap.collector_paused), so a
+topology closed since then is still collected. backends.topofiles.settle_heap keeps to
+the same policy for the files below this size."""
+
+
+def leaves_frozen(size: int) -> bool:
+    """Does reading a file of `size` bytes leave the heap settled (FREEZE_FROM_BYTES)?"""
+    return size >= FREEZE_FROM_BYTES
 
 
 def _give_back_heap() -> None:

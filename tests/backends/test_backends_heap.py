@@ -53,3 +53,39 @@ def test_cyclic_garbage_frozen_earlier_is_collected_at_the_next_settle():
         assert ref() is None  # unfrozen, collected
     finally:
         gc.unfreeze()
+
+
+def test_a_large_file_is_settled_by_its_load_and_a_closed_ones_cycles_still_go(tmp_path):
+    # Reading a large file froze its objects (topofile.leaves_frozen): settle_heap() then
+    # leaves them (no walk of all of them on the loop's thread); what an earlier large
+    # load froze is handed back and collected before the next large load.
+    import sys
+    from pathlib import Path
+
+    from console.models import topofile
+
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "scripts"))
+    try:
+        import gen_topology
+    finally:
+        sys.path.remove(str(root / "scripts"))
+    path = tmp_path / "large.yaml"
+    path.write_text(gen_topology.dumps(gen_topology.generate(1000, 10_000, 400, 4, 8, 100, 1,
+                                                             "heap")))
+    assert topofile.leaves_frozen(path.stat().st_size)
+    gc.unfreeze()
+    try:
+        holder = [_Node()]
+        holder[0].peer = holder
+        ref = weakref.ref(holder[0])
+        topo = topofile.load(path)
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000 and ref() is not None  # frozen with the load, still held
+        settle_heap(path)
+        assert gc.get_freeze_count() == frozen  # not handed back and walked again
+        del holder, topo  # closed
+        topofile.load(path)
+        assert ref() is None  # collected before the next large load froze its own
+    finally:
+        gc.unfreeze()
