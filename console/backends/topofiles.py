@@ -5,13 +5,12 @@ reading that file with its problems as one BackendError."""
 from __future__ import annotations
 
 import contextlib
-import gc
 import importlib.resources
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from console.models import topofile
+from console.models import heap, topofile
 from console.models.topology import Topology
 
 from .base import BackendError
@@ -87,6 +86,4 @@ def settle_heap(loaded_from: Path | None = None) -> None:
         with contextlib.suppress(OSError):
             if topofile.leaves_frozen(loaded_from.stat().st_size):
                 return
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
+    heap.settle()

@@ -9,8 +9,11 @@ time, and more than half of the tree's. Paused, the objects are walked once afte
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import gc
 from collections.abc import Iterator
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -35,3 +38,29 @@ def collector_paused(freeze: bool = False) -> Iterator[None]:
             gc.freeze()
         if was_enabled:
             gc.enable()
+
+
+def settle() -> None:
+    """Hand back what an earlier freeze kept, collect, and freeze what survives: the
+    objects alive now leave the collector's sight (collector_paused(freeze=True) around
+    nothing)."""
+    with collector_paused(freeze=True):
+        pass
+
+
+def give_back() -> None:
+    """Return freed memory to the system. A parse goes through transient allocations
+    (ryaml's Rust side: twice the size of the data) that glibc keeps after they are
+    freed: half the resident growth of a load (10,000 VMs: 89 MB, 44 MB after this;
+    3 ms)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # the C library the interpreter runs on
+    except (OSError, AttributeError):  # not glibc: nothing to give back this way
+        return None
