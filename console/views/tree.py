@@ -248,22 +248,17 @@ class ConnectionTreeModel(QAbstractItemModel):
             mine.row_hint = i
             index = self.createIndex(i, 0, mine)
             changed = _take_values(mine, theirs)
-            if mine.loader is not None and not mine.children:
-                # still closed: it will build its rows from the new inventory
-                if (mine.loader is None) != (theirs.loader is None):
-                    changed = True  # the expand arrow comes or goes
+            closed = mine.loader is not None
+            if closed:
+                # still closed: it builds its rows from the new inventory when opened
+                changed |= theirs.loader is None  # the expand arrow goes
                 mine.loader, mine.owns = theirs.loader, theirs.owns
-                if theirs.loader is not None or not theirs.children:
-                    if changed:
-                        self.dataChanged.emit(index,
-                                              self.createIndex(i, len(COLUMNS) - 1, mine))
-                    continue
-                mine.loader, mine.owns = None, ()
+                closed = mine.loader is not None or not theirs.children  # else rows arrive
             elif theirs.loader is not None:
                 theirs.build_children()  # open here: diff against its rows
             if changed:
                 self.dataChanged.emit(index, self.createIndex(i, len(COLUMNS) - 1, mine))
-            if mine.children or theirs.children:
+            if not closed and (mine.children or theirs.children):
                 self._merge(mine, theirs, index)
 
     def place_findings(self, conn: Connection) -> None:
@@ -306,8 +301,7 @@ class ConnectionTreeModel(QAbstractItemModel):
         if found is None and kind in LAZY_KINDS:
             # vm: "web1"; vif: "web1/eth0"; pf, vf and vtep: "host/..."
             first = key.split("/", 1)[0]
-            vm = None if conn.topology is None else next(
-                (v for v in conn.topology.vms if v.name == first), None)
+            vm = None if conn.derived is None else conn.derived.index.vms.get(first)
             owner = vm.host if kind in ("vm", "vif") and vm is not None else first
             for n in list(node.walk()):
                 if n.key == owner and n.kind in ("host", "vem") and n.loader is not None:
