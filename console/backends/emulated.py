@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from console.models.changes import Change, ChangeResult
+from console.models.heap import hand_back
 from console.models.payloads import L2Entry
 from console.models.stats import CounterSample
 from console.models.topology import Topology
@@ -154,6 +155,7 @@ class EmulatedBackend(Backend):
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="fabric-engine")
         try:
             self._progress(10, f"reading {self.path.name}")
+            hand_back()  # here, on the loop's thread (see below): the read freezes its own
             topo = await self._call(load_topology, self.path)
             # On the loop's thread, not the worker's: a collection in another thread
             # hands the Qt objects it frees to the main thread for deletion later, and

@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import functools
 import gc
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,14 +21,13 @@ from typing import Any
 def collector_paused(freeze: bool = False) -> Iterator[None]:
     """No cyclic garbage collection inside the block. With `freeze`, what exists when
     the block ends without an error is frozen out of later collections (gc.freeze: the
-    survivors of a large load are long-lived). Before the block, what an earlier freeze
-    kept is handed back and collected (gc.unfreeze, gc.collect), so a topology closed
-    since then goes now, not frozen again with the new one; that walks only what was
-    there before, not the objects the block is about to make."""
+    survivors of a large load are long-lived). Before the block, on the main thread,
+    what an earlier freeze kept is handed back and collected (hand_back), so a topology
+    closed since then goes now instead of being frozen again with the new one; a worker
+    thread leaves that to its caller, which calls hand_back() on the main thread first."""
     was_enabled = gc.isenabled()
-    if freeze:
-        gc.unfreeze()
-        gc.collect()
+    if freeze and threading.current_thread() is threading.main_thread():
+        hand_back()
     gc.disable()
     done = False
     try:
@@ -38,6 +38,15 @@ def collector_paused(freeze: bool = False) -> Iterator[None]:
             gc.freeze()
         if was_enabled:
             gc.enable()
+
+
+def hand_back() -> None:
+    """Hand back what an earlier freeze kept and collect: what was closed since goes.
+    Walks only the objects alive now, not those a load is about to make. On the main
+    thread only: a collection in another thread finalizes the Qt objects it frees there,
+    and a window's garbage freed that way crashed the process."""
+    gc.unfreeze()
+    gc.collect()
 
 
 def settle() -> None:

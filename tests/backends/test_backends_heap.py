@@ -89,3 +89,43 @@ def test_a_large_file_is_settled_by_its_load_and_a_closed_ones_cycles_still_go(t
         assert ref() is None  # collected before the next large load froze its own
     finally:
         gc.unfreeze()
+
+
+def test_a_large_load_in_a_worker_thread_collects_nothing_there(tmp_path):
+    # A full collection in a worker thread finalizes what it frees there (a window's
+    # Qt objects: the process crashed once). Readers run in worker threads (the
+    # emulated backend, File > Open): there the load only freezes; its caller hands
+    # back and collects on the main thread first (heap.hand_back).
+    import sys
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    from console.models import topofile
+
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "scripts"))
+    try:
+        import gen_topology
+    finally:
+        sys.path.remove(str(root / "scripts"))
+    path = tmp_path / "large.yaml"
+    path.write_text(gen_topology.dumps(gen_topology.generate(1000, 10_000, 400, 4, 8, 100, 1,
+                                                             "heap")))
+    assert topofile.leaves_frozen(path.stat().st_size)
+    full: list[str] = []
+
+    def seen(phase: str, info: dict) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full.append(threading.current_thread().name)
+
+    gc.unfreeze()
+    gc.callbacks.append(seen)
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="reader") as pool:
+            topo = pool.submit(topofile.load, path).result()
+        assert len(topo.vms) == 10_000 and gc.get_freeze_count() > 10_000
+        assert not [name for name in full if name.startswith("reader")], full
+    finally:
+        gc.callbacks.remove(seen)
+        gc.unfreeze()

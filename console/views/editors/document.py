@@ -17,6 +17,7 @@ from console.backends.base import Backend
 from console.models import Topology
 from console.models import topofile as tf
 from console.models.derived import Derived
+from console.models.heap import hand_back
 
 APP_TITLE = "Fabric Console"
 MAX_RECENT = 8
@@ -181,6 +182,7 @@ class Document(QObject):
     async def open_async(self, path: str | os.PathLike) -> None:
         """open() with the reading and checking in a worker thread; the window keeps
         running. Raises TopologyFileError like open()."""
+        hand_back()  # on this thread, not the reader's: a large file freezes what it reads
         topo = await asyncio.get_running_loop().run_in_executor(_FILES, tf.load, path)
         self._replace(topo, Path(path))
         self.add_recent(path)
