@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import weakref
+from pathlib import Path
+
+import pytest
 
 from console.backends import open_backend
 from console.backends.topofiles import settle_heap
+from console.models import topofile
 
 
 class _Node:
@@ -55,25 +60,27 @@ def test_cyclic_garbage_frozen_earlier_is_collected_at_the_next_settle():
         gc.unfreeze()
 
 
-def test_a_large_file_is_settled_by_its_load_and_a_closed_ones_cycles_still_go(tmp_path):
-    # Reading a large file froze its objects (topofile.leaves_frozen): settle_heap() then
-    # leaves them (no walk of all of them on the loop's thread); what an earlier large
-    # load froze is handed back and collected before the next large load.
-    import sys
-    from pathlib import Path
-
-    from console.models import topofile
-
-    root = Path(__file__).resolve().parents[2]
-    sys.path.insert(0, str(root / "scripts"))
+@pytest.fixture(scope="module")
+def large(tmp_path_factory) -> Path:
+    """A 10,000-VM file, large enough that reading it freezes what it read."""
+    scripts = str(Path(__file__).resolve().parents[2] / "scripts")
+    sys.path.insert(0, scripts)
     try:
         import gen_topology
     finally:
-        sys.path.remove(str(root / "scripts"))
-    path = tmp_path / "large.yaml"
+        sys.path.remove(scripts)
+    path = tmp_path_factory.mktemp("heap") / "large.yaml"
     path.write_text(gen_topology.dumps(gen_topology.generate(1000, 10_000, 400, 4, 8, 100, 1,
                                                              "heap")))
     assert topofile.leaves_frozen(path.stat().st_size)
+    return path
+
+
+def test_a_large_file_is_settled_by_its_load_and_a_closed_ones_cycles_still_go(large):
+    # Reading a large file froze its objects (topofile.leaves_frozen): settle_heap() then
+    # leaves them (no walk of all of them on the loop's thread); what an earlier large
+    # load froze is handed back and collected before the next large load.
+    path = large
     gc.unfreeze()
     try:
         holder = [_Node()]
@@ -91,28 +98,15 @@ def test_a_large_file_is_settled_by_its_load_and_a_closed_ones_cycles_still_go(t
         gc.unfreeze()
 
 
-def test_a_large_load_in_a_worker_thread_collects_nothing_there(tmp_path):
+def test_a_large_load_in_a_worker_thread_collects_nothing_there(large):
     # A full collection in a worker thread finalizes what it frees there (a window's
     # Qt objects: the process crashed once). Readers run in worker threads (the
     # emulated backend, File > Open): there the load only freezes; its caller hands
     # back and collects on the main thread first (heap.hand_back).
-    import sys
     import threading
     from concurrent.futures import ThreadPoolExecutor
-    from pathlib import Path
 
-    from console.models import topofile
-
-    root = Path(__file__).resolve().parents[2]
-    sys.path.insert(0, str(root / "scripts"))
-    try:
-        import gen_topology
-    finally:
-        sys.path.remove(str(root / "scripts"))
-    path = tmp_path / "large.yaml"
-    path.write_text(gen_topology.dumps(gen_topology.generate(1000, 10_000, 400, 4, 8, 100, 1,
-                                                             "heap")))
-    assert topofile.leaves_frozen(path.stat().st_size)
+    path = large
     full: list[str] = []
 
     def seen(phase: str, info: dict) -> None:
